@@ -1,0 +1,61 @@
+//! Typed CleverTap Bulletins business events, without I/O.
+//!
+//! `bulletins-core` knows CleverTap's Bulletins API (`POST /1/targets/trigger.json`) and does no
+//! networking: it turns a typed [`BusinessEvent`] into the documented JSON payload, validates
+//! what only run time knows, builds the complete `http::Request` for a [`Region`], parses the
+//! response into a typed outcome, and decides whether a failed attempt may be retried.
+//!
+//! Most services want **`bulletins-http`**, which sends these requests with safe retries and
+//! re-exports everything here. A schema crate shared between services depends on this crate
+//! alone, so it pulls in no HTTP stack.
+//!
+//! ```
+//! use bulletins_core::{Bulletin, BusinessEvent, When};
+//!
+//! #[derive(BusinessEvent)]
+//! #[business_event(name = "Program Released", requires = ["program_id", "language"])]
+//! struct ProgramReleased {
+//!     program_id: String,
+//!     language: String,
+//!     prev_program_id: Option<String>,
+//! }
+//!
+//! let event = ProgramReleased {
+//!     program_id: "234567".into(),
+//!     language: "Hindi".into(),
+//!     prev_program_id: Some("123457".into()),
+//! };
+//! let bulletin = Bulletin::new(event, "Sa Re Ga Ma episode 12", "[email protected]").when(When::Now);
+//! assert_eq!(
+//!     bulletin.to_json_vec()?,
+//!     br#"{"business_event":"Program Released","name":"Sa Re Ga Ma episode 12","properties":{"program_id":"234567","language":"Hindi","prev_program_id":"123457"},"c-by":"[email protected]","when":"now"}"#
+//! );
+//! # Ok::<(), bulletins_core::BuildError>(())
+//! ```
+//!
+//! # Features
+//! - `derive` (default): re-exports `#[derive(BusinessEvent)]` from `bulletins-derive`.
+
+mod bulletin;
+mod dynamic;
+mod error;
+mod event;
+pub mod limits;
+mod writer;
+
+pub use bulletin::{Bulletin, When};
+pub use dynamic::DynamicEvent;
+pub use error::BuildError;
+pub use event::{BusinessEvent, EventSchema, Presence, PropertySchema, PropertyValue, StaticEvent};
+pub use writer::PropertyWriter;
+
+/// Derives [`BusinessEvent`] and [`StaticEvent`] for a struct with named fields.
+///
+/// See the `bulletins-derive` crate documentation for every attribute and the compile errors
+/// it reports.
+#[cfg(feature = "derive")]
+pub use bulletins_derive::BusinessEvent;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
