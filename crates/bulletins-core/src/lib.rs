@@ -39,6 +39,7 @@
 mod bulletin;
 mod dynamic;
 mod error;
+mod request;
 mod event;
 pub mod limits;
 mod writer;
@@ -46,6 +47,7 @@ mod writer;
 pub use bulletin::{Bulletin, When};
 pub use dynamic::DynamicEvent;
 pub use error::BuildError;
+pub use request::{ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
 pub use event::{BusinessEvent, EventSchema, Presence, PropertySchema, PropertyValue, StaticEvent};
 pub use writer::PropertyWriter;
 

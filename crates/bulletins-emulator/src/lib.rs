@@ -1,0 +1,1 @@
+//! The CleverTap Bulletins emulator (placeholder).
