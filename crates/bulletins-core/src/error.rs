@@ -46,6 +46,22 @@ pub enum BuildError {
         /// The repeated key.
         key: String,
     },
+    /// A JSON property value given to [`DynamicEvent::from_json`](crate::DynamicEvent::from_json)
+    /// is not a string; CleverTap accepts strings only.
+    #[error("property {property:?} is a JSON {found}; CleverTap only accepts string property values, so send its text as a string")]
+    NotAString {
+        /// The property's key.
+        property: String,
+        /// The JSON type found instead.
+        found: &'static str,
+    },
+    /// The properties given to [`DynamicEvent::from_json`](crate::DynamicEvent::from_json) are
+    /// not a JSON object.
+    #[error("properties are a JSON {found}; CleverTap expects an object of string properties")]
+    NotAnObject {
+        /// The JSON type found instead.
+        found: &'static str,
+    },
     /// The bulletin's `name` is empty; CleverTap requires one.
     #[error("bulletin name is empty; CleverTap requires a name for every bulletin")]
     EmptyName,
