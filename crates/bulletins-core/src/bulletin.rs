@@ -247,7 +247,10 @@ mod tests {
             Err(BuildError::InvalidWhen { timestamp: -5 })
         );
         assert!(documented().when(When::Unix(1)).to_json_vec().is_ok());
-        assert!(documented().when(When::Unix(i64::MAX)).to_json_vec().is_ok());
+        assert!(documented()
+            .when(When::Unix(i64::MAX))
+            .to_json_vec()
+            .is_ok());
     }
 
     #[test]

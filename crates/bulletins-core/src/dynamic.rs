@@ -122,7 +122,9 @@ impl DynamicEvent {
 
     /// The properties, in insertion order.
     pub fn properties(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
-        self.properties.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.properties
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 }
 

@@ -37,18 +37,29 @@
 //! - `derive` (default): re-exports `#[derive(BusinessEvent)]` from `bulletins-derive`.
 
 mod bulletin;
+mod credentials;
 mod dynamic;
 mod error;
-mod request;
 mod event;
 pub mod limits;
+mod region;
+mod request;
+mod response;
+mod retry;
 mod writer;
 
 pub use bulletin::{Bulletin, When};
+pub use credentials::{Credentials, InvalidCredentials};
 pub use dynamic::DynamicEvent;
 pub use error::BuildError;
-pub use request::{ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
 pub use event::{BusinessEvent, EventSchema, Presence, PropertySchema, PropertyValue, StaticEvent};
+pub use region::{BaseUrl, InvalidBaseUrl, Region, UnknownRegion};
+pub use request::{trigger_request, ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
+pub use response::{
+    parse_parts, parse_response, ApiError, ApiErrorKind, ResponseError, Triggered,
+    MAX_KEPT_BODY_BYTES,
+};
+pub use retry::{Delivery, Failure, RetryDecision, RetryPolicy};
 pub use writer::PropertyWriter;
 
 /// Derives [`BusinessEvent`] and [`StaticEvent`] for a struct with named fields.

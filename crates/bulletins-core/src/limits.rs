@@ -35,9 +35,7 @@ impl std::fmt::Display for KeyProblem {
             KeyProblem::SurroundingWhitespace => {
                 f.write_str("starts or ends with whitespace; trim it")
             }
-            KeyProblem::ControlCharacter => {
-                f.write_str("contains a control character; remove it")
-            }
+            KeyProblem::ControlCharacter => f.write_str("contains a control character; remove it"),
         }
     }
 }
@@ -93,7 +91,10 @@ mod tests {
     #[test]
     fn whitespace_and_control_characters_are_refused() {
         assert_eq!(check_key(" a"), Err(KeyProblem::SurroundingWhitespace));
-        assert_eq!(check_key("a\u{3000}"), Err(KeyProblem::SurroundingWhitespace));
+        assert_eq!(
+            check_key("a\u{3000}"),
+            Err(KeyProblem::SurroundingWhitespace)
+        );
         assert_eq!(check_key("a\nb"), Err(KeyProblem::ControlCharacter));
         assert_eq!(check_key("a\u{0}b"), Err(KeyProblem::ControlCharacter));
         assert_eq!(check_key("Program Released"), Ok(()));

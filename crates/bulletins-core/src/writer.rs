@@ -239,7 +239,10 @@ mod tests {
             Err(BuildError::ValueTooLong { len: 513, .. })
         ));
         w.display("q", &"a\"b").expect("escaped");
-        assert_eq!(String::from_utf8(out).expect("utf8"), r#""n":"3","q":"a\"b""#);
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            r#""n":"3","q":"a\"b""#
+        );
     }
 
     #[test]
