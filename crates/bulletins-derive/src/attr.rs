@@ -1,0 +1,405 @@
+//! Parsing `#[business_event(...)]` on the struct and on its fields.
+//!
+//! Every problem is recorded in the [`Ctxt`] and parsing carries on with the next key, so one
+//! compile reports every malformed attribute. What a value means (is the name too long, does a
+//! `requires` entry match a field) is [`check`](crate::check)'s job.
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, LitStr, Path, Token};
+
+use crate::case::{RenameRule, RULES};
+use crate::ctxt::Ctxt;
+
+/// The helper attribute's name.
+pub(crate) const BUSINESS_EVENT: &str = "business_event";
+
+/// Struct: the business event's name on the dashboard.
+pub(crate) const NAME: &str = "name";
+/// Struct: the dashboard's required properties.
+pub(crate) const REQUIRES: &str = "requires";
+/// Struct: the case convention for every field's key.
+pub(crate) const RENAME_ALL: &str = "rename_all";
+/// Struct: the path generated code uses for `bulletins_core`.
+pub(crate) const CRATE: &str = "crate";
+/// Field: the property key, instead of the field's name.
+pub(crate) const RENAME: &str = "rename";
+/// Field: send the value's `Display` text.
+pub(crate) const DISPLAY: &str = "display";
+/// Field: not a property.
+pub(crate) const SKIP: &str = "skip";
+
+const CONTAINER_KEYS: &[&str] = &[NAME, REQUIRES, RENAME_ALL, CRATE];
+const FIELD_KEYS: &[&str] = &[RENAME, DISPLAY, SKIP];
+
+/// The struct's `#[business_event(...)]` attributes.
+#[derive(Default)]
+pub(crate) struct Container {
+    /// `name = "..."`.
+    pub(crate) name: Option<LitStr>,
+    /// `requires = ["...", ...]`, in order, duplicates kept for [`check`](crate::check).
+    pub(crate) requires: Vec<LitStr>,
+    /// `rename_all = "..."`.
+    pub(crate) rename_all: Option<RenameRule>,
+    /// `crate = "..."`.
+    pub(crate) krate: Option<Path>,
+}
+
+/// A field's `#[business_event(...)]` attributes.
+#[derive(Default)]
+pub(crate) struct Field {
+    /// `rename = "..."`.
+    pub(crate) rename: Option<LitStr>,
+    /// `display`: the key's path, for spans.
+    pub(crate) display: Option<Path>,
+    /// `skip`: the key's path, for spans.
+    pub(crate) skip: Option<Path>,
+}
+
+/// Parses the struct's attributes.
+pub(crate) fn container(cx: &mut Ctxt, attrs: &[Attribute]) -> Container {
+    let mut out = Container::default();
+    let mut seen = Seen::default();
+    for_each_key(cx, attrs, |cx, meta| {
+        let key = &meta.path;
+        if key.is_ident(NAME) {
+            seen.first(cx, key, NAME);
+            if let Some(name) = string_value(cx, meta, NAME, "name = \"order_placed\"")? {
+                out.name.get_or_insert(name);
+            }
+        } else if key.is_ident(REQUIRES) {
+            seen.first(cx, key, REQUIRES);
+            let entries = list_value(cx, meta)?;
+            out.requires.extend(entries);
+        } else if key.is_ident(RENAME_ALL) {
+            seen.first(cx, key, RENAME_ALL);
+            if let Some(rule) = string_value(cx, meta, RENAME_ALL, "rename_all = \"camelCase\"")? {
+                match RenameRule::from_name(&rule.value()) {
+                    Some(parsed) => {
+                        out.rename_all.get_or_insert(parsed);
+                    }
+                    None => cx.error_spanned_by(&rule, unknown_rule(&rule.value())),
+                }
+            }
+        } else if key.is_ident(CRATE) {
+            seen.first(cx, key, CRATE);
+            let example = "crate = \"my_reexport::bulletins_core\"";
+            if let Some(path) = string_value(cx, meta, CRATE, example)? {
+                match path.parse::<Path>() {
+                    Ok(parsed) => {
+                        out.krate.get_or_insert(parsed);
+                    }
+                    Err(_) => cx.error_spanned_by(
+                        &path,
+                        format!("`crate` takes the path of `bulletins_core` in a string, e.g. `{example}`"),
+                    ),
+                }
+            }
+        } else {
+            unknown_key(cx, meta, CONTAINER_KEYS, FIELD_KEYS, "struct", "field")?;
+        }
+        Ok(())
+    });
+    out
+}
+
+/// Parses a field's attributes.
+pub(crate) fn field(cx: &mut Ctxt, attrs: &[Attribute]) -> Field {
+    let mut out = Field::default();
+    let mut seen = Seen::default();
+    for_each_key(cx, attrs, |cx, meta| {
+        let key = &meta.path;
+        if key.is_ident(RENAME) {
+            seen.first(cx, key, RENAME);
+            if let Some(rename) = string_value(cx, meta, RENAME, "rename = \"coupon_code\"")? {
+                out.rename.get_or_insert(rename);
+            }
+        } else if key.is_ident(DISPLAY) {
+            seen.first(cx, key, DISPLAY);
+            flag(cx, meta, DISPLAY)?;
+            out.display.get_or_insert_with(|| key.clone());
+        } else if key.is_ident(SKIP) {
+            seen.first(cx, key, SKIP);
+            flag(cx, meta, SKIP)?;
+            out.skip.get_or_insert_with(|| key.clone());
+        } else {
+            unknown_key(cx, meta, FIELD_KEYS, CONTAINER_KEYS, "field", "struct")?;
+        }
+        Ok(())
+    });
+    out
+}
+
+/// Runs `f` on each `key ...` inside every `#[business_event(...)]`. An error `f` returns ends
+/// that one attribute (its syntax is broken); the others are still parsed.
+fn for_each_key(
+    cx: &mut Ctxt,
+    attrs: &[Attribute],
+    mut f: impl FnMut(&mut Ctxt, &ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    for attr in attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident(BUSINESS_EVENT))
+    {
+        if let Err(error) = attr.parse_nested_meta(|meta| f(cx, &meta)) {
+            cx.push(error);
+        }
+    }
+}
+
+/// The keys already set, so the second `name = ...` is reported.
+#[derive(Default)]
+struct Seen(Vec<&'static str>);
+
+impl Seen {
+    fn first(&mut self, cx: &mut Ctxt, key: &Path, name: &'static str) {
+        if self.0.contains(&name) {
+            cx.error_spanned_by(
+                key,
+                format!(
+                    "duplicate business_event attribute `{name}`; set it once and remove this one"
+                ),
+            );
+        } else {
+            self.0.push(name);
+        }
+    }
+}
+
+/// Consumes what follows a key up to the next `,`: `= tokens` or a `(...)` group, or nothing.
+/// Returns the value's tokens (without the `=`).
+fn take_value(meta: &ParseNestedMeta<'_>) -> syn::Result<(bool, TokenStream)> {
+    let input = meta.input;
+    let has_eq = input.peek(Token![=]);
+    if has_eq {
+        input.parse::<Token![=]>()?;
+    }
+    let mut tokens = TokenStream::new();
+    while !input.is_empty() && !input.peek(Token![,]) {
+        tokens.extend([input.parse::<TokenTree>()?]);
+    }
+    Ok((has_eq, tokens))
+}
+
+/// `key = "literal"`. A missing or non-string value is recorded and gives `None`.
+fn string_value(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    example: &str,
+) -> syn::Result<Option<LitStr>> {
+    let (has_eq, tokens) = take_value(meta)?;
+    if has_eq {
+        if let Ok(lit) = syn::parse2::<LitStr>(tokens.clone()) {
+            return Ok(Some(lit));
+        }
+    }
+    let message = format!("business_event `{key}` takes a string literal, e.g. `{example}`");
+    if tokens.is_empty() {
+        cx.error_spanned_by(&meta.path, message);
+    } else {
+        cx.error_spanned_by(tokens, message);
+    }
+    Ok(None)
+}
+
+/// `requires = ["a", "b"]`. Entries that are not string literals are recorded and left out.
+fn list_value(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<LitStr>> {
+    const EXAMPLE: &str = "requires = [\"order_id\", \"product_category\"]";
+    let (has_eq, tokens) = take_value(meta)?;
+    let mut trees = tokens.clone().into_iter();
+    let group = match (has_eq, trees.next(), trees.next()) {
+        (true, Some(TokenTree::Group(group)), None) if group.delimiter() == Delimiter::Bracket => {
+            group
+        }
+        _ => {
+            let message = format!(
+                "business_event `requires` takes a list of string literals, e.g. `{EXAMPLE}`"
+            );
+            if tokens.is_empty() {
+                cx.error_spanned_by(&meta.path, message);
+            } else {
+                cx.error_spanned_by(tokens, message);
+            }
+            return Ok(Vec::new());
+        }
+    };
+    let mut entries = Vec::new();
+    let mut entry = TokenStream::new();
+    let mut finish = |cx: &mut Ctxt, entry: &mut TokenStream| {
+        let tokens = std::mem::take(entry);
+        if tokens.is_empty() {
+            return;
+        }
+        match syn::parse2::<LitStr>(tokens.clone()) {
+            Ok(lit) => entries.push(lit),
+            Err(_) => cx.error_spanned_by(
+                tokens,
+                format!(
+                    "each `requires` entry is a property key in a string literal, e.g. `{EXAMPLE}`"
+                ),
+            ),
+        }
+    };
+    for tree in group.stream() {
+        match &tree {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => finish(cx, &mut entry),
+            _ => entry.extend([tree]),
+        }
+    }
+    finish(cx, &mut entry);
+    Ok(entries)
+}
+
+/// A key that takes no value, like `display`.
+fn flag(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<()> {
+    let (has_eq, tokens) = take_value(meta)?;
+    if has_eq || !tokens.is_empty() {
+        let message =
+            format!("business_event `{key}` takes no value; write `#[business_event({key})]`");
+        if tokens.is_empty() {
+            cx.error_spanned_by(&meta.path, message);
+        } else {
+            cx.error_spanned_by(tokens, message);
+        }
+    }
+    Ok(())
+}
+
+/// An unknown key: says where it belongs if it is the other level's key, else suggests the
+/// closest known key. Consumes its value so the next key still parses.
+fn unknown_key(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    known: &[&str],
+    other_level: &[&str],
+    here: &str,
+    there: &str,
+) -> syn::Result<()> {
+    take_value(meta)?;
+    let key = meta
+        .path
+        .get_ident()
+        .map_or_else(|| path_text(&meta.path), |ident| ident.to_string());
+    let mut message = if other_level.contains(&key.as_str()) {
+        format!("`{key}` is a {there} attribute, not a {here} attribute; move it to the {there}")
+    } else {
+        format!("unknown business_event attribute `{key}`")
+    };
+    match closest(&key, known.iter().copied()) {
+        Some(suggestion) => message.push_str(&format!("; did you mean `{suggestion}`?")),
+        None => message.push_str(&format!("; the {here} attributes are {}", list(known))),
+    }
+    cx.error_spanned_by(&meta.path, message);
+    Ok(())
+}
+
+fn unknown_rule(rule: &str) -> String {
+    let names = RULES.iter().map(|(name, _)| *name);
+    match closest(rule, names.clone()) {
+        Some(suggestion) => {
+            format!("unknown rename_all rule `{rule}`; did you mean `{suggestion}`?")
+        }
+        None => {
+            let all: Vec<&str> = names.collect();
+            format!(
+                "unknown rename_all rule `{rule}`; use one of {}",
+                list(&all)
+            )
+        }
+    }
+}
+
+fn path_text(path: &Path) -> String {
+    path.segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+fn list(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|word| format!("`{word}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The candidate closest to `typo` by edit distance, if close enough to be a likely typo:
+/// at most a third of its length in edits (at least one), ignoring case.
+pub(crate) fn closest<'a>(
+    typo: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let typo_lower = typo.to_lowercase();
+    let limit = (typo.chars().count() / 3).max(1);
+    candidates
+        .map(|candidate| {
+            (
+                edit_distance(&typo_lower, &candidate.to_lowercase()),
+                candidate,
+            )
+        })
+        .filter(|(distance, candidate)| *distance <= limit && *candidate != typo)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Edit distance in characters, counting an insertion, a deletion, a substitution or a swap of
+/// two neighbours as one edit (optimal string alignment): `dispaly` is one edit from `display`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // d[i][j]: the distance between the first i characters of a and the first j of b.
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let substitution = d[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut best = substitution.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("rename", "rename"), 0);
+        assert_eq!(edit_distance("renam", "rename"), 1);
+        assert_eq!(edit_distance("dispaly", "display"), 1);
+        assert_eq!(edit_distance("requried", "requires"), 2);
+        assert_eq!(edit_distance("", "skip"), 4);
+    }
+
+    #[test]
+    fn suggests_only_close_keys() {
+        assert_eq!(closest("renam", FIELD_KEYS.iter().copied()), Some("rename"));
+        assert_eq!(
+            closest("dispaly", FIELD_KEYS.iter().copied()),
+            Some("display")
+        );
+        assert_eq!(
+            closest("requried", CONTAINER_KEYS.iter().copied()),
+            Some("requires")
+        );
+        assert_eq!(
+            closest("camelcase", RULES.iter().map(|(n, _)| *n)),
+            Some("camelCase")
+        );
+        assert_eq!(closest("colour", FIELD_KEYS.iter().copied()), None);
+    }
+}

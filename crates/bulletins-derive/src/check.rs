@@ -1,0 +1,212 @@
+//! The rules that need the whole event: one function per CleverTap rule.
+//!
+//! Each records its errors in the [`Ctxt`] and returns, so every broken rule is reported in
+//! one compile.
+
+use std::collections::HashMap;
+
+use crate::ast::{Event, Field};
+use crate::attr::{self, closest};
+use crate::ctxt::Ctxt;
+
+/// The most characters CleverTap accepts in a business event name or property key
+/// (`bulletins_core::limits::MAX_KEY_CHARS`; the derive does not depend on the core).
+const MAX_KEY_CHARS: usize = 120;
+
+/// Runs every rule.
+pub(crate) fn check(cx: &mut Ctxt, event: &Event<'_>) {
+    event_name(cx, event);
+    for field in &event.fields {
+        display_with_skip(cx, field);
+        property_key(cx, field);
+    }
+    unique_keys(cx, event);
+    requires(cx, event);
+}
+
+/// CleverTap rule: a business event has a name, the one defined on the dashboard, and it
+/// follows the key rules.
+fn event_name(cx: &mut Ctxt, event: &Event<'_>) {
+    match &event.attrs.name {
+        None => cx.error_spanned_by(
+            event.ident,
+            "missing business event name; add `#[business_event(name = \"...\")]` with the name defined on the CleverTap dashboard",
+        ),
+        Some(name) => {
+            if let Some(problem) = key_problem(&name.value()) {
+                cx.error_spanned_by(name, format!("business event name {problem}"));
+            }
+        }
+    }
+}
+
+/// CleverTap rule: property keys follow the key rules (1 to 120 characters, no surrounding
+/// whitespace, no control characters).
+fn property_key(cx: &mut Ctxt, field: &Field<'_>) {
+    if !field.is_sent() {
+        return;
+    }
+    if let Some(problem) = key_problem(&field.key) {
+        cx.error_at(
+            field.key_span,
+            format!(
+                "property key `{}` {problem}; set the key with `#[business_event(rename = \"...\")]`",
+                shorten(&field.key)
+            ),
+        );
+    }
+}
+
+/// CleverTap rule: each property appears once in the payload, so two fields cannot map to the
+/// same key.
+fn unique_keys(cx: &mut Ctxt, event: &Event<'_>) {
+    let mut first_by_key: HashMap<&str, &Field<'_>> = HashMap::new();
+    for field in event.fields.iter().filter(|field| field.is_sent()) {
+        match first_by_key.get(field.key.as_str()) {
+            Some(first) => cx.error_at(
+                field.key_span,
+                format!(
+                    "property key `{}` is already used by field `{}`; each CleverTap property key may appear once: give one of them another key with `#[business_event(rename = \"...\")]`",
+                    shorten(&field.key),
+                    first.ident
+                ),
+            ),
+            None => {
+                first_by_key.insert(&field.key, field);
+            }
+        }
+    }
+}
+
+/// CleverTap rule: the dashboard's required properties must be sent with every event, so each
+/// `requires` entry names a property that is always sent: not an `Option`, not `skip`, and
+/// listed once.
+fn requires(cx: &mut Ctxt, event: &Event<'_>) {
+    let mut listed: Vec<String> = Vec::new();
+    for entry in &event.attrs.requires {
+        let key = entry.value();
+        if listed.contains(&key) {
+            cx.error_spanned_by(
+                entry,
+                format!(
+                    "`{}` is listed twice in `requires`; remove this one",
+                    shorten(&key)
+                ),
+            );
+            continue;
+        }
+        listed.push(key.clone());
+        match event.fields.iter().find(|field| field.key == key) {
+            None => {
+                let keys = event
+                    .fields
+                    .iter()
+                    .filter(|field| field.is_sent())
+                    .map(|field| field.key.as_str());
+                let hint = match closest(&key, keys) {
+                    Some(suggestion) => format!("did you mean `{suggestion}`?"),
+                    None => "add a field with this key, or remove the entry".to_owned(),
+                };
+                cx.error_spanned_by(
+                    entry,
+                    format!("required property `{}` is not a property of this event; {hint}", shorten(&key)),
+                );
+            }
+            Some(field) if !field.is_sent() => cx.error_spanned_by(
+                entry,
+                format!(
+                    "required property `{}` is the skipped field `{}`, which is never sent; remove `skip` or remove the entry from `requires`",
+                    shorten(&key),
+                    field.ident
+                ),
+            ),
+            Some(field) if field.option_of.is_some() => cx.error_spanned_by(
+                entry,
+                format!(
+                    "required property `{}` is the `Option` field `{}`, which may not be sent; CleverTap rejects an event without a required property: make the field non-optional, or remove the entry from `requires`",
+                    shorten(&key),
+                    field.ident
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// A skipped field is never sent, so how to send it (`display`) contradicts it.
+fn display_with_skip(cx: &mut Ctxt, field: &Field<'_>) {
+    if let (Some(display), Some(_)) = (&field.attrs.display, &field.attrs.skip) {
+        cx.error_spanned_by(
+            display,
+            format!(
+                "`{}` and `{}` contradict each other: a skipped field is never sent; remove one",
+                attr::DISPLAY,
+                attr::SKIP
+            ),
+        );
+    }
+}
+
+/// What breaks CleverTap's key rules in `key`, as the end of a sentence; the same rules as
+/// `bulletins_core::limits::check_key`.
+fn key_problem(key: &str) -> Option<String> {
+    if key.is_empty() {
+        return Some("is empty; CleverTap keys have 1 to 120 characters".to_owned());
+    }
+    let chars = key.chars().count();
+    if chars > MAX_KEY_CHARS {
+        return Some(format!(
+            "is {chars} characters; CleverTap allows at most {MAX_KEY_CHARS}"
+        ));
+    }
+    if key.starts_with(char::is_whitespace) || key.ends_with(char::is_whitespace) {
+        return Some(
+            "starts or ends with whitespace, which the CleverTap dashboard would not match; trim it"
+                .to_owned(),
+        );
+    }
+    if key.chars().any(char::is_control) {
+        return Some(
+            "contains a control character; CleverTap keys are printable text: remove it".to_owned(),
+        );
+    }
+    None
+}
+
+/// A key for a message: escaped, and cut short if it is long.
+fn shorten(key: &str) -> String {
+    const SHOWN: usize = 24;
+    let escaped: String = key.escape_debug().collect();
+    if escaped.chars().count() <= SHOWN + 3 {
+        escaped
+    } else {
+        let head: String = escaped.chars().take(SHOWN).collect();
+        format!("{head}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_rules_match_the_core() {
+        assert_eq!(key_problem("order_placed"), None);
+        assert_eq!(key_problem(&"a".repeat(120)), None);
+        assert_eq!(key_problem(&"語".repeat(120)), None);
+        assert!(key_problem(&"語".repeat(121)).is_some_and(|p| p.contains("121 characters")));
+        assert!(key_problem("").is_some());
+        assert!(key_problem(" a").is_some());
+        assert!(key_problem("a\u{3000}").is_some());
+        assert!(key_problem("a\nb").is_some());
+        assert!(key_problem("a\u{0}b").is_some());
+        assert_eq!(key_problem("Program Released"), None);
+    }
+
+    #[test]
+    fn long_keys_are_shortened_in_messages() {
+        assert_eq!(shorten("order_id"), "order_id");
+        assert_eq!(shorten("a\nb"), "a\\nb");
+        assert_eq!(shorten(&"x".repeat(121)), format!("{}...", "x".repeat(24)));
+    }
+}
