@@ -1,0 +1,18 @@
+//! Events of the media catalogue.
+
+use bulletins_core::BusinessEvent;
+
+/// A new episode of a programme was released: CleverTap's documented example event.
+#[derive(Debug, Clone, BusinessEvent)]
+#[business_event(
+    name = "Program Released",
+    requires = ["program_id", "language", "prev_program_id"]
+)]
+pub struct ProgramReleased {
+    /// The released programme.
+    pub program_id: String,
+    /// Its language, as shown to users ("Hindi").
+    pub language: String,
+    /// The programme it follows.
+    pub prev_program_id: String,
+}

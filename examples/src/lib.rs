@@ -1,0 +1,1 @@
+//! Runnable examples of the bulletins crates: see the `[[example]]` targets.
