@@ -37,6 +37,9 @@ const FIELD_KEYS: &[&str] = &[RENAME, DISPLAY, SKIP];
 pub(crate) struct Container {
     /// `name = "..."`.
     pub(crate) name: Option<LitStr>,
+    /// Whether a `name` key was written, or an attribute was too broken to tell: then a
+    /// missing name is not reported on top of the error already given.
+    pub(crate) name_attempted: bool,
     /// `requires = ["...", ...]`, in order, duplicates kept for [`check`](crate::check).
     pub(crate) requires: Vec<LitStr>,
     /// `rename_all = "..."`.
@@ -60,9 +63,10 @@ pub(crate) struct Field {
 pub(crate) fn container(cx: &mut Ctxt, attrs: &[Attribute]) -> Container {
     let mut out = Container::default();
     let mut seen = Seen::default();
-    for_each_key(cx, attrs, |cx, meta| {
+    let broken = for_each_key(cx, attrs, |cx, meta| {
         let key = &meta.path;
         if key.is_ident(NAME) {
+            out.name_attempted = true;
             seen.first(cx, key, NAME);
             if let Some(name) = string_value(cx, meta, NAME, "name = \"order_placed\"")? {
                 out.name.get_or_insert(name);
@@ -100,6 +104,7 @@ pub(crate) fn container(cx: &mut Ctxt, attrs: &[Attribute]) -> Container {
         }
         Ok(())
     });
+    out.name_attempted |= broken;
     out
 }
 
@@ -131,20 +136,24 @@ pub(crate) fn field(cx: &mut Ctxt, attrs: &[Attribute]) -> Field {
 }
 
 /// Runs `f` on each `key ...` inside every `#[business_event(...)]`. An error `f` returns ends
-/// that one attribute (its syntax is broken); the others are still parsed.
+/// that one attribute (its syntax is broken); the others are still parsed. Returns whether one
+/// broke.
 fn for_each_key(
     cx: &mut Ctxt,
     attrs: &[Attribute],
     mut f: impl FnMut(&mut Ctxt, &ParseNestedMeta<'_>) -> syn::Result<()>,
-) {
+) -> bool {
+    let mut broken = false;
     for attr in attrs
         .iter()
         .filter(|attr| attr.path().is_ident(BUSINESS_EVENT))
     {
         if let Err(error) = attr.parse_nested_meta(|meta| f(cx, &meta)) {
             cx.push(error);
+            broken = true;
         }
     }
+    broken
 }
 
 /// The keys already set, so the second `name = ...` is reported.
@@ -281,15 +290,24 @@ fn unknown_key(
         .path
         .get_ident()
         .map_or_else(|| path_text(&meta.path), |ident| ident.to_string());
-    let mut message = if other_level.contains(&key.as_str()) {
-        format!("`{key}` is a {there} attribute, not a {here} attribute; move it to the {there}")
+    let message = if other_level.contains(&key.as_str()) {
+        let alternative = match key.as_str() {
+            RENAME => format!("; to rename every field's key use `{RENAME_ALL} = \"...\"`"),
+            NAME => format!("; to set this field's key use `{RENAME} = \"...\"`"),
+            _ => String::new(),
+        };
+        format!("`{key}` is a {there} attribute, not a {here} attribute: move it to the {there}{alternative}")
     } else {
-        format!("unknown business_event attribute `{key}`")
+        match closest(&key, known.iter().copied()) {
+            Some(suggestion) => {
+                format!("unknown business_event attribute `{key}`; did you mean `{suggestion}`?")
+            }
+            None => format!(
+                "unknown business_event attribute `{key}`; the {here} attributes are {}",
+                list(known)
+            ),
+        }
     };
-    match closest(&key, known.iter().copied()) {
-        Some(suggestion) => message.push_str(&format!("; did you mean `{suggestion}`?")),
-        None => message.push_str(&format!("; the {here} attributes are {}", list(known))),
-    }
     cx.error_spanned_by(&meta.path, message);
     Ok(())
 }

@@ -28,6 +28,8 @@ pub(crate) fn check(cx: &mut Ctxt, event: &Event<'_>) {
 /// follows the key rules.
 fn event_name(cx: &mut Ctxt, event: &Event<'_>) {
     match &event.attrs.name {
+        // A malformed `name` was reported where it is written.
+        None if event.attrs.name_attempted => {}
         None => cx.error_spanned_by(
             event.ident,
             "missing business event name; add `#[business_event(name = \"...\")]` with the name defined on the CleverTap dashboard",
@@ -47,13 +49,16 @@ fn property_key(cx: &mut Ctxt, field: &Field<'_>) {
         return;
     }
     if let Some(problem) = key_problem(&field.key) {
-        cx.error_at(
-            field.key_span,
-            format!(
-                "property key `{}` {problem}; set the key with `#[business_event(rename = \"...\")]`",
-                shorten(&field.key)
-            ),
-        );
+        let key = match field.key.as_str() {
+            "" => String::new(),
+            key => format!(" `{}`", shorten(key)),
+        };
+        // A key derived from the field's name is fixed by choosing another one.
+        let fix = match field.attrs.rename {
+            Some(_) => "",
+            None => "; choose another key with `#[business_event(rename = \"...\")]`",
+        };
+        cx.error_at(field.key_span, format!("property key{key} {problem}{fix}"));
     }
 }
 

@@ -1,9 +1,9 @@
 //! The impls of `BusinessEvent` and `StaticEvent` for a checked event.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens as _};
 use syn::spanned::Spanned as _;
-use syn::{DeriveInput, Ident, Path};
+use syn::{DeriveInput, Ident, Path, Type};
 
 use crate::ast::{Event, Field};
 use crate::check;
@@ -37,14 +37,14 @@ fn impls(event: &Event<'_>, krate: &Path) -> TokenStream {
         .as_ref()
         .map(syn::LitStr::value)
         .unwrap_or_default();
-    // Mixed-site hygiene: a user's `const writer` or `const value` cannot capture these.
-    let writer = Ident::new("writer", Span::mixed_site());
-    let value = Ident::new("value", Span::mixed_site());
+    // A binding pattern that names a constant in scope is a constant pattern, hygiene or not:
+    // an underscored name keeps a user's `const writer` from turning this into one.
+    let writer = Ident::new("__writer", Span::mixed_site());
     let writes = event
         .fields
         .iter()
         .filter(|field| field.is_sent())
-        .map(|field| write_field(field, &private, &writer, &value));
+        .map(|field| write_field(field, &private, &writer));
     let schema = event
         .fields
         .iter()
@@ -78,37 +78,76 @@ fn impls(event: &Event<'_>, krate: &Path) -> TokenStream {
     }
 }
 
-/// One field's write. The trait-bound call is spanned on the value's type, so a type that is
-/// not a string (or, with `display`, not `Display`) is reported there with the trait's
-/// `on_unimplemented` message.
-fn write_field(
-    field: &Field<'_>,
-    private: &TokenStream,
-    writer: &Ident,
-    value: &Ident,
-) -> TokenStream {
-    let member = field.ident;
+/// One field's write.
+///
+/// The call whose trait bound checks the value's type (`property_str`: `PropertyValue`;
+/// `write_display`: `Display`) is spanned on that type, so a type that is not a string (or,
+/// with `display`, not `Display`) is reported there, with the trait's `on_unimplemented`
+/// message. rustc underlines the argument (and labels the callee): both run from the type's
+/// first token to its last, so the whole type is underlined — `Span::join` is not stable.
+/// A `display` field checks its bound on `write_display` itself: a `display_ref` call in front
+/// of it would report the same unmet bound twice.
+fn write_field(field: &Field<'_>, private: &TokenStream, writer: &Ident) -> TokenStream {
     let key = &field.key;
-    let value_ty = field.value_ty();
-    let borrowed = match field.option_of {
-        Some(_) => quote!(#value),
-        None => quote!(&self.#member),
+    let (first, last) = first_and_last_span(field.value_ty());
+    let path = respan(private.clone(), first);
+    // The value's place: the field, or the `Some` binding (named with the type's span, so the
+    // binding and its use share hygiene).
+    let (place, binding) = match field.option_of {
+        Some(_) => {
+            let binding = Ident::new("__value", last);
+            (quote_spanned!(first=> &*), Some(binding))
+        }
+        None => (quote_spanned!(first=> &self.), None),
     };
+    let mut member = field.ident.clone();
+    member.set_span(last);
+    let name = binding.as_ref().unwrap_or(&member);
+    let argument = quote!(#place #name);
     let write = if field.attrs.display.is_some() {
-        let checked = quote_spanned!(value_ty.span()=> #private::display_ref(#borrowed));
-        quote!(#private::write_display(#writer, #key, #checked)?;)
+        quote_spanned!(last=> #path::write_display(#writer, #key, #argument)?;)
     } else {
-        let checked = quote_spanned!(value_ty.span()=> #private::property_str(#borrowed));
+        let checked = quote_spanned!(last=> #path::property_str(#argument));
         quote!(#private::write_str(#writer, #key, #checked)?;)
     };
-    match field.option_of {
-        Some(_) => quote! {
-            if let #private::Option::Some(#value) = &self.#member {
-                #write
+    match binding {
+        Some(binding) => {
+            let field = field.ident;
+            quote! {
+                if let #private::Option::Some(#binding) = &self.#field {
+                    #write
+                }
             }
-        },
+        }
         None => write,
     }
+}
+
+/// The spans of a type's first and last tokens (`Spanned::span` cannot join them on stable).
+fn first_and_last_span(ty: &Type) -> (Span, Span) {
+    let mut tokens = ty.to_token_stream().into_iter();
+    let first = tokens
+        .next()
+        .map_or_else(|| ty.span(), |token| token.span());
+    let last = tokens.last().map_or(first, |token| token.span());
+    (first, last)
+}
+
+/// `tokens` with every span, nested ones included, set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut respanned = Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                token = TokenTree::Group(respanned);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }
 
 fn presence(event: &Event<'_>, field: &Field<'_>) -> TokenStream {

@@ -1,0 +1,10 @@
+use bulletins_core::BusinessEvent;
+
+#[derive(BusinessEvent)]
+#[business_event(name = "order_placed")]
+struct OrderPlaced {
+    #[business_event(rename = "")]
+    order_id: String,
+}
+
+fn main() {}

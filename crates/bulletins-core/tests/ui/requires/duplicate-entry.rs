@@ -1,0 +1,9 @@
+use bulletins_core::BusinessEvent;
+
+#[derive(BusinessEvent)]
+#[business_event(name = "order_placed", requires = ["order_id", "order_id"])]
+struct OrderPlaced {
+    order_id: String,
+}
+
+fn main() {}
