@@ -1,1 +1,118 @@
-//! The CleverTap Bulletins emulator (placeholder).
+//! A local CleverTap Bulletins endpoint for development and tests.
+//!
+//! Nobody can test bulletin code against production CleverTap: every call notifies real users.
+//! This emulator serves `POST /1/targets/trigger.json` the way CleverTap documents it — same
+//! headers, same checks in the same order, same `{"status":"fail","error":..,"code":..}`
+//! answers — records every bulletin it receives, and can be told to fail the way the network
+//! and the service fail ([`Fault`]). Point a client's base URL at
+//! [`EmulatorHandle::base_url`].
+//!
+//! Most users want it in tests, started from Rust with the dashboard built from the same
+//! `#[derive(BusinessEvent)]` types the code sends ([`EmulatorBuilder::business_event`]). The
+//! `bulletins-emulator` binary serves a dashboard file (or the documentation's demo dashboard)
+//! for manual work: `bulletins-emulator --listen 127.0.0.1:8787 --config dashboard.json`.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! use bulletins_emulator::{DeliveryStatus, Emulator, Fault};
+//!
+//! // The documentation's dashboard: account ABCD-RSTU-1234 / XXXXXX, event "Program Released".
+//! let emulator = Emulator::demo().start().await?;
+//!
+//! // Any HTTP client will do; the project's own is `bulletins-http`.
+//! let body = r#"{"business_event":"Program Released","name":"Sa Re Ga Ma episode 12",
+//!   "properties":{"program_id":"234567","language":"Hindi","prev_program_id":"123457"},
+//!   "c-by":"[email protected]","when":"now"}"#;
+//! let answer = post(&emulator.trigger_url(), body).await?;
+//! assert!(answer.ends_with(r#"{"status":"success","targets":1}"#));
+//!
+//! let bulletins = emulator.bulletins();
+//! assert_eq!(bulletins.len(), 1);
+//! assert_eq!(bulletins[0].property("language"), Some("Hindi"));
+//!
+//! // The next request is closed without an answer, after its body was read.
+//! emulator.inject(Fault::CloseAfterBody, 1);
+//! let answer = post(&emulator.trigger_url(), body).await;
+//! assert!(answer.map_or(true, |text| text.is_empty()));
+//! assert_eq!(emulator.bulletins()[1].status, DeliveryStatus::ReceivedNotAcknowledged);
+//!
+//! emulator.shutdown().await;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })
+//! # }
+//! # async fn post(url: &str, body: &str) -> std::io::Result<String> {
+//! #     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! #     let addr = url.trim_start_matches("http://").split('/').next().unwrap_or_default();
+//! #     let mut stream = tokio::net::TcpStream::connect(addr).await?;
+//! #     let request = format!(
+//! #         "POST /1/targets/trigger.json HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+//! #          X-CleverTap-Account-Id: ABCD-RSTU-1234\r\nX-CleverTap-Passcode: XXXXXX\r\n\
+//! #          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+//! #         body.len()
+//! #     );
+//! #     stream.write_all(request.as_bytes()).await?;
+//! #     let mut answer = String::new();
+//! #     stream.read_to_string(&mut answer).await?;
+//! #     Ok(answer)
+//! # }
+//! ```
+//!
+//! # Behaviour of `POST /1/targets/trigger.json`
+//! Checked in this order (CleverTap's documented behaviour):
+//! 1. `X-CleverTap-Account-Id` and `X-CleverTap-Passcode` match a configured account, else 401
+//!    `Account ID is not valid` / `Invalid passcode` (passcode compared in constant time). Then
+//!    the account's concurrency limit (default 3 in flight; 0 unlimited): over it, 429
+//!    `Too many concurrent requests` at once.
+//! 2. `Content-Type: application/json` (415), at most 1 MiB (413), a JSON object (400).
+//! 3. The business event, from `business_event` or `event`, is defined, else 400
+//!    `Business Event Not Found`.
+//! 4. `when` is `"now"`, a positive integer or a string of digits (above zero), else 400
+//!    `"when" has an incorrect value - <value as JSON, null when missing>`.
+//! 5. Required properties are present, else 400 `Property <name> missing` (the first in the
+//!    event's declared order).
+//! 6. `properties` is an object of strings, keys at most 120 characters, values at most 512
+//!    bytes; `name` and `c-by` are non-empty strings; else 400 naming the field.
+//! 7. 200 `{"status":"success","targets":<n>}`.
+//!
+//! Properties not declared on the event are accepted and recorded.
+//!
+//! # Inspection over HTTP
+//! - `GET /_emulator/bulletins`: the received bulletins, a JSON array of [`Recorded`];
+//!   `DELETE` forgets them.
+//! - `GET /_emulator/rejections`: the refused requests, a JSON array of [`Rejection`];
+//!   `DELETE` forgets them.
+//! - `POST /_emulator/faults` with `{"fault":{"kind":"close_after_body"},"times":2}` queues a
+//!   fault (see [`Fault`] for every kind); `GET` lists the queue, `DELETE` empties it.
+//!
+//! Other paths answer 404 and wrong methods 405, in CleverTap's failure shape.
+
+mod config;
+mod dashboard;
+mod error;
+mod fault;
+mod handle;
+mod record;
+mod routes;
+mod server;
+mod trigger;
+mod validate;
+
+pub use config::ConfigError;
+pub use dashboard::{
+    Account, Dashboard, EventDefinition, DEFAULT_CONCURRENCY_LIMIT, DEMO_ACCOUNT_ID, DEMO_EVENT,
+    DEMO_PASSCODE,
+};
+pub use error::Error;
+pub use fault::{Fault, OVERSIZED_BODY_BYTES};
+pub use handle::{Emulator, EmulatorBuilder, EmulatorHandle};
+pub use record::{DeliveryStatus, Recorded, Rejection};
+pub use validate::MAX_BODY_BYTES;
+
+/// Locks a mutex, ignoring poisoning: the data behind these locks stays consistent even if a
+/// holder panicked (every critical section is a single push, pop or clone).
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

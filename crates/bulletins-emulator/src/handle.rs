@@ -1,0 +1,225 @@
+//! Building and starting an emulator, and the handle to a running one.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use bulletins_core::{EventSchema, StaticEvent};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::dashboard::{Account, Dashboard, EventDefinition};
+use crate::fault::Fault;
+use crate::record::{Recorded, Rejection};
+use crate::server::{self, Shared};
+use crate::{routes, Error};
+
+/// The entry point: [`Emulator::builder`] or [`Emulator::demo`].
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use bulletins_emulator::{Emulator, EventDefinition};
+///
+/// let emulator = Emulator::builder()
+///     .account("ABCD-RSTU-1234", "XXXXXX")
+///     .event(EventDefinition::new("order_placed").properties(["order_id"]).required(["order_id"]))
+///     .start()
+///     .await?;
+/// assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
+/// emulator.shutdown().await;
+/// # Ok::<(), bulletins_emulator::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub enum Emulator {}
+
+impl Emulator {
+    /// An emulator with no accounts and no events yet, concurrency limit 3, on `127.0.0.1:0`.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder {
+            dashboard: Dashboard::empty(),
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        }
+    }
+
+    /// An emulator with the documentation's dashboard ([`Dashboard::demo`]): account
+    /// `ABCD-RSTU-1234` / `XXXXXX` and the event `Program Released`. More accounts and events
+    /// may be added.
+    pub fn demo() -> EmulatorBuilder {
+        Self::builder().dashboard(Dashboard::demo())
+    }
+}
+
+/// Configures an emulator; [`EmulatorBuilder::start`] runs it.
+#[derive(Debug, Clone)]
+#[must_use = "call .start().await to run the emulator"]
+pub struct EmulatorBuilder {
+    dashboard: Dashboard,
+    bind: SocketAddr,
+}
+
+impl EmulatorBuilder {
+    /// Accepts this account id and passcode.
+    pub fn account(mut self, id: impl Into<String>, passcode: impl Into<String>) -> Self {
+        self.dashboard.add_account(Account::new(id, passcode));
+        self
+    }
+
+    /// Defines the business event of a `#[derive(BusinessEvent)]` type, from its schema, so the
+    /// emulator's dashboard is the schema the code compiles against.
+    pub fn business_event<E: StaticEvent>(self) -> Self {
+        self.schema(&E::SCHEMA)
+    }
+
+    /// Defines a business event from a compile-time schema.
+    pub fn schema(self, schema: &EventSchema) -> Self {
+        self.event(EventDefinition::from_schema(schema))
+    }
+
+    /// Defines a business event declared by hand.
+    pub fn event(mut self, event: EventDefinition) -> Self {
+        self.dashboard.add_event(event);
+        self
+    }
+
+    /// Sets the requests in flight allowed per account (default 3, CleverTap's); 0 is unlimited.
+    pub fn concurrency_limit(mut self, limit: usize) -> Self {
+        self.dashboard.set_concurrency_limit(limit);
+        self
+    }
+
+    /// Replaces the whole dashboard (accounts, events and concurrency limit).
+    pub fn dashboard(mut self, dashboard: Dashboard) -> Self {
+        self.dashboard = dashboard;
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1:0`: a free port on loopback).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Checks the dashboard, binds the address and serves in a background task of the current
+    /// tokio runtime.
+    ///
+    /// # Errors
+    /// [`Error::InvalidDashboard`] if the dashboard could not exist on CleverTap (see
+    /// [`Dashboard::check`]); [`Error::Bind`] if the address cannot be bound.
+    pub async fn start(self) -> Result<EmulatorHandle, Error> {
+        self.dashboard.check().map_err(Error::InvalidDashboard)?;
+        let listener = TcpListener::bind(self.bind)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: self.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: self.bind,
+            source,
+        })?;
+        let shared = Arc::new(Shared::new(self.dashboard));
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::serve(
+            listener,
+            routes::router(Arc::clone(&shared)),
+            stopped,
+        ));
+        Ok(EmulatorHandle {
+            addr,
+            shared,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server (in the background); [`Self::shutdown`]
+/// stops it and waits.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl EmulatorHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give a client instead of a region's, like `http://127.0.0.1:41234`
+    /// (no trailing slash). The trigger endpoint is `{base_url}/1/targets/trigger.json`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The trigger endpoint's full URL.
+    pub fn trigger_url(&self) -> String {
+        format!("{}{}", self.base_url(), bulletins_core::TRIGGER_PATH)
+    }
+
+    /// The dashboard it serves.
+    pub fn dashboard(&self) -> &Dashboard {
+        &self.shared.dashboard
+    }
+
+    /// Every bulletin received, oldest first: the accepted ones and those received but not
+    /// acknowledged because of a fault.
+    pub fn bulletins(&self) -> Vec<Recorded> {
+        self.shared.log.bulletins()
+    }
+
+    /// Only the accepted bulletins, oldest first.
+    pub fn accepted(&self) -> Vec<Recorded> {
+        let mut bulletins = self.bulletins();
+        bulletins.retain(Recorded::is_accepted);
+        bulletins
+    }
+
+    /// Every trigger request refused, or answered by a fault without its body being read,
+    /// oldest first.
+    pub fn rejections(&self) -> Vec<Rejection> {
+        self.shared.log.rejections()
+    }
+
+    /// Forgets the recorded bulletins and rejections (not the pending faults).
+    pub fn clear(&self) {
+        self.shared.log.clear_bulletins();
+        self.shared.log.clear_rejections();
+    }
+
+    /// Plays `fault` on the next `times` trigger requests, after the faults already queued.
+    pub fn inject(&self, fault: Fault, times: usize) {
+        self.shared.faults.push(fault, times);
+    }
+
+    /// The faults still queued, next first.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.shared.faults.pending()
+    }
+
+    /// Drops the queued faults.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (for up to 5 seconds), and
+    /// waits until the server is stopped.
+    pub async fn shutdown(mut self) {
+        self.stop.send_replace(true);
+        if let Some(task) = self.task.take() {
+            if let Err(error) = task.await {
+                tracing::warn!(%error, "emulator task ended abnormally");
+            }
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
