@@ -1,0 +1,398 @@
+//! Configuring a [`Client`]: where to send, as whom, how long to wait, how often to retry.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bulletins_core::{
+    BaseUrl, Credentials, InvalidBaseUrl, InvalidCredentials, Region, RetryPolicy,
+};
+use secrecy::SecretString;
+use tokio::sync::Semaphore;
+
+use crate::client::{Client, Inner};
+
+/// The per-attempt timeout unless [`ClientBuilder::timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The connect timeout unless [`ClientBuilder::connect_timeout`] says otherwise (shortened to
+/// half the per-attempt timeout when that is shorter).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Requests in flight per client unless [`ClientBuilder::max_concurrency`] says otherwise:
+/// CleverTap's limit for raising bulletins, 3 per account.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 3;
+
+/// Builds a [`Client`]; start with [`Client::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use bulletins_http::{Client, Region, RetryPolicy};
+///
+/// let client = Client::builder()
+///     .region(Region::India)
+///     .account_id("ABCD-RSTU-1234")
+///     .passcode("XXXXXX")
+///     .timeout(Duration::from_secs(10))
+///     .retry(RetryPolicy::at_most_once())
+///     .build()?;
+/// # Ok::<(), bulletins_http::BuildClientError>(())
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct ClientBuilder {
+    base_url: Option<Result<BaseUrl, InvalidBaseUrl>>,
+    account_id: Option<String>,
+    passcode: Option<SecretString>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    max_concurrency: Option<usize>,
+    retry: Option<RetryPolicy>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("account_id", &self.account_id)
+            .field("passcode", &self.passcode.as_ref().map(|_| "[redacted]"))
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("retry", &self.retry)
+            .field("http_client", &self.http_client.as_ref().map(|_| ".."))
+            .finish()
+    }
+}
+
+/// Why a [`Client`] could not be built. Never contains the passcode.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildClientError {
+    /// Neither a region nor a base URL was given.
+    #[error("no CleverTap region; call `.region(..)` (e.g. `Region::India`) or `.base_url(..)`")]
+    MissingRegion,
+    /// No account id was given.
+    #[error("no CleverTap account id; call `.account_id(..)` with the id from Settings → Project in the dashboard")]
+    MissingAccountId,
+    /// No passcode was given.
+    #[error("no CleverTap passcode; call `.passcode(..)` with the passcode from Settings → Passcode in the dashboard")]
+    MissingPasscode,
+    /// The base URL could not be parsed.
+    #[error(transparent)]
+    InvalidBaseUrl(InvalidBaseUrl),
+    /// The base URL is plain `http://` to another machine: the passcode would travel in clear.
+    #[error("refusing to send the passcode over plain http:// to {url}; use https://, or http:// only to a loopback host (localhost, 127.0.0.1, [::1])")]
+    InsecureBaseUrl {
+        /// The refused base URL.
+        url: String,
+    },
+    /// The account id or passcode cannot be sent.
+    #[error(transparent)]
+    InvalidCredentials(InvalidCredentials),
+    /// A timeout of zero.
+    #[error("the {which} timeout is zero; give a positive duration")]
+    ZeroTimeout {
+        /// `per-attempt` or `connect`.
+        which: &'static str,
+    },
+    /// The connect timeout is not shorter than the per-attempt timeout.
+    #[error("the connect timeout ({connect_timeout:?}) must be shorter than the per-attempt timeout ({timeout:?}), so that a connection never made (safe to retry) is told apart from an answer that never came (perhaps delivered)")]
+    ConnectTimeoutNotShorter {
+        /// The connect timeout.
+        connect_timeout: Duration,
+        /// The per-attempt timeout.
+        timeout: Duration,
+    },
+    /// A connect timeout together with a caller's `reqwest::Client`.
+    #[error("`.connect_timeout(..)` cannot apply to a client passed to `.http_client(..)`; set it on that reqwest::ClientBuilder instead")]
+    ConnectTimeoutWithHttpClient,
+    /// `max_concurrency(0)`.
+    #[error("max concurrency is zero; allow at least one request in flight (CleverTap allows 3 per account)")]
+    ZeroConcurrency,
+    /// An environment variable is not set.
+    #[error("environment variable {name} is not set{hint}")]
+    MissingEnv {
+        /// The variable.
+        name: &'static str,
+        /// What else would do.
+        hint: &'static str,
+    },
+    /// An environment variable is set to something unusable.
+    #[error("environment variable {name} is invalid: {reason}")]
+    InvalidEnv {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with it (never its value, which may be the passcode).
+        reason: String,
+    },
+    /// The HTTP stack could not be set up (TLS roots, for example).
+    #[error("could not set up the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+    /// The blocking client's runtime could not start.
+    #[cfg(feature = "blocking")]
+    #[error("could not start the blocking client's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+impl ClientBuilder {
+    /// An empty builder; [`Client::builder`] is the usual spelling.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends to a CleverTap region's API host.
+    pub fn region(mut self, region: Region) -> Self {
+        self.base_url = Some(Ok(region.into()));
+        self
+    }
+
+    /// Sends to a custom base URL: a new region, a proxy, or the local emulator. Plain `http://`
+    /// is accepted only for loopback hosts. The last of `region`/`base_url` wins.
+    pub fn base_url(mut self, url: impl AsRef<str>) -> Self {
+        self.base_url = Some(BaseUrl::parse(url.as_ref()));
+        self
+    }
+
+    /// The account id (Settings → Project in the dashboard).
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = Some(account_id.into());
+        self
+    }
+
+    /// The account's passcode. Kept in a [`SecretString`] and never printed.
+    pub fn passcode(mut self, passcode: impl Into<SecretString>) -> Self {
+        self.passcode = Some(passcode.into());
+        self
+    }
+
+    /// How long one attempt may take, from connecting to the end of the answer's body
+    /// (default [`DEFAULT_TIMEOUT`]). Retries get a fresh timeout each.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// How long establishing a connection (TCP and TLS) may take (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`], or half the per-attempt timeout if that is shorter). Must be
+    /// shorter than [`Self::timeout`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The most requests this client (and its clones) has in flight at once (default
+    /// [`DEFAULT_MAX_CONCURRENCY`], CleverTap's limit). Further triggers wait their turn instead
+    /// of drawing 429s. Share one client among everything that uses the same account.
+    pub fn max_concurrency(mut self, max: usize) -> Self {
+        self.max_concurrency = Some(max);
+        self
+    }
+
+    /// When to retry (default [`RetryPolicy::at_most_once`]: a bulletin is never sent twice).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Sends with this `reqwest::Client` (for proxies, custom TLS roots, or sharing a
+    /// connection pool). Its connect timeout applies; [`Self::timeout`] still bounds each
+    /// attempt. Turn off its redirects (`redirect::Policy::none()`): a redirect would carry the
+    /// passcode header to wherever it points.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// A builder filled from the environment: `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE`, and
+    /// `CLEVERTAP_REGION` (a region code: `in1`, `sg1`, `us1`, `aps3`, `mec1`, `eu1`) or
+    /// `CLEVERTAP_BASE_URL`. Further calls may adjust it before [`Self::build`].
+    ///
+    /// # Errors
+    /// [`BuildClientError::MissingEnv`] or [`BuildClientError::InvalidEnv`], naming the
+    /// variable.
+    pub fn from_env() -> Result<Self, BuildClientError> {
+        crate::env::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Checks the configuration and builds the client.
+    ///
+    /// # Errors
+    /// [`BuildClientError`] for anything missing or invalid.
+    pub fn build(self) -> Result<Client, BuildClientError> {
+        let base_url = self
+            .base_url
+            .ok_or(BuildClientError::MissingRegion)?
+            .map_err(BuildClientError::InvalidBaseUrl)?;
+        if !base_url.is_https() && !base_url.is_loopback() {
+            return Err(BuildClientError::InsecureBaseUrl {
+                url: base_url.to_string(),
+            });
+        }
+        let account_id = self.account_id.ok_or(BuildClientError::MissingAccountId)?;
+        let passcode = self.passcode.ok_or(BuildClientError::MissingPasscode)?;
+        let credentials =
+            Credentials::new(account_id, passcode).map_err(BuildClientError::InvalidCredentials)?;
+
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(BuildClientError::ZeroTimeout {
+                which: "per-attempt",
+            });
+        }
+        let max_concurrency = self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
+        if max_concurrency == 0 {
+            return Err(BuildClientError::ZeroConcurrency);
+        }
+        let http = match self.http_client {
+            Some(_) if self.connect_timeout.is_some() => {
+                return Err(BuildClientError::ConnectTimeoutWithHttpClient);
+            }
+            Some(client) => client,
+            None => {
+                let connect_timeout = self
+                    .connect_timeout
+                    .unwrap_or_else(|| DEFAULT_CONNECT_TIMEOUT.min(timeout / 2));
+                if connect_timeout.is_zero() {
+                    return Err(BuildClientError::ZeroTimeout { which: "connect" });
+                }
+                if connect_timeout >= timeout {
+                    return Err(BuildClientError::ConnectTimeoutNotShorter {
+                        connect_timeout,
+                        timeout,
+                    });
+                }
+                reqwest::Client::builder()
+                    .connect_timeout(connect_timeout)
+                    // A redirect would carry the passcode header (and, for 307/308, the
+                    // bulletin) to wherever it points; CleverTap does not redirect.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(BuildClientError::Http)?
+            }
+        };
+        let url = reqwest::Url::parse(&base_url.trigger_uri().to_string()).map_err(|_| {
+            BuildClientError::InvalidBaseUrl(InvalidBaseUrl {
+                given: base_url.to_string(),
+                reason: "the HTTP client cannot parse it",
+            })
+        })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                url,
+                credentials,
+                timeout,
+                max_concurrency,
+                retry: self.retry.unwrap_or_default(),
+                permits: Semaphore::new(max_concurrency),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete() -> ClientBuilder {
+        Client::builder()
+            .region(Region::India)
+            .account_id("ABCD-RSTU-1234")
+            .passcode("S3NT1NEL")
+    }
+
+    fn err(builder: ClientBuilder) -> BuildClientError {
+        match builder.build() {
+            Ok(client) => panic!("built {client:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_complete_builder_builds() {
+        let client = complete().build().expect("valid");
+        assert_eq!(client.base_url().as_str(), "https://in1.api.clevertap.com");
+        assert_eq!(client.max_concurrency(), DEFAULT_MAX_CONCURRENCY);
+        assert_eq!(client.retry_policy(), RetryPolicy::at_most_once());
+    }
+
+    #[test]
+    fn missing_and_invalid_settings_are_named() {
+        assert!(matches!(
+            err(Client::builder().account_id("a").passcode("p")),
+            BuildClientError::MissingRegion
+        ));
+        assert!(matches!(
+            err(Client::builder().region(Region::India).passcode("p")),
+            BuildClientError::MissingAccountId
+        ));
+        assert!(matches!(
+            err(Client::builder().region(Region::India).account_id("a")),
+            BuildClientError::MissingPasscode
+        ));
+        assert!(matches!(
+            err(complete().base_url("ftp://x")),
+            BuildClientError::InvalidBaseUrl(_)
+        ));
+        assert!(matches!(
+            err(complete().passcode("pass word")),
+            BuildClientError::InvalidCredentials(InvalidCredentials::PasscodeCharacter { .. })
+        ));
+        assert!(matches!(
+            err(complete().max_concurrency(0)),
+            BuildClientError::ZeroConcurrency
+        ));
+        assert!(matches!(
+            err(complete().timeout(Duration::ZERO)),
+            BuildClientError::ZeroTimeout { .. }
+        ));
+        assert!(matches!(
+            err(complete()
+                .timeout(Duration::from_secs(1))
+                .connect_timeout(Duration::from_secs(1))),
+            BuildClientError::ConnectTimeoutNotShorter { .. }
+        ));
+        assert!(matches!(
+            err(complete()
+                .http_client(reqwest::Client::new())
+                .connect_timeout(Duration::from_secs(1))),
+            BuildClientError::ConnectTimeoutWithHttpClient
+        ));
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_loopback() {
+        let e = err(complete().base_url("http://proxy.example.com"));
+        assert!(matches!(e, BuildClientError::InsecureBaseUrl { .. }));
+        assert!(e.to_string().contains("loopback"), "{e}");
+        for ok in [
+            "http://127.0.0.1:8787",
+            "http://localhost:1",
+            "http://[::1]:2",
+            "https://proxy.example.com/ct",
+        ] {
+            assert!(complete().base_url(ok).build().is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn a_short_timeout_shortens_the_default_connect_timeout() {
+        assert!(complete()
+            .timeout(Duration::from_millis(100))
+            .build()
+            .is_ok());
+    }
+
+    #[test]
+    fn the_passcode_is_never_printed() {
+        let builder = complete();
+        assert!(!format!("{builder:?}").contains("S3NT1NEL"));
+        let client = builder.build().expect("valid");
+        assert!(!format!("{client:?}").contains("S3NT1NEL"));
+        let e = err(complete().passcode("S3NT1NEL\n"));
+        assert!(!e.to_string().contains("S3NT1NEL") && !format!("{e:?}").contains("S3NT1NEL"));
+    }
+}

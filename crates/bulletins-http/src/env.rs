@@ -1,0 +1,144 @@
+//! Configuration from environment variables, read through a lookup function so tests need not
+//! touch the process environment.
+
+use bulletins_core::{BaseUrl, InvalidCredentials, Region};
+
+use crate::builder::{BuildClientError, ClientBuilder};
+
+/// The account id variable.
+pub const ACCOUNT_ID_VAR: &str = "CLEVERTAP_ACCOUNT_ID";
+/// The passcode variable.
+pub const PASSCODE_VAR: &str = "CLEVERTAP_PASSCODE";
+/// The region code variable (`in1`, `sg1`, `us1`, `aps3`, `mec1`, `eu1`).
+pub const REGION_VAR: &str = "CLEVERTAP_REGION";
+/// The custom base URL variable, instead of [`REGION_VAR`].
+pub const BASE_URL_VAR: &str = "CLEVERTAP_BASE_URL";
+
+/// Fills a builder from variables looked up by name. The passcode's value never appears in an
+/// error.
+pub(crate) fn from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<ClientBuilder, BuildClientError> {
+    let account_id = lookup(ACCOUNT_ID_VAR).ok_or(BuildClientError::MissingEnv {
+        name: ACCOUNT_ID_VAR,
+        hint: "; set it to the account id from Settings → Project in the dashboard",
+    })?;
+    let passcode = lookup(PASSCODE_VAR).ok_or(BuildClientError::MissingEnv {
+        name: PASSCODE_VAR,
+        hint: "; set it to the passcode from Settings → Passcode in the dashboard",
+    })?;
+    // Checked here too, so the error names the variable rather than a builder call.
+    if let Err(problem) = bulletins_core::Credentials::new(&account_id, passcode.as_str()) {
+        let name = match problem {
+            InvalidCredentials::EmptyPasscode | InvalidCredentials::PasscodeCharacter { .. } => {
+                PASSCODE_VAR
+            }
+            _ => ACCOUNT_ID_VAR,
+        };
+        return Err(BuildClientError::InvalidEnv {
+            name,
+            reason: problem.to_string(),
+        });
+    }
+    let builder = ClientBuilder::new()
+        .account_id(account_id)
+        .passcode(passcode);
+
+    match (lookup(REGION_VAR), lookup(BASE_URL_VAR)) {
+        (Some(_), Some(_)) => Err(BuildClientError::InvalidEnv {
+            name: BASE_URL_VAR,
+            reason: format!("{REGION_VAR} is set too; set only one of them"),
+        }),
+        (Some(code), None) => {
+            let region: Region = code.parse().map_err(|e: bulletins_core::UnknownRegion| {
+                BuildClientError::InvalidEnv {
+                    name: REGION_VAR,
+                    reason: e.to_string(),
+                }
+            })?;
+            Ok(builder.region(region))
+        }
+        (None, Some(url)) => {
+            // Parsed here so the error names the variable; the builder parses it again.
+            BaseUrl::parse(&url).map_err(|e| BuildClientError::InvalidEnv {
+                name: BASE_URL_VAR,
+                reason: e.to_string(),
+            })?;
+            Ok(builder.base_url(url))
+        }
+        (None, None) => Err(BuildClientError::MissingEnv {
+            name: REGION_VAR,
+            hint: " (nor CLEVERTAP_BASE_URL); set it to your account's region code: in1, sg1, us1, aps3, mec1 or eu1",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    fn env_err(vars: &[(&str, &str)]) -> BuildClientError {
+        match from_lookup(lookup(vars)).and_then(ClientBuilder::build) {
+            Ok(client) => panic!("built {client:?}"),
+            Err(e) => e,
+        }
+    }
+
+    const ID: (&str, &str) = (ACCOUNT_ID_VAR, "ABCD-RSTU-1234");
+    const PASS: (&str, &str) = (PASSCODE_VAR, "S3NT1NEL");
+
+    #[test]
+    fn a_region_code_or_a_base_url() {
+        let client = from_lookup(lookup(&[ID, PASS, (REGION_VAR, "sg1")]))
+            .and_then(ClientBuilder::build)
+            .expect("valid");
+        assert_eq!(client.base_url().as_str(), "https://sg1.api.clevertap.com");
+        let client = from_lookup(lookup(&[ID, PASS, (BASE_URL_VAR, "http://127.0.0.1:9")]))
+            .and_then(ClientBuilder::build)
+            .expect("valid");
+        assert_eq!(client.base_url().as_str(), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let cases: [(&[(&str, &str)], &str); 8] = [
+            (&[PASS, (REGION_VAR, "in1")], ACCOUNT_ID_VAR),
+            (&[ID, (REGION_VAR, "in1")], PASSCODE_VAR),
+            (&[ID, PASS], REGION_VAR),
+            (&[ID, PASS, (REGION_VAR, "in2")], REGION_VAR),
+            (&[ID, PASS, (BASE_URL_VAR, "nope")], BASE_URL_VAR),
+            (
+                &[ID, PASS, (REGION_VAR, "in1"), (BASE_URL_VAR, "https://x")],
+                BASE_URL_VAR,
+            ),
+            (
+                &[ID, (PASSCODE_VAR, "S3NT1NEL\n"), (REGION_VAR, "in1")],
+                PASSCODE_VAR,
+            ),
+            (
+                &[(ACCOUNT_ID_VAR, ""), PASS, (REGION_VAR, "in1")],
+                ACCOUNT_ID_VAR,
+            ),
+        ];
+        for (vars, name) in cases {
+            let e = env_err(vars);
+            let text = e.to_string();
+            assert!(text.contains(name), "{vars:?}: {text}");
+            assert!(!text.contains("S3NT1NEL") && !format!("{e:?}").contains("S3NT1NEL"));
+        }
+    }
+
+    #[test]
+    fn plain_http_from_the_environment_is_refused_too() {
+        let e = env_err(&[ID, PASS, (BASE_URL_VAR, "http://example.com")]);
+        assert!(matches!(e, BuildClientError::InsecureBaseUrl { .. }), "{e}");
+    }
+}

@@ -1,0 +1,117 @@
+//! One attempt: send the prepared request, read at most [`MAX_BODY_BYTES`] of the answer, and
+//! classify what happened as the core's [`Failure`].
+
+use bulletins_core::{parse_parts, Failure, ResponseError, Triggered, MAX_KEPT_BODY_BYTES};
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::client::Inner;
+use crate::error::AttemptFailure;
+
+/// The most bytes of an answer read. CleverTap's answers are a few dozen bytes; anything larger
+/// is not its JSON, and reading it all would let a misbehaving proxy exhaust memory.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What one attempt ended in.
+#[derive(Debug)]
+pub(crate) struct Attempt {
+    /// The answer's status, if one came.
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) outcome: Result<Triggered, AttemptFailure>,
+}
+
+/// Sends the request once. The caller holds a concurrency permit for the whole call, body read
+/// included.
+pub(crate) async fn once(inner: &Inner, headers: &HeaderMap, body: &Bytes) -> Attempt {
+    let mut request = reqwest::Request::new(Method::POST, inner.url.clone());
+    *request.headers_mut() = headers.clone();
+    *request.body_mut() = Some(body.clone().into());
+    // Bounds the whole attempt, the answer's body included.
+    *request.timeout_mut() = Some(inner.timeout);
+
+    let mut response = match inner.http.execute(request).await {
+        Ok(response) => response,
+        Err(error) => {
+            return Attempt {
+                status: None,
+                outcome: Err(transport(error)),
+            }
+        }
+    };
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let outcome = match read_capped(&mut response).await {
+        Ok(Body::Complete(body)) => {
+            parse_parts(status, &headers, &body).map_err(AttemptFailure::response)
+        }
+        Ok(Body::TooLarge(start)) => Err(AttemptFailure::response(too_large(
+            status, &headers, &start,
+        ))),
+        Err(error) => Err(transport(error)),
+    };
+    Attempt {
+        status: Some(status),
+        outcome,
+    }
+}
+
+/// Classifies an error of the HTTP stack.
+///
+/// - `is_connect`: no connection was made (refused, DNS, TLS handshake, and the connect timeout,
+///   which reqwest reports as both connect and timeout): nothing was sent.
+/// - `is_timeout` otherwise: the per-attempt timeout struck after connecting, so the request
+///   may have been sent and processed.
+/// - anything else (the connection closed or reset while sending or before the answer was
+///   complete, a malformed answer): it may have been processed.
+fn transport(error: reqwest::Error) -> AttemptFailure {
+    let failure = if error.is_connect() {
+        Failure::NotConnected
+    } else if error.is_timeout() {
+        Failure::TimedOut
+    } else {
+        Failure::ConnectionLost
+    };
+    AttemptFailure {
+        failure,
+        source: Some(Box::new(error)),
+    }
+}
+
+enum Body {
+    Complete(Vec<u8>),
+    /// Over the cap: the first bytes only.
+    TooLarge(Vec<u8>),
+}
+
+/// Reads the body chunk by chunk, stopping as soon as it is over [`MAX_BODY_BYTES`].
+async fn read_capped(response: &mut reqwest::Response) -> Result<Body, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+    {
+        return Ok(Body::TooLarge(Vec::new()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_BODY_BYTES - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok(Body::TooLarge(body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Body::Complete(body))
+}
+
+fn too_large(status: StatusCode, headers: &HeaderMap, start: &[u8]) -> ResponseError {
+    // The core parses `Retry-After`; ask it with an empty body, which is always undecodable.
+    let retry_after = parse_parts(status, headers, b"")
+        .err()
+        .and_then(|e| e.retry_after());
+    ResponseError::Undecodable {
+        status,
+        reason: "the body is larger than 64 KiB",
+        body: String::from_utf8_lossy(&start[..start.len().min(MAX_KEPT_BODY_BYTES)]).into_owned(),
+        retry_after,
+    }
+}
