@@ -77,3 +77,35 @@ pub fn derive_business_event(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive(&input).into()
 }
+
+/// The same derive, with generated code naming `::bulletins_http` instead of `::bulletins_core`
+/// (unless `crate = "..."` says otherwise). `bulletins-http` re-exports it as `BusinessEvent`, so
+/// that a crate depending on `bulletins-http` alone can derive events. Not for direct use.
+#[doc(hidden)]
+#[proc_macro_derive(BusinessEventHttp, attributes(business_event))]
+pub fn derive_business_event_http(input: TokenStream) -> TokenStream {
+    let mut input = parse_macro_input!(input as DeriveInput);
+    if !names_crate(&input.attrs) {
+        input
+            .attrs
+            .push(syn::parse_quote!(#[business_event(crate = "::bulletins_http")]));
+    }
+    expand::derive(&input).into()
+}
+
+/// Whether a `#[business_event(...)]` attribute already has a `crate = ...` key (at the top
+/// level of its list), so the user's path wins and no duplicate is reported.
+fn names_crate(attrs: &[syn::Attribute]) -> bool {
+    use proc_macro2::TokenTree;
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("business_event"))
+        .filter_map(|attr| attr.meta.require_list().ok())
+        .any(|list| {
+            let tokens: Vec<TokenTree> = list.tokens.clone().into_iter().collect();
+            tokens.windows(2).any(|pair| {
+                matches!(&pair[0], TokenTree::Ident(key) if key == "crate")
+                    && matches!(&pair[1], TokenTree::Punct(eq) if eq.as_char() == '=')
+            })
+        })
+}
