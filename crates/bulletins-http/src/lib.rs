@@ -85,14 +85,14 @@ pub use env::{ACCOUNT_ID_VAR, BASE_URL_VAR, PASSCODE_VAR, REGION_VAR};
 pub use error::{BoxError, Error, TransportKind};
 pub use send::MAX_BODY_BYTES;
 
-pub use bulletins_core::limits;
-pub use bulletins_core::{
-    parse_parts, parse_response, trigger_request, ApiError, ApiErrorKind, BaseUrl, BuildError,
-    Bulletin, BusinessEvent, Credentials, Delivery, DynamicEvent, EventSchema, Failure,
-    InvalidBaseUrl, InvalidCredentials, Presence, PropertySchema, PropertyValue, PropertyWriter,
-    Region, ResponseError, RetryDecision, RetryPolicy, StaticEvent, Triggered, UnknownRegion, When,
-    ACCOUNT_ID_HEADER, MAX_KEPT_BODY_BYTES, PASSCODE_HEADER, TRIGGER_PATH,
-};
+// Everything of the core. A glob, because the core's `BusinessEvent` names both the trait and
+// (with its `derive` feature, which another crate in the build may enable) the core's derive;
+// the explicit import below shadows the derive in the macro namespace only, keeping the trait.
+pub use bulletins_core::*;
 
-#[doc(hidden)]
-pub use bulletins_core::__private;
+/// Derives [`BusinessEvent`](trait@BusinessEvent) and [`StaticEvent`] for a struct with named
+/// fields; see the `bulletins-derive` crate documentation for every attribute.
+///
+/// This is the core's derive, with generated code naming `::bulletins_http`, so a crate that
+/// depends on `bulletins-http` alone can use it.
+pub use bulletins_derive::BusinessEventHttp as BusinessEvent;
