@@ -1,0 +1,145 @@
+//! Many bulletins against an emulator that allows 3 concurrent requests, as CleverTap does.
+
+mod common;
+
+use std::collections::HashMap;
+
+use bulletins_http::{Bulletin, BusinessEvent, DynamicEvent, Error, PropertyWriter};
+use common::*;
+use futures_util::StreamExt as _;
+
+/// Either of the two dashboard events, so results can be told apart by their `targets`.
+#[derive(Debug)]
+enum Either {
+    Program(ProgramReleased),
+    Order(OrderPlaced),
+}
+
+impl BusinessEvent for Either {
+    fn event_name(&self) -> &str {
+        match self {
+            Either::Program(e) => e.event_name(),
+            Either::Order(e) => e.event_name(),
+        }
+    }
+
+    fn write_properties(
+        &self,
+        properties: &mut PropertyWriter<'_>,
+    ) -> Result<(), bulletins_http::BuildError> {
+        match self {
+            Either::Program(e) => e.write_properties(properties),
+            Either::Order(e) => e.write_properties(properties),
+        }
+    }
+}
+
+/// Bulletin `i`: an order (2 targets) when `i % 3 == 0`, else a program (1 target); named
+/// after its index.
+fn nth(i: usize) -> Bulletin<Either> {
+    let event = if i % 3 == 0 {
+        Either::Order(OrderPlaced {
+            order_id: i.to_string(),
+        })
+    } else {
+        Either::Program(ProgramReleased {
+            program_id: i.to_string(),
+            language: "Hindi".into(),
+            prev_program_id: None,
+        })
+    };
+    Bulletin::new(event, format!("bulletin {i}"), "[email protected]")
+}
+
+#[tokio::test]
+async fn a_thousand_bulletins_within_the_concurrency_limit() {
+    const N: usize = 1000;
+    let emulator = start_with(3).await;
+    let client = client(&emulator);
+    assert_eq!(client.max_concurrency(), 3);
+
+    let results = client.trigger_all((0..N).map(nth)).await;
+
+    assert_eq!(results.len(), N);
+    for (i, result) in results.iter().enumerate() {
+        let expected = if i % 3 == 0 { 2 } else { 1 };
+        match result {
+            Ok(triggered) => assert_eq!(triggered.targets, expected, "result {i} out of order"),
+            Err(e) => panic!("bulletin {i}: {e}"),
+        }
+    }
+    // Zero 429s: nothing was refused, and every bulletin arrived exactly once.
+    assert_eq!(emulator.rejections(), vec![]);
+    let mut deliveries: HashMap<String, usize> = HashMap::new();
+    for recorded in emulator.accepted() {
+        *deliveries
+            .entry(recorded.name.clone().unwrap_or_default())
+            .or_default() += 1;
+    }
+    assert_eq!(deliveries.len(), N);
+    assert!(deliveries.values().all(|&n| n == 1));
+    assert_eq!(emulator.bulletins().len(), N);
+}
+
+#[tokio::test]
+async fn no_failure_is_dropped_and_results_stay_in_order() {
+    let emulator = start().await;
+    let client = client(&emulator);
+    let unknown = |name: &str| {
+        Bulletin::new(
+            DynamicEvent::new(name).expect("valid"),
+            "n",
+            "[email protected]",
+        )
+    };
+    let bulletins = vec![
+        unknown("Program Released"), // required properties missing: refused by CleverTap
+        Bulletin::new(DynamicEvent::new("nope").expect("valid"), "", "c"), // invalid: not sent
+        unknown("Not Defined"),
+        Bulletin::new(
+            DynamicEvent::new("order_placed")
+                .and_then(|e| e.property("order_id", "1"))
+                .expect("valid"),
+            "ok",
+            "c",
+        ),
+    ];
+    let results = client.trigger_all(bulletins).await;
+    assert_eq!(results.len(), 4);
+    assert!(matches!(&results[0], Err(e) if e.api_error().is_some()));
+    assert!(matches!(&results[1], Err(Error::Invalid(_))));
+    assert!(matches!(&results[2], Err(e) if e.api_error().is_some()));
+    assert!(matches!(&results[3], Ok(t) if t.targets == 2));
+    assert_eq!(emulator.accepted().len(), 1);
+}
+
+#[tokio::test]
+async fn the_stream_yields_every_index_once() {
+    let emulator = start().await;
+    let client = client(&emulator);
+    let mut seen = vec![0usize; 50];
+    let mut stream = std::pin::pin!(client.trigger_stream((0..50).map(nth)));
+    while let Some((index, result)) = stream.next().await {
+        result.expect("success");
+        seen[index] += 1;
+    }
+    assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+    assert_eq!(emulator.accepted().len(), 50);
+    assert_eq!(emulator.rejections(), vec![]);
+}
+
+#[tokio::test]
+async fn bulletins_are_pulled_lazily() {
+    // An endless iterator would hang if trigger_stream materialized its input.
+    let emulator = start().await;
+    let client = client(&emulator);
+    let pulled = std::sync::atomic::AtomicUsize::new(0);
+    let endless = (0..).map(|i| {
+        pulled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        nth(i)
+    });
+    let firsts: Vec<_> = client.trigger_stream(endless).take(5).collect().await;
+    assert_eq!(firsts.len(), 5);
+    // At most the window (twice the cap) beyond what was taken.
+    assert!(pulled.load(std::sync::atomic::Ordering::Relaxed) <= 5 + 6);
+}
