@@ -77,6 +77,12 @@ pub(crate) fn from_lookup(
 mod tests {
     use super::*;
 
+    // The names are the contract: spelled out here, not taken from the constants.
+    const ACCOUNT_ID: &str = "CLEVERTAP_ACCOUNT_ID";
+    const PASSCODE: &str = "CLEVERTAP_PASSCODE";
+    const REGION: &str = "CLEVERTAP_REGION";
+    const BASE_URL: &str = "CLEVERTAP_BASE_URL";
+
     fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {
             vars.iter()
@@ -92,16 +98,16 @@ mod tests {
         }
     }
 
-    const ID: (&str, &str) = (ACCOUNT_ID_VAR, "ABCD-RSTU-1234");
-    const PASS: (&str, &str) = (PASSCODE_VAR, "S3NT1NEL");
+    const ID: (&str, &str) = ("CLEVERTAP_ACCOUNT_ID", "ABCD-RSTU-1234");
+    const PASS: (&str, &str) = ("CLEVERTAP_PASSCODE", "S3NT1NEL");
 
     #[test]
     fn a_region_code_or_a_base_url() {
-        let client = from_lookup(lookup(&[ID, PASS, (REGION_VAR, "sg1")]))
+        let client = from_lookup(lookup(&[ID, PASS, (REGION, "sg1")]))
             .and_then(ClientBuilder::build)
             .expect("valid");
         assert_eq!(client.base_url().as_str(), "https://sg1.api.clevertap.com");
-        let client = from_lookup(lookup(&[ID, PASS, (BASE_URL_VAR, "http://127.0.0.1:9")]))
+        let client = from_lookup(lookup(&[ID, PASS, (BASE_URL, "http://127.0.0.1:9")]))
             .and_then(ClientBuilder::build)
             .expect("valid");
         assert_eq!(client.base_url().as_str(), "http://127.0.0.1:9");
@@ -110,23 +116,17 @@ mod tests {
     #[test]
     fn errors_name_the_variable() {
         let cases: [(&[(&str, &str)], &str); 8] = [
-            (&[PASS, (REGION_VAR, "in1")], ACCOUNT_ID_VAR),
-            (&[ID, (REGION_VAR, "in1")], PASSCODE_VAR),
-            (&[ID, PASS], REGION_VAR),
-            (&[ID, PASS, (REGION_VAR, "in2")], REGION_VAR),
-            (&[ID, PASS, (BASE_URL_VAR, "nope")], BASE_URL_VAR),
+            (&[PASS, (REGION, "in1")], ACCOUNT_ID),
+            (&[ID, (REGION, "in1")], PASSCODE),
+            (&[ID, PASS], REGION),
+            (&[ID, PASS, (REGION, "in2")], REGION),
+            (&[ID, PASS, (BASE_URL, "nope")], BASE_URL),
             (
-                &[ID, PASS, (REGION_VAR, "in1"), (BASE_URL_VAR, "https://x")],
-                BASE_URL_VAR,
+                &[ID, PASS, (REGION, "in1"), (BASE_URL, "https://x")],
+                BASE_URL,
             ),
-            (
-                &[ID, (PASSCODE_VAR, "S3NT1NEL\n"), (REGION_VAR, "in1")],
-                PASSCODE_VAR,
-            ),
-            (
-                &[(ACCOUNT_ID_VAR, ""), PASS, (REGION_VAR, "in1")],
-                ACCOUNT_ID_VAR,
-            ),
+            (&[ID, (PASSCODE, "S3NT1NEL\n"), (REGION, "in1")], PASSCODE),
+            (&[(ACCOUNT_ID, ""), PASS, (REGION, "in1")], ACCOUNT_ID),
         ];
         for (vars, name) in cases {
             let e = env_err(vars);
@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn plain_http_from_the_environment_is_refused_too() {
-        let e = env_err(&[ID, PASS, (BASE_URL_VAR, "http://example.com")]);
+        let e = env_err(&[ID, PASS, (BASE_URL, "http://example.com")]);
         assert!(matches!(e, BuildClientError::InsecureBaseUrl { .. }), "{e}");
     }
 }

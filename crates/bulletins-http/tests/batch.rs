@@ -3,7 +3,9 @@
 mod common;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
+use bulletins_emulator::Fault;
 use bulletins_http::{Bulletin, BusinessEvent, DynamicEvent, Error, PropertyWriter};
 use common::*;
 use futures_util::StreamExt as _;
@@ -51,10 +53,12 @@ fn nth(i: usize) -> Bulletin<Either> {
     Bulletin::new(event, format!("bulletin {i}"), "[email protected]")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_bulletins_within_the_concurrency_limit() {
     const N: usize = 1000;
     let emulator = start_with(3).await;
+    // Slow answers at first, so requests overlap: above 3 in flight the emulator answers 429.
+    emulator.inject(Fault::Delay(Duration::from_millis(20)), 30);
     let client = client(&emulator);
     assert_eq!(client.max_concurrency(), 3);
 
