@@ -159,3 +159,16 @@ async fn clones_share_one_client() {
     client.trigger(&program("2")).await.expect("success");
     assert_eq!(emulator.accepted().len(), 2);
 }
+
+fn assert_send<T: Send>(_: &T) {}
+
+#[test]
+fn futures_can_be_spawned() {
+    let client = builder("http://127.0.0.1:9").build().expect("client");
+    let bulletin = program("1");
+    assert_send(&client.trigger(&bulletin));
+    assert_send(&client.trigger_all(vec![program("1")]));
+    assert_send(&client.trigger_stream(vec![program("1")]));
+    fn assert_sync_clone<T: Send + Sync + Clone>(_: &T) {}
+    assert_sync_clone(&client);
+}
