@@ -88,6 +88,8 @@ pub use send::MAX_BODY_BYTES;
 // Everything of the core. A glob, because the core's `BusinessEvent` names both the trait and
 // (with its `derive` feature, which another crate in the build may enable) the core's derive;
 // the explicit import below shadows the derive in the macro namespace only, keeping the trait.
+// The glob also brings the doc-hidden `__private` module, which the derive's code names as
+// `::bulletins_http::__private`.
 pub use bulletins_core::*;
 
 /// Derives [`BusinessEvent`](trait@BusinessEvent) and [`StaticEvent`] for a struct with named
