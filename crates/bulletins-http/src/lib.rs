@@ -98,3 +98,8 @@ pub use bulletins_core::*;
 /// This is the core's derive, with generated code naming `::bulletins_http`, so a crate that
 /// depends on `bulletins-http` alone can use it.
 pub use bulletins_derive::BusinessEventHttp as BusinessEvent;
+
+// The README's examples, compiled and run as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
