@@ -246,7 +246,12 @@ impl RetryPolicy {
         } else {
             1.0
         };
-        ceiling.mul_f64(jitter)
+        // `Duration::mul_f64` panics when the product does not fit a `Duration`, which a
+        // ceiling near `Duration::MAX` reaches through f64 rounding; and rounding may also
+        // lift the product a hair above the ceiling. Fall back to, and cap at, the ceiling.
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * jitter)
+            .unwrap_or(ceiling)
+            .min(ceiling)
     }
 }
 
@@ -392,6 +397,21 @@ mod tests {
         assert_eq!(at(1, 0.0), Duration::ZERO);
         assert_eq!(at(1, f64::NAN), Duration::from_millis(100));
         assert_eq!(at(1, -3.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_backoff_near_duration_max_does_not_panic() {
+        // Found by tests/proptest_retry.rs: `mul_f64` panicked on a ceiling of Duration::MAX.
+        let p = RetryPolicy::at_most_once()
+            .max_elapsed(Duration::MAX)
+            .backoff(Duration::MAX, Duration::MAX);
+        for jitter in [0.0, 0.5, 1.0, f64::NAN] {
+            let decision = p.decide(&Failure::NotConnected, 1, Duration::ZERO, jitter);
+            assert!(
+                matches!(decision, RetryDecision::RetryAfter(d) if d <= Duration::MAX),
+                "{decision:?}"
+            );
+        }
     }
 
     #[test]
