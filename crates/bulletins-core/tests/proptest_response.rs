@@ -1,0 +1,117 @@
+//! Property tests of the response parser: on any status, any `Retry-After` and any bytes it
+//! never panics, calls only a 2xx success body a success, and keeps errors small.
+
+use bulletins_core::{parse_parts, Failure, ResponseError, Triggered, MAX_KEPT_BODY_BYTES};
+use http::header::RETRY_AFTER;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn status() -> impl Strategy<Value = StatusCode> {
+    prop_oneof![
+        prop::sample::select(vec![
+            200u16, 201, 204, 400, 401, 403, 404, 429, 500, 502, 503
+        ]),
+        100u16..=999,
+    ]
+    .prop_map(|code| StatusCode::from_u16(code).expect("100..=999 is a valid status"))
+}
+
+fn retry_after() -> impl Strategy<Value = Option<Vec<u8>>> {
+    prop::option::of(prop_oneof![
+        any::<u64>().prop_map(|n| n.to_string().into_bytes()),
+        "[0-9 ]{0,25}".prop_map(String::into_bytes),
+        Just(b"Wed, 21 Oct 2015 07:28:00 GMT".to_vec()),
+        prop::collection::vec(any::<u8>(), 0..20),
+    ])
+}
+
+/// Bodies near CleverTap's shape (so the interesting branches are reached), and raw bytes.
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    let json_value = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        prop::sample::select(vec![
+            "success",
+            "fail",
+            "Business Event Not Found",
+            "Property x missing",
+            "Too many concurrent requests",
+            "\"when\" has an incorrect value - null",
+        ])
+        .prop_map(Value::from),
+        ".{0,20}".prop_map(Value::from),
+    ];
+    let object = prop::collection::vec(
+        (
+            prop::sample::select(vec!["status", "targets", "error", "code", "other"]),
+            json_value,
+        ),
+        0..5,
+    )
+    .prop_map(|fields| {
+        Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            .to_string()
+            .into_bytes()
+    });
+    prop_oneof![
+        3 => object,
+        2 => prop::collection::vec(any::<u8>(), 0..64),
+        1 => (1usize..4, any::<u8>()).prop_map(|(k, b)| vec![b; k * MAX_KEPT_BODY_BYTES]),
+        1 => ".{0,200}".prop_map(String::into_bytes),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    #[test]
+    fn never_panics_and_only_a_2xx_success_body_is_a_success(
+        status in status(),
+        retry_after in retry_after(),
+        body in body(),
+    ) {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = retry_after.as_ref().and_then(|v| HeaderValue::from_bytes(v).ok()) {
+            headers.insert(RETRY_AFTER, value);
+        }
+        let result = parse_parts(status, &headers, &body);
+        let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+        match &result {
+            Ok(Triggered { targets, .. }) => {
+                prop_assert!(status.is_success());
+                let object = parsed.as_ref().and_then(Value::as_object).expect("an object");
+                prop_assert_eq!(object.get("status").and_then(Value::as_str), Some("success"));
+                prop_assert_eq!(object.get("targets").and_then(Value::as_u64), Some(*targets));
+                prop_assert!(object.get("error").and_then(Value::as_str).is_none());
+            }
+            Err(e) => {
+                prop_assert_eq!(e.status(), status);
+                if let ResponseError::Undecodable { body: kept, .. } = e {
+                    // At most MAX_KEPT_BODY_BYTES of input bytes, each at most one character.
+                    prop_assert!(kept.chars().count() <= MAX_KEPT_BODY_BYTES);
+                }
+                // Retry-After in seconds is read; anything else is ignored.
+                let expected = headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(std::time::Duration::from_secs);
+                prop_assert_eq!(e.retry_after(), expected);
+                // The delivery verdict never panics, and a 429 is never "maybe delivered".
+                let failure = Failure::Response(e.clone());
+                if e.is_too_many_requests() {
+                    prop_assert!(!failure.may_have_been_delivered());
+                }
+                if status.is_server_error() && !e.is_too_many_requests() {
+                    prop_assert!(failure.may_have_been_delivered());
+                }
+            }
+        }
+        // Pure: the same input gives the same answer.
+        prop_assert_eq!(parse_parts(status, &headers, &body), result);
+    }
+}
