@@ -8,7 +8,7 @@
 //! on to stdout, logs one line per request to stderr (`RUST_LOG` filters), and stops cleanly on
 //! Ctrl-C or SIGTERM.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +34,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -81,11 +82,6 @@ async fn run(args: Args, dashboard: Dashboard) -> ExitCode {
 
     let mut out = std::io::stdout().lock();
     // Nothing useful to do if stdout is closed: the server still runs.
-    let _ = writeln!(
-        out,
-        "bulletins-emulator listening on {}",
-        emulator.base_url()
-    );
     if demo {
         let _ = writeln!(
             out,
@@ -98,6 +94,12 @@ async fn run(args: Args, dashboard: Dashboard) -> ExitCode {
         out,
         "trigger: POST {}; recorded: GET {}/_emulator/bulletins",
         emulator.trigger_url(),
+        emulator.base_url()
+    );
+    // Last, so a script can read up to this line and know everything before it.
+    let _ = writeln!(
+        out,
+        "bulletins-emulator listening on {}",
         emulator.base_url()
     );
     let _ = out.flush();

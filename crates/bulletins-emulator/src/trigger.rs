@@ -42,8 +42,8 @@ pub(crate) async fn trigger(
         None => normal(&shared, &parts.headers, body, None).await,
     };
     tracing::info!(
-        account = account.as_deref().unwrap_or("-"),
-        event = outcome.event.as_deref().unwrap_or("-"),
+        account = %account.as_deref().unwrap_or("-"),
+        event = %outcome.event.as_deref().unwrap_or("-"),
         outcome = %outcome.summary,
         latency_ms = started.elapsed().as_millis(),
         "trigger"

@@ -1,0 +1,254 @@
+//! The `bulletins-emulator` binary: config file, request, clean shutdown; bad configs refused.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_bulletins-emulator");
+
+/// A file in the temp dir, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "bulletins-emulator-{}-{name}.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("{e}"));
+        Self(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A running binary, killed if a test panics before stopping it.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Starts the binary and reads stdout up to the line with the URL (its last banner line);
+/// returns the child, the URL and the banner lines.
+fn spawn(args: &[&str]) -> (Running, String, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(stdout);
+    let mut url = None;
+    while url.is_none() {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            let _ = child.kill();
+            panic!("binary exited before listening: {lines:?}");
+        }
+        url = line
+            .trim()
+            .strip_prefix("bulletins-emulator listening on ")
+            .map(str::to_owned);
+        lines.push(line.trim().to_owned());
+    }
+    (Running(child), url.unwrap_or_default(), lines)
+}
+
+fn terminate(Running(child): &mut Running) -> ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn stderr_of(Running(child): &mut Running) -> String {
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serves_a_config_file_and_stops_cleanly_on_sigterm() {
+    let config = TempFile::new(
+        "ok",
+        r#"{
+          "accounts": [{ "account_id": "ABCD-RSTU-1234", "passcode": "XXXXXX" }],
+          "concurrency_limit": 3,
+          "business_events": [
+            { "name": "order_placed",
+              "properties": ["order_id", "product_category", "coupon_code"],
+              "required": ["order_id", "product_category"],
+              "targets": 2 }
+          ]
+        }"#,
+    );
+    let path = config.0.to_string_lossy().into_owned();
+    let (mut child, url, lines) = spawn(&["--listen", "127.0.0.1:0", "--config", &path]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(!lines.iter().any(|l| l.contains("demo")), "{lines:?}");
+
+    let body = r#"{"business_event":"order_placed","name":"Order 12345","c-by":"[email protected]",
+        "when":1724123456,"properties":{"order_id":"12345","product_category":"books"}}"#;
+    let response = client()
+        .post(format!("{url}/1/targets/trigger.json"))
+        .header("X-CleverTap-Account-Id", ACCOUNT)
+        .header("X-CleverTap-Passcode", PASSCODE)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await;
+    let text = match response {
+        Ok(response) => response.text().await.unwrap_or_default(),
+        Err(e) => panic!("no answer: {e}"),
+    };
+    assert_eq!(text, r#"{"status":"success","targets":2}"#);
+    // The demo event is not on this dashboard.
+    let demo = client()
+        .post(format!("{url}/1/targets/trigger.json"))
+        .header("X-CleverTap-Account-Id", ACCOUNT)
+        .header("X-CleverTap-Passcode", PASSCODE)
+        .header("Content-Type", "application/json")
+        .body(EXAMPLE)
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert_eq!(demo.ok(), Some(400));
+    let recorded = client()
+        .get(format!("{url}/_emulator/bulletins"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert_eq!(recorded.ok(), Some(200));
+
+    let status = terminate(&mut child);
+    assert!(status.success(), "{status:?}");
+    let stderr = stderr_of(&mut child);
+    // One log line per request: account, event, outcome, latency.
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("trigger") && l.contains("order_placed"))
+        .unwrap_or_else(|| panic!("no request log line in {stderr}"));
+    for part in [
+        "account=ABCD-RSTU-1234",
+        "event=order_placed",
+        "outcome=200",
+        "latency_ms=",
+    ] {
+        assert!(line.contains(part), "{part} missing in {line}");
+    }
+    assert!(stderr.contains("Business Event Not Found"), "{stderr}");
+    assert!(stderr.contains("stopped"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_config_it_serves_the_demo_dashboard_and_says_so() {
+    let (mut child, url, lines) = spawn(&["--listen", "127.0.0.1:0"]);
+    assert!(
+        lines.iter().any(|l| l.contains("demo dashboard")),
+        "{lines:?}"
+    );
+    let response = client()
+        .post(format!("{url}/1/targets/trigger.json"))
+        .header("X-CleverTap-Account-Id", ACCOUNT)
+        .header("X-CleverTap-Passcode", PASSCODE)
+        .header("Content-Type", "application/json")
+        .body(EXAMPLE)
+        .send()
+        .await;
+    let text = match response {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(text, r#"{"status":"success","targets":1}"#);
+    assert!(terminate(&mut child).success());
+}
+
+/// Runs the binary to completion and returns its exit status and stderr.
+fn run(args: &[&str]) -> (ExitStatus, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_invalid_config_is_refused_at_start_naming_the_problem() {
+    let cases = [
+        (
+            "unknown-field",
+            "{\n  \"accounts\": [{\"account_id\": \"A\", \"passcode\": \"P\"}],\n  \"concurrency\": 3\n}",
+            vec!["line 3", "unknown field `concurrency`"],
+        ),
+        (
+            "syntax",
+            "{\n  \"accounts\": [\n}",
+            vec!["line 3, column 1"],
+        ),
+        (
+            "required-undeclared",
+            r#"{"accounts":[{"account_id":"A","passcode":"P"}],
+               "business_events":[{"name":"order_placed","properties":["order_id"],"required":["product_category"]}]}"#,
+            vec!["business event \"order_placed\"", "\"product_category\" is not among its properties"],
+        ),
+        (
+            "no-accounts",
+            r#"{"accounts":[]}"#,
+            vec!["no accounts"],
+        ),
+    ];
+    for (name, contents, expected) in cases {
+        let file = TempFile::new(name, contents);
+        let path = file.0.to_string_lossy().into_owned();
+        let (status, stderr) = run(&["--listen", "127.0.0.1:0", "--config", &path]);
+        assert!(!status.success(), "{name}: {status:?}");
+        assert!(stderr.contains(&path), "{name}: {stderr}");
+        for part in expected {
+            assert!(
+                stderr.contains(part),
+                "{name}: {part:?} missing in {stderr}"
+            );
+        }
+    }
+    let (status, stderr) = run(&["--config", "/nonexistent/dashboard.json"]);
+    assert!(!status.success());
+    assert!(
+        stderr.contains("cannot read /nonexistent/dashboard.json"),
+        "{stderr}"
+    );
+}
