@@ -94,7 +94,24 @@ fn default_targets() -> u64 {
 }
 
 impl Dashboard {
-    /// Reads a dashboard file (format in the [module docs](crate::config)).
+    /// Reads a dashboard file, the format the `bulletins-emulator` binary takes:
+    ///
+    /// ```json
+    /// {
+    ///   "accounts": [{ "account_id": "ABCD-RSTU-1234", "passcode": "XXXXXX" }],
+    ///   "concurrency_limit": 3,
+    ///   "business_events": [
+    ///     { "name": "order_placed",
+    ///       "properties": ["order_id", "product_category", "coupon_code"],
+    ///       "required": ["order_id", "product_category"],
+    ///       "targets": 1 }
+    ///   ]
+    /// }
+    /// ```
+    ///
+    /// Unknown fields are refused. `concurrency_limit` (default 3, 0 for unlimited),
+    /// `business_events`, `properties`, `required` and `targets` (default 1) may be left out.
+    /// The dashboard must pass [`Dashboard::check`].
     ///
     /// # Errors
     /// [`ConfigError`] naming the file and the problem, with line and column for JSON errors.
@@ -108,7 +125,7 @@ impl Dashboard {
         parse(&text, origin)
     }
 
-    /// Parses a dashboard from the file format's JSON text.
+    /// Parses a dashboard from the JSON text of a file (see [`Dashboard::from_file`]).
     ///
     /// ```
     /// let dashboard = bulletins_emulator::Dashboard::from_json(
