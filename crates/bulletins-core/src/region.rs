@@ -127,10 +127,36 @@ pub struct BaseUrl {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid base URL {given:?}: {reason}")]
 pub struct InvalidBaseUrl {
-    /// What was given.
+    /// What was given, with any user info, query and fragment replaced by `[redacted]`: they
+    /// may hold a secret (`https://id:passcode@host`), and errors end up in logs.
     pub given: String,
     /// What is wrong with it.
     pub reason: &'static str,
+}
+
+/// `url` with what may carry a secret — user info, the query, the fragment — redacted.
+fn redacted(url: &str) -> String {
+    let (head, secret_tail) = match url.find(['?', '#']) {
+        Some(at) => (&url[..at], true),
+        None => (url, false),
+    };
+    let authority_start = head.find("://").map_or(0, |at| at + 3);
+    let authority_end = head[authority_start..]
+        .find('/')
+        .map_or(head.len(), |at| authority_start + at);
+    let mut shown = match head[authority_start..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}[redacted]{}",
+            &head[..authority_start],
+            &head[authority_start + at..]
+        ),
+        None => head.to_owned(),
+    };
+    if secret_tail {
+        shown.push_str(&url[head.len()..=head.len()]);
+        shown.push_str("[redacted]");
+    }
+    shown
 }
 
 impl BaseUrl {
@@ -142,7 +168,7 @@ impl BaseUrl {
     /// or a fragment.
     pub fn parse(url: &str) -> Result<Self, InvalidBaseUrl> {
         let invalid = |reason| InvalidBaseUrl {
-            given: url.to_owned(),
+            given: redacted(url),
             reason,
         };
         let uri: Uri = url
@@ -249,6 +275,28 @@ impl fmt::Display for BaseUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refused_urls_never_echo_user_info_query_or_fragment() {
+        // A passcode in a base URL must not reach the error (and from there the logs).
+        for (url, shown) in [
+            (
+                "https://id:S3NT1NEL@proxy.example.com/ct",
+                "https://[redacted]@proxy.example.com/ct",
+            ),
+            ("http://a@b@host", "http://[redacted]@host"),
+            (
+                "https://proxy.example.com/ct?passcode=S3NT1NEL",
+                "https://proxy.example.com/ct?[redacted]",
+            ),
+            ("https://h/#S3NT1NEL", "https://h/#[redacted]"),
+            ("ftp://h/p", "ftp://h/p"),
+        ] {
+            let e = BaseUrl::parse(url).expect_err(url);
+            assert_eq!(e.given, shown);
+            assert!(!format!("{e} {e:?}").contains("S3NT1NEL"), "{e}");
+        }
+    }
 
     #[test]
     fn every_region_parses_from_its_code_and_builds_its_trigger_url() {
