@@ -195,16 +195,24 @@ async fn without_config_it_serves_the_demo_dashboard_and_says_so() {
     assert!(terminate(&mut child).success());
 }
 
-/// Runs the binary to completion and returns its exit status and stderr.
+/// Runs the binary to completion (at most 10 seconds) and returns its exit status and stderr.
 fn run(args: &[&str]) -> (ExitStatus, String) {
-    let output = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(args)
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
-    (
-        output.status,
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let mut running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = running.0.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running with {args:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status, stderr_of(&mut running))
 }
 
 #[test]
