@@ -7,16 +7,16 @@ mod common;
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_closed_request_is_answered() {
     let emulator = start().await;
     let request = format!(
-        "POST /1/targets/trigger.json HTTP/1.1\r\nHost: x\r\n\
+        "POST /1/targets/trigger.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
          X-CleverTap-Account-Id: {ACCOUNT}\r\nX-CleverTap-Passcode: {PASSCODE}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{EXAMPLE}",
         EXAMPLE.len()
     );
-    for round in 1..=3 {
+    for round in 1..=10 {
         let mut stream = tokio::net::TcpStream::connect(emulator.addr())
             .await
             .expect("connect");
