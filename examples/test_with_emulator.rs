@@ -54,7 +54,10 @@ mod tests {
             .account_id("TEST-ACCOUNT")
             .passcode("TEST-PASSCODE")
             // Tests need not wait out production backoffs.
-            .retry(RetryPolicy::at_most_once().backoff(Duration::from_millis(1), Duration::from_millis(5)))
+            .retry(
+                RetryPolicy::at_most_once()
+                    .backoff(Duration::from_millis(1), Duration::from_millis(5)),
+            )
             .build()
             .expect("client");
         (emulator, client)
@@ -64,7 +67,9 @@ mod tests {
     async fn an_order_raises_one_bulletin_with_its_properties() {
         let (emulator, client) = emulator_and_client().await;
 
-        let triggered = notify_order(&client, "12345", "books").await.expect("accepted");
+        let triggered = notify_order(&client, "12345", "books")
+            .await
+            .expect("accepted");
 
         assert_eq!(triggered.targets, 1);
         let received = emulator.accepted();
@@ -80,7 +85,9 @@ mod tests {
         // The next request is read and recorded, then the connection closes with no answer.
         emulator.inject(Fault::CloseAfterBody, 1);
 
-        let error = notify_order(&client, "12345", "books").await.expect_err("no answer");
+        let error = notify_order(&client, "12345", "books")
+            .await
+            .expect_err("no answer");
 
         assert!(error.may_have_been_delivered());
         let received = emulator.bulletins();
@@ -93,7 +100,9 @@ mod tests {
         let (emulator, client) = emulator_and_client().await;
         emulator.inject(Fault::too_many_requests(), 2);
 
-        notify_order(&client, "12345", "books").await.expect("accepted on the third attempt");
+        notify_order(&client, "12345", "books")
+            .await
+            .expect("accepted on the third attempt");
 
         assert_eq!(emulator.accepted().len(), 1);
     }
