@@ -109,6 +109,36 @@ pub use handle::{Emulator, EmulatorBuilder, EmulatorHandle};
 pub use record::{DeliveryStatus, Recorded, Rejection};
 pub use validate::MAX_BODY_BYTES;
 
+/// Not public API: the trigger endpoint's checks on raw parts, for the fuzz targets in the
+/// repository's `fuzz/` directory. May change or go away in any release.
+#[doc(hidden)]
+pub mod __fuzz {
+    use axum::http::HeaderMap;
+
+    use crate::Dashboard;
+
+    /// Runs rules 1 (credentials) and 2 to 6 (content type, size, payload) on a request's
+    /// headers and body, as `POST /1/targets/trigger.json` does without faults or the
+    /// concurrency limit, and returns the HTTP status and body it would answer.
+    pub fn check_trigger(dashboard: &Dashboard, headers: &HeaderMap, body: &[u8]) -> (u16, String) {
+        let checked = crate::validate::check_credentials(dashboard, headers)
+            .and_then(|_| crate::validate::check_content_type(headers))
+            .and_then(|()| {
+                if body.len() > crate::MAX_BODY_BYTES {
+                    return Err(crate::validate::too_large(Some(body.len() as u64)));
+                }
+                crate::validate::check_payload(dashboard, body).map_err(|invalid| invalid.failure)
+            });
+        match checked {
+            Ok(valid) => (
+                200,
+                serde_json::json!({ "status": "success", "targets": valid.targets }).to_string(),
+            ),
+            Err(failure) => (failure.status.as_u16(), failure.body()),
+        }
+    }
+}
+
 /// Locks a mutex, ignoring poisoning: the data behind these locks stays consistent even if a
 /// holder panicked (every critical section is a single push, pop or clone).
 pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
