@@ -176,7 +176,9 @@ fn plain_payload() -> PlainPayload {
 
 fn run_sdk(bulletin: &Bulletin<ProgramReleased>, out: &mut Vec<u8>) {
     out.clear();
-    bulletin.write_json(out).expect("the documented bulletin is valid");
+    bulletin
+        .write_json(out)
+        .expect("the documented bulletin is valid");
 }
 
 fn run_json_macro() -> Vec<u8> {

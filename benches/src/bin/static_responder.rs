@@ -51,7 +51,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or("127.0.0.1:0")
         .parse()?;
     let listener = TcpListener::bind(addr).await?;
-    println!("static responder listening on http://{}", listener.local_addr()?);
+    println!(
+        "static responder listening on http://{}",
+        listener.local_addr()?
+    );
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {
