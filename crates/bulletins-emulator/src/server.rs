@@ -153,10 +153,10 @@ async fn serve_connection(
         router.call(request)
     });
     let conn = http1::Builder::new()
-        // A client may shut down its sending side once the request is out (HTTP/1.0 tools,
-        // `nc -N`, some proxies); hyper's default then drops the connection, and the request
-        // in progress with it, without an answer. Answer it.
-        .half_close(true)
+        // No `half_close(true)`: on read EOF hyper then drops the connection and the request in
+        // progress, which is what keeps a bulletin abandoned during a delay "received, not
+        // acknowledged". The price: a client that shuts down its sending side after the request
+        // (`nc -N`) may get no answer — and is then recorded as unanswered, which is true.
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .serve_connection(TokioIo::new(stream), service);
