@@ -34,6 +34,10 @@ impl Client {
     /// yielding `(index, result)` as each finishes — in completion order, not input order —
     /// for progress reporting. Every input yields exactly one item.
     ///
+    /// Drive a large batch from a spawned task rather than from `#[tokio::main]`'s own future:
+    /// that future is polled outside the runtime's worker threads, so every I/O wake-up must
+    /// unpark it (measured at about half the throughput at concurrency 1; BENCHMARKS.md §2).
+    ///
     /// ```no_run
     /// use futures_util::StreamExt as _;
     /// # async fn run(client: bulletins_http::Client, bulletins: Vec<bulletins_http::Bulletin<bulletins_http::DynamicEvent>>) {
