@@ -1,6 +1,8 @@
 //! Many bulletins: bounded concurrency, bounded memory, one result per input.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use bulletins_core::{Bulletin, BusinessEvent, Triggered};
 use futures_util::stream::{self, Stream, StreamExt as _};
@@ -21,13 +23,11 @@ impl Client {
         E: BusinessEvent,
         I: IntoIterator<Item = Bulletin<E>>,
     {
-        let bulletins = bulletins.into_iter();
-        let mut results = Vec::with_capacity(bulletins.size_hint().0);
-        let mut ordered = std::pin::pin!(self.futures(bulletins).buffered(self.window()));
-        while let Some((_, result)) = ordered.next().await {
-            results.push(result);
-        }
-        results
+        let mut indexed: Vec<(usize, Result<Triggered, Error>)> =
+            self.trigger_stream(bulletins).collect().await;
+        // Every index from 0 appears exactly once, so sorting restores the input order.
+        indexed.sort_unstable_by_key(|(index, _)| *index);
+        indexed.into_iter().map(|(_, result)| result).collect()
     }
 
     /// Raises every bulletin, at most [`max_concurrency`](Client::max_concurrency) at a time,
@@ -61,26 +61,64 @@ impl Client {
         E: BusinessEvent,
         I: IntoIterator<Item = Bulletin<E>>,
     {
-        self.futures(bulletins.into_iter())
-            .buffer_unordered(self.window())
+        // A fixed set of slots, each polled with this stream's own waker, refilled as results
+        // come out. With `buffer_unordered` over twice the cap the batch ran at 0.6-0.75x the
+        // rate of hand-written tasks (BENCHMARKS.md §2); these slots match them.
+        let mut pending = self.futures(bulletins.into_iter());
+        let mut slots: Vec<Option<Pin<Box<_>>>> = (0..self.window()).map(|_| None).collect();
+        let mut exhausted = false;
+        let mut start = 0;
+        stream::poll_fn(move |cx| {
+            // Pull bulletins only as slots free up, so the iterator is never materialized.
+            for slot in slots.iter_mut().filter(|slot| slot.is_none()) {
+                if exhausted {
+                    break;
+                }
+                match pending.next() {
+                    Some(future) => *slot = Some(Box::pin(future)),
+                    None => exhausted = true,
+                }
+            }
+            // Start where the last result came from, so no slot is always polled last.
+            let count = slots.len();
+            let mut busy = false;
+            for offset in 0..count {
+                let at = (start + offset) % count;
+                if let Some(future) = slots[at].as_mut() {
+                    busy = true;
+                    if let Poll::Ready(item) = future.as_mut().poll(cx) {
+                        slots[at] = None;
+                        start = (at + 1) % count;
+                        return Poll::Ready(Some(item));
+                    }
+                }
+            }
+            if busy {
+                Poll::Pending
+            } else {
+                Poll::Ready(None)
+            }
+        })
     }
 
-    /// How many bulletins are in progress at once: twice the cap, so a bulletin sleeping before
-    /// a retry (holding no permit) does not leave a slot idle. Memory stays bounded by this.
+    /// How many bulletins are in progress at once: the cap. Twice the cap would let a bulletin
+    /// sleeping before a retry (holding no permit) leave no slot idle, but the extra slots'
+    /// waits on the semaphore cost a third of the throughput at C = 1 (BENCHMARKS.md §2), and
+    /// retries are rare when the cap matches CleverTap's. Memory stays bounded by this.
     fn window(&self) -> usize {
-        self.max_concurrency().saturating_mul(2)
+        self.max_concurrency()
     }
 
     fn futures<E, I>(
         &self,
         bulletins: I,
-    ) -> impl Stream<Item = impl Future<Output = (usize, Result<Triggered, Error>)>>
+    ) -> impl Iterator<Item = impl Future<Output = (usize, Result<Triggered, Error>)>>
     where
         E: BusinessEvent,
         I: Iterator<Item = Bulletin<E>>,
     {
         let client = self.clone();
-        stream::iter(bulletins.enumerate()).map(move |(index, bulletin)| {
+        bulletins.enumerate().map(move |(index, bulletin)| {
             let client = client.clone();
             async move { (index, client.trigger(&bulletin).await) }
         })
