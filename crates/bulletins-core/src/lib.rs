@@ -56,7 +56,7 @@ pub use event::{BusinessEvent, EventSchema, Presence, PropertySchema, PropertyVa
 pub use region::{BaseUrl, InvalidBaseUrl, Region, UnknownRegion};
 pub use request::{trigger_request, ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
 pub use response::{
-    parse_parts, parse_response, ApiError, ApiErrorKind, ResponseError, Triggered,
+    oversized_body, parse_parts, parse_response, ApiError, ApiErrorKind, ResponseError, Triggered,
     MAX_KEPT_BODY_BYTES,
 };
 pub use retry::{Delivery, Failure, RetryDecision, RetryPolicy};

@@ -17,12 +17,6 @@ pub fn property_str<T: PropertyValue + ?Sized>(value: &T) -> &str {
     value.as_property_str()
 }
 
-/// Demands `Display` of a `#[business_event(display)]` field, spanned on its type.
-#[inline]
-pub fn display_ref<T: Display + ?Sized>(value: &T) -> &T {
-    value
-}
-
 /// Writes a string property whose key the derive already checked at compile time.
 #[inline]
 pub fn write_str(

@@ -208,6 +208,24 @@ pub fn parse_parts(
     }
 }
 
+/// The error for an answer whose body was not read to its end because it is larger than the
+/// caller reads (an I/O driver caps the read, so a huge answer cannot exhaust its memory).
+/// `start` is what was read; like any undecodable body, at most [`MAX_KEPT_BODY_BYTES`] of it
+/// are kept. `reason` says what the cap was, e.g. "the body is larger than 64 KiB".
+pub fn oversized_body(
+    status: StatusCode,
+    headers: &HeaderMap,
+    start: &[u8],
+    reason: &'static str,
+) -> ResponseError {
+    ResponseError::Undecodable {
+        status,
+        reason,
+        body: excerpt(start),
+        retry_after: retry_after(headers),
+    }
+}
+
 fn classify(status: StatusCode, code: Option<i64>, message: &str) -> ApiErrorKind {
     let message = message.trim();
     if message.eq_ignore_ascii_case("Business Event Not Found") {
@@ -358,6 +376,17 @@ mod tests {
             Err(ResponseError::Undecodable { body, status, .. }) => {
                 assert_eq!(body.len(), MAX_KEPT_BODY_BYTES);
                 assert_eq!(status, StatusCode::BAD_GATEWAY);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, http::HeaderValue::from_static("2"));
+        match oversized_body(StatusCode::OK, &headers, &huge, "too large") {
+            ResponseError::Undecodable {
+                body, retry_after, ..
+            } => {
+                assert_eq!(body.len(), MAX_KEPT_BODY_BYTES);
+                assert_eq!(retry_after, Some(Duration::from_secs(2)));
             }
             other => panic!("{other:?}"),
         }

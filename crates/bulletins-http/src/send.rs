@@ -1,7 +1,7 @@
 //! One attempt: send the prepared request, read at most [`MAX_BODY_BYTES`] of the answer, and
 //! classify what happened as the core's [`Failure`].
 
-use bulletins_core::{parse_parts, Failure, ResponseError, Triggered, MAX_KEPT_BODY_BYTES};
+use bulletins_core::{oversized_body, parse_parts, Failure, Triggered};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
@@ -44,8 +44,11 @@ pub(crate) async fn once(inner: &Inner, headers: &HeaderMap, body: &Bytes) -> At
         Ok(Body::Complete(body)) => {
             parse_parts(status, &headers, &body).map_err(AttemptFailure::response)
         }
-        Ok(Body::TooLarge(start)) => Err(AttemptFailure::response(too_large(
-            status, &headers, &start,
+        Ok(Body::TooLarge(start)) => Err(AttemptFailure::response(oversized_body(
+            status,
+            &headers,
+            &start,
+            "the body is larger than 64 KiB",
         ))),
         Err(error) => Err(transport(error)),
     };
@@ -101,17 +104,4 @@ async fn read_capped(response: &mut reqwest::Response) -> Result<Body, reqwest::
         body.extend_from_slice(&chunk);
     }
     Ok(Body::Complete(body))
-}
-
-fn too_large(status: StatusCode, headers: &HeaderMap, start: &[u8]) -> ResponseError {
-    // The core parses `Retry-After`; ask it with an empty body, which is always undecodable.
-    let retry_after = parse_parts(status, headers, b"")
-        .err()
-        .and_then(|e| e.retry_after());
-    ResponseError::Undecodable {
-        status,
-        reason: "the body is larger than 64 KiB",
-        body: String::from_utf8_lossy(&start[..start.len().min(MAX_KEPT_BODY_BYTES)]).into_owned(),
-        retry_after,
-    }
 }
