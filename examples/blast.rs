@@ -28,23 +28,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use bulletins_http::{
-    Bulletin, BusinessEvent, Client, When, ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH,
-};
+use bulletins_example_schema::media::ProgramReleased;
+use bulletins_http::{Bulletin, Client, When, ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
 use clap::{Parser, ValueEnum};
 use futures_util::StreamExt as _;
-
-/// The documented example event.
-#[derive(Debug, Clone, BusinessEvent)]
-#[business_event(
-    name = "Program Released",
-    requires = ["program_id", "language", "prev_program_id"]
-)]
-struct ProgramReleased {
-    program_id: String,
-    language: String,
-    prev_program_id: String,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Mode {
