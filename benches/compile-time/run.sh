@@ -30,7 +30,7 @@ generate() {
         echo
         echo '[dependencies]'
         if [ "$kind" = derive ]; then
-            echo "bulletins-core = { path = \"$root/crates/bulletins-core\" }"
+            echo "bulletins-core = { path = \"$root/bulletins-core\" }"
         else
             echo 'serde = { version = "1", features = ["derive"] }'
         fi

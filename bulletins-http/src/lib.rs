@@ -101,5 +101,5 @@ pub use bulletins_derive::BusinessEventHttp as BusinessEvent;
 
 // The README's examples, compiled and run as doctests so they cannot drift from the API.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
