@@ -60,6 +60,7 @@ services_stop() {
     [ -f "$services_dir/redis.pid" ] && kill "$(cat "$services_dir/redis.pid")" 2>/dev/null
     [ -n "${services_pg_stop:-}" ] && eval "$services_pg_stop" >/dev/null 2>&1
     rm -rf "$services_dir"
+    return 0
 }
 
 services_install
