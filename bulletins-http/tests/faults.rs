@@ -351,7 +351,7 @@ async fn an_oversized_answer_is_not_read_past_the_cap() {
         match &e {
             Error::Undecodable { reason, body, .. } => {
                 assert!(reason.contains("64 KiB"), "{reason}");
-                assert!(body.len() <= bulletins_http::MAX_KEPT_BODY_BYTES);
+                assert!(body.len() <= bulletins_http::protocol::MAX_KEPT_BODY_BYTES);
             }
             other => panic!("{other:?}"),
         }

@@ -136,7 +136,7 @@ fn check(row: &Row, client: &str, result: &Result<Triggered, Error>, seen: Seen)
         );
         if let Error::Undecodable { reason, body, .. } = e {
             assert!(
-                body.chars().count() <= bulletins_http::MAX_KEPT_BODY_BYTES,
+                body.chars().count() <= bulletins_http::protocol::MAX_KEPT_BODY_BYTES,
                 "{label}: the error keeps a capped excerpt"
             );
             if row.name == "oversized body" {
