@@ -161,7 +161,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The account's passcode. Kept in a [`SecretString`] and never printed.
+    /// The account's passcode. Kept in a `secrecy::SecretString` and never printed.
     pub fn passcode(mut self, passcode: impl Into<SecretString>) -> Self {
         self.passcode = Some(passcode.into());
         self

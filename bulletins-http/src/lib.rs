@@ -80,6 +80,16 @@
 //!
 //! # Features
 //! - `blocking`: [`blocking::Client`], for programs without an async runtime.
+//!
+// Without the feature the module does not exist: link to its published page instead.
+#![cfg_attr(
+    feature = "blocking",
+    doc = "[`blocking::Client`]: crate::blocking::Client"
+)]
+#![cfg_attr(
+    not(feature = "blocking"),
+    doc = "[`blocking::Client`]: https://docs.rs/bulletins-http/latest/bulletins_http/blocking/struct.Client.html"
+)]
 
 mod batch;
 #[cfg(feature = "blocking")]
