@@ -127,11 +127,8 @@ pub use bulletins_core::__private::BusinessEvent;
 #[doc(hidden)]
 pub use bulletins_core::__private;
 
-/// Derives [`BusinessEvent`](trait@BusinessEvent) and [`StaticEvent`] for a struct with named
-/// fields; see the `bulletins-derive` crate documentation for every attribute.
-///
-/// This is the core's derive, with generated code naming `::bulletins_http`, so a crate that
-/// depends on `bulletins-http` alone can use it.
+// The core's derive, with generated code naming `::bulletins_http`, so that a crate depending on
+// this one alone can use it. Inlined: its page (attributes, compile errors) is part of these docs.
 #[doc(inline)]
 pub use bulletins_derive::BusinessEventHttp as BusinessEvent;
 
@@ -139,3 +136,8 @@ pub use bulletins_derive::BusinessEventHttp as BusinessEvent;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+// The derive's page, shown on `BusinessEvent`'s derive page above, compiled and run here.
+#[cfg(doctest)]
+#[doc = include_str!("../../bulletins-derive/src/derive.md")]
+struct DeriveDoctests;
