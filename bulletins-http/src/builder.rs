@@ -112,11 +112,11 @@ pub enum BuildClientError {
     #[error("max concurrency is zero; allow at least one request in flight (CleverTap allows 3 per account)")]
     ZeroConcurrency,
     /// An environment variable is not set.
-    #[error("environment variable {name} is not set{hint}")]
+    #[error("environment variable {name} is not set; {hint}")]
     MissingEnv {
         /// The variable.
         name: &'static str,
-        /// What else would do.
+        /// What to set it to, as a sentence: "set it to the account id from ...".
         hint: &'static str,
     },
     /// An environment variable is set to something unusable.
