@@ -22,8 +22,9 @@ use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
 // The page is shared with the `bulletins-http` entry point below, which `bulletins-http`
-// re-exports inline; its examples are compiled there, where `bulletins_http` exists.
-#[doc = include_str!("derive.md")]
+// re-exports inline. Its examples use `bulletins_http`, which this crate cannot: they are
+// compiled as `bulletins-http` doctests, and left out of this crate's.
+#[cfg_attr(not(doctest), doc = include_str!("derive.md"))]
 #[proc_macro_derive(BusinessEvent, attributes(business_event))]
 pub fn derive_business_event(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -34,7 +35,7 @@ pub fn derive_business_event(input: TokenStream) -> TokenStream {
 // (unless `crate = "..."` says otherwise). `bulletins-http` re-exports it as `BusinessEvent`, so
 // that a crate depending on `bulletins-http` alone can derive events. Not for direct use: hidden
 // here, and documented (with the same page) where it is re-exported.
-#[doc = include_str!("derive.md")]
+#[cfg_attr(not(doctest), doc = include_str!("derive.md"))]
 #[doc(hidden)]
 #[proc_macro_derive(BusinessEventHttp, attributes(business_event))]
 pub fn derive_business_event_http(input: TokenStream) -> TokenStream {
