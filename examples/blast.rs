@@ -29,7 +29,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bulletins_example_schema::media::ProgramReleased;
-use bulletins_http::{Bulletin, Client, When, ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
+use bulletins_http::protocol::{ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
+use bulletins_http::{Bulletin, Client, When};
 use clap::{Parser, ValueEnum};
 use futures_util::StreamExt as _;
 

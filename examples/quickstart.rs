@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bulletin =
         Bulletin::new(event, "Sa Re Ga Ma episode 12", "[email protected]").when(When::Now);
 
-    // Keep the emulator alive until the end of main: dropping its handle stops it.
+    // Keep the emulator alive until the end of main: dropping it stops it.
     let (client, _emulator) = if std::env::var_os(ACCOUNT_ID_VAR).is_some() {
         let client = Client::from_env()?;
         println!("Sending to CleverTap at {}", client.base_url());

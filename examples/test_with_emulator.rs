@@ -38,11 +38,11 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bulletins_emulator::{DeliveryStatus, Emulator, EmulatorHandle, Fault};
+    use bulletins_emulator::{DeliveryStatus, Emulator, Fault};
     use bulletins_http::RetryPolicy;
     use std::time::Duration;
 
-    async fn emulator_and_client() -> (EmulatorHandle, Client) {
+    async fn emulator_and_client() -> (Emulator, Client) {
         let emulator = Emulator::builder()
             .account("TEST-ACCOUNT", "TEST-PASSCODE")
             .business_event::<OrderPlaced<'static>>()

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 ///
 /// Both are checked at construction: they must be sendable as HTTP header values, so only
 /// visible ASCII (no spaces, CR, LF or other control characters). The passcode is held in a
-/// [`SecretString`] and never printed: `Debug` shows `[redacted]`.
+/// `secrecy::SecretString` and never printed: `Debug` shows `[redacted]`.
 ///
 /// ```
 /// use bulletins_core::Credentials;

@@ -14,7 +14,8 @@ use crate::writer::PropertyWriter;
 /// [`DynamicEvent`](crate::DynamicEvent) when the event is only known at run time.
 ///
 /// ```
-/// use bulletins_core::BusinessEvent;
+/// # use bulletins_core as bulletins_http; // the same items, as `bulletins-http` re-exports them
+/// use bulletins_http::BusinessEvent; // `bulletins_core::BusinessEvent` in a schema crate
 ///
 /// #[derive(BusinessEvent)]
 /// #[business_event(name = "Program Released", requires = ["program_id", "language"])]
@@ -61,7 +62,8 @@ impl<E: BusinessEvent + ?Sized> BusinessEvent for &E {
 /// dashboard from it, so a test runs against the very schema the code compiles against.
 ///
 /// ```
-/// use bulletins_core::{BusinessEvent, Presence, StaticEvent};
+/// # use bulletins_core as bulletins_http; // the same items, as `bulletins-http` re-exports them
+/// use bulletins_http::{BusinessEvent, Presence, StaticEvent};
 ///
 /// #[derive(BusinessEvent)]
 /// #[business_event(name = "order_placed", requires = ["order_id"])]

@@ -62,10 +62,7 @@ pub use response::{
 pub use retry::{Delivery, Failure, RetryDecision, RetryPolicy};
 pub use writer::PropertyWriter;
 
-/// Derives [`BusinessEvent`] and [`StaticEvent`] for a struct with named fields.
-///
-/// See the `bulletins-derive` crate documentation for every attribute and the compile errors
-/// it reports.
+// Its page (every attribute and compile error) comes with it from `bulletins-derive`.
 #[cfg(feature = "derive")]
 pub use bulletins_derive::BusinessEvent;
 

@@ -7,17 +7,14 @@ pub use crate::event::{
 };
 pub use crate::writer::PropertyWriter;
 pub use core::fmt::Display;
+use core::fmt::{self, Formatter};
 pub use core::option::Option;
 pub use core::result::Result;
 
-/// Borrows a string-like field. Generated code spans the call on the field's type, so a
-/// non-string type is reported there with [`PropertyValue`]'s message.
-#[inline]
-pub fn property_str<T: PropertyValue + ?Sized>(value: &T) -> &str {
-    value.as_property_str()
-}
-
-/// Writes a string property whose key the derive already checked at compile time.
+/// Writes a string property whose key the derive already checked at compile time. The derive
+/// borrows the value with `<T as PropertyValue>::as_property_str`, spelled on the field's type,
+/// so a type that is not a string is reported there, with [`PropertyValue`]'s message (a bound
+/// on a function here would add a note pointing into this file).
 #[inline]
 pub fn write_str(
     properties: &mut PropertyWriter<'_>,
@@ -27,12 +24,28 @@ pub fn write_str(
     properties.string_with_trusted_key(key, value)
 }
 
-/// Writes a `display` property whose key the derive already checked at compile time.
+/// Writes a `display` property whose key the derive already checked at compile time. The derive
+/// passes `<T as Display>::fmt`, spelled on the field's type, for the same reason: `T` has no
+/// bound here, so a type that is not `Display` is reported on the field alone.
 #[inline]
-pub fn write_display<T: Display + ?Sized>(
+pub fn write_display<T: ?Sized>(
     properties: &mut PropertyWriter<'_>,
     key: &'static str,
     value: &T,
+    fmt: fn(&T, &mut Formatter<'_>) -> fmt::Result,
 ) -> Result<(), BuildError> {
-    properties.display_with_trusted_key(key, value)
+    properties.display_with_trusted_key(key, &DisplayWith { value, fmt })
+}
+
+/// A value shown by the `Display` implementation the derive named.
+struct DisplayWith<'a, T: ?Sized> {
+    value: &'a T,
+    fmt: fn(&T, &mut Formatter<'_>) -> fmt::Result,
+}
+
+impl<T: ?Sized> Display for DisplayWith<'_, T> {
+    #[inline]
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        (self.fmt)(self.value, f)
+    }
 }

@@ -18,7 +18,7 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let krate = event.attrs.krate.clone().unwrap_or_else(default_crate);
     match cx.finish() {
         Ok(()) => impls(&event, &krate),
-        Err(errors) => fallback::expand(input, &krate, &errors),
+        Err(errors) => fallback::expand(input, &event, &krate, &errors),
     }
 }
 
@@ -80,16 +80,16 @@ fn impls(event: &Event<'_>, krate: &Path) -> TokenStream {
 
 /// One field's write.
 ///
-/// The call whose trait bound checks the value's type (`property_str`: `PropertyValue`;
-/// `write_display`: `Display`) is spanned on that type, so a type that is not a string (or,
-/// with `display`, not `Display`) is reported there, with the trait's `on_unimplemented`
-/// message. rustc underlines the argument (and labels the callee): both run from the type's
-/// first token to its last, so the whole type is underlined — `Span::join` is not stable.
-/// A `display` field checks its bound on `write_display` itself: a `display_ref` call in front
-/// of it would report the same unmet bound twice.
-fn write_field(field: &Field<'_>, private: &TokenStream, writer: &Ident) -> TokenStream {
+/// The trait a value's type needs (`PropertyValue`; with `display`, `Display`) is named in a
+/// qualified path on that type, `<T as PropertyValue>::as_property_str`, spanned on it: a type
+/// that is not a string (or, with `display`, not `Display`) is reported on the type alone, with
+/// the trait's `on_unimplemented` message, and no note points into the SDK's private module (as
+/// a bound on a helper function's parameter would). The path runs from the type's first token to
+/// its last, so the whole type is underlined — `Span::join` is not stable.
+pub(crate) fn write_field(field: &Field<'_>, private: &TokenStream, writer: &Ident) -> TokenStream {
     let key = &field.key;
-    let (first, last) = first_and_last_span(field.value_ty());
+    let ty = field.value_ty();
+    let (first, last) = first_and_last_span(ty);
     let path = respan(private.clone(), first);
     // The value's place: the field, or the `Some` binding (named with the type's span, so the
     // binding and its use share hygiene).
@@ -105,9 +105,11 @@ fn write_field(field: &Field<'_>, private: &TokenStream, writer: &Ident) -> Toke
     let name = binding.as_ref().unwrap_or(&member);
     let argument = quote!(#place #name);
     let write = if field.attrs.display.is_some() {
-        quote_spanned!(last=> #path::write_display(#writer, #key, #argument)?;)
+        let fmt = quote_spanned!(last=> <#ty as #path::Display>::fmt);
+        quote!(#private::write_display(#writer, #key, #argument, #fmt)?;)
     } else {
-        let checked = quote_spanned!(last=> #path::property_str(#argument));
+        let checked =
+            quote_spanned!(last=> <#ty as #path::PropertyValue>::as_property_str(#argument));
         quote!(#private::write_str(#writer, #key, #checked)?;)
     };
     match binding {

@@ -13,13 +13,13 @@ pub const OVERSIZED_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// A failure the emulator plays instead of (or before) its normal answer to one trigger request.
 ///
-/// Faults are queued with [`EmulatorHandle::inject`](crate::EmulatorHandle::inject) or
+/// Faults are queued with [`Emulator::inject`](crate::Emulator::inject) or
 /// `POST /_emulator/faults` and consumed first in, first out, one per request to
 /// `/1/targets/trigger.json`, before any validation (they stand for the network or the service
 /// failing, whatever the request). "Reads the body" says whether the bulletin reached the
 /// server: those faults record it as
 /// [`ReceivedNotAcknowledged`](crate::DeliveryStatus::ReceivedNotAcknowledged) in
-/// [`bulletins`](crate::EmulatorHandle::bulletins); the others record a
+/// [`bulletins`](crate::Emulator::bulletins); the others record a
 /// [`Rejection`](crate::Rejection) marked `fault`.
 ///
 /// Over HTTP a fault is a JSON object tagged by `kind`, in snake case:

@@ -1,4 +1,4 @@
-//! Building and starting an emulator, and the handle to a running one.
+//! Building and starting an emulator, and the running emulator itself.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -13,42 +13,6 @@ use crate::fault::Fault;
 use crate::record::{Recorded, Rejection};
 use crate::server::{self, Shared};
 use crate::{routes, Error};
-
-/// The entry point: [`Emulator::builder`] or [`Emulator::demo`].
-///
-/// ```
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// use bulletins_emulator::{Emulator, EventDefinition};
-///
-/// let emulator = Emulator::builder()
-///     .account("ABCD-RSTU-1234", "XXXXXX")
-///     .event(EventDefinition::new("order_placed").properties(["order_id"]).required(["order_id"]))
-///     .start()
-///     .await?;
-/// assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
-/// emulator.shutdown().await;
-/// # Ok::<(), bulletins_emulator::Error>(())
-/// # }).unwrap();
-/// ```
-#[derive(Debug)]
-pub enum Emulator {}
-
-impl Emulator {
-    /// An emulator with no accounts and no events yet, concurrency limit 3, on `127.0.0.1:0`.
-    pub fn builder() -> EmulatorBuilder {
-        EmulatorBuilder {
-            dashboard: Dashboard::empty(),
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        }
-    }
-
-    /// An emulator with the documentation's dashboard ([`Dashboard::demo`]): account
-    /// `ABCD-RSTU-1234` / `XXXXXX` and the event `Program Released`. More accounts and events
-    /// may be added.
-    pub fn demo() -> EmulatorBuilder {
-        Self::builder().dashboard(Dashboard::demo())
-    }
-}
 
 /// Configures an emulator; [`EmulatorBuilder::start`] runs it.
 #[derive(Debug, Clone)]
@@ -106,7 +70,7 @@ impl EmulatorBuilder {
     /// # Errors
     /// [`Error::InvalidDashboard`] if the dashboard could not exist on CleverTap (see
     /// [`Dashboard::check`]); [`Error::Bind`] if the address cannot be bound.
-    pub async fn start(self) -> Result<EmulatorHandle, Error> {
+    pub async fn start(self) -> Result<Emulator, Error> {
         self.dashboard.check().map_err(Error::InvalidDashboard)?;
         let listener = TcpListener::bind(self.bind)
             .await
@@ -125,7 +89,7 @@ impl EmulatorBuilder {
             routes::router(Arc::clone(&shared)),
             stopped,
         ));
-        Ok(EmulatorHandle {
+        Ok(Emulator {
             addr,
             shared,
             stop,
@@ -134,17 +98,48 @@ impl EmulatorBuilder {
     }
 }
 
-/// A running emulator. Dropping it stops the server (in the background); [`Self::shutdown`]
-/// stops it and waits.
+/// A running emulator, started with [`Emulator::builder`] or [`Emulator::demo`].
+///
+/// Dropping it stops the server (in the background); [`Self::shutdown`] stops it and waits.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use bulletins_emulator::{Emulator, EventDefinition};
+///
+/// let emulator: Emulator = Emulator::builder()
+///     .account("ABCD-RSTU-1234", "XXXXXX")
+///     .event(EventDefinition::new("order_placed").properties(["order_id"]).required(["order_id"]))
+///     .start()
+///     .await?;
+/// assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
+/// emulator.shutdown().await;
+/// # Ok::<(), bulletins_emulator::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug)]
-pub struct EmulatorHandle {
+pub struct Emulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
 
-impl EmulatorHandle {
+impl Emulator {
+    /// An emulator with no accounts and no events yet, concurrency limit 3, on `127.0.0.1:0`.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder {
+            dashboard: Dashboard::empty(),
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        }
+    }
+
+    /// An emulator with the documentation's dashboard ([`Dashboard::demo`]): account
+    /// `ABCD-RSTU-1234` / `XXXXXX` and the event `Program Released`. More accounts and events
+    /// may be added.
+    pub fn demo() -> EmulatorBuilder {
+        Self::builder().dashboard(Dashboard::demo())
+    }
+
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -218,7 +213,7 @@ impl EmulatorHandle {
     }
 }
 
-impl Drop for EmulatorHandle {
+impl Drop for Emulator {
     fn drop(&mut self) {
         self.stop.send_replace(true);
     }

@@ -5,7 +5,7 @@
 //! headers, same checks in the same order, same `{"status":"fail","error":..,"code":..}`
 //! answers — records every bulletin it receives, and can be told to fail the way the network
 //! and the service fail ([`Fault`]). Point a client's base URL at
-//! [`EmulatorHandle::base_url`].
+//! [`Emulator::base_url`].
 //!
 //! Most users want it in tests, started from Rust with the dashboard built from the same
 //! `#[derive(BusinessEvent)]` types the code sends ([`EmulatorBuilder::business_event`]). The
@@ -105,7 +105,7 @@ pub use dashboard::{
 };
 pub use error::Error;
 pub use fault::{Fault, OVERSIZED_BODY_BYTES};
-pub use handle::{Emulator, EmulatorBuilder, EmulatorHandle};
+pub use handle::{Emulator, EmulatorBuilder};
 pub use record::{DeliveryStatus, Recorded, Rejection};
 pub use validate::MAX_BODY_BYTES;
 

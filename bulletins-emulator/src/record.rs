@@ -163,7 +163,7 @@ struct Entries {
     rejections: Vec<Rejection>,
 }
 
-/// The emulator's memory, shared by the connections and the handle.
+/// The emulator's memory, shared by the connections and the `Emulator`.
 #[derive(Debug, Default)]
 pub(crate) struct Log {
     entries: Mutex<Entries>,

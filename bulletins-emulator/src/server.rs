@@ -131,7 +131,7 @@ pub(crate) async fn serve(
     connections.shutdown().await;
 }
 
-/// Resolves once shutdown is asked for, or the handle is gone.
+/// Resolves once shutdown is asked for, or the `Emulator` is gone.
 async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     // An error means the sender was dropped: stop as well.
     let _ = shutdown.wait_for(|stop| *stop).await;

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use bulletins_emulator::{EmulatorHandle, Fault};
+use bulletins_emulator::{Emulator, Fault};
 use common::*;
 use tokio::task::JoinHandle;
 
@@ -13,7 +13,7 @@ const HOLD: Duration = Duration::from_millis(1500);
 /// Starts `n` requests that stay in flight for [`HOLD`], and waits until the emulator holds
 /// them all (each is recorded before its delay starts).
 async fn hold(
-    emulator: &EmulatorHandle,
+    emulator: &Emulator,
     n: usize,
     headers: &'static [(&'static str, &'static str)],
 ) -> Vec<JoinHandle<u16>> {

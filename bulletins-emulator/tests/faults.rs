@@ -136,7 +136,7 @@ async fn too_many_requests_with_and_without_retry_after() {
 }
 
 /// What a raw client sees: no byte of a response before the connection ends.
-async fn assert_closed_without_answer(emulator: &bulletins_emulator::EmulatorHandle) {
+async fn assert_closed_without_answer(emulator: &bulletins_emulator::Emulator) {
     match raw(emulator, &raw_trigger(EXAMPLE)).await {
         Ok(answer) => assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer)),
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),

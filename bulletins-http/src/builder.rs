@@ -112,11 +112,11 @@ pub enum BuildClientError {
     #[error("max concurrency is zero; allow at least one request in flight (CleverTap allows 3 per account)")]
     ZeroConcurrency,
     /// An environment variable is not set.
-    #[error("environment variable {name} is not set{hint}")]
+    #[error("environment variable {name} is not set; {hint}")]
     MissingEnv {
         /// The variable.
         name: &'static str,
-        /// What else would do.
+        /// What to set it to, as a sentence: "set it to the account id from ...".
         hint: &'static str,
     },
     /// An environment variable is set to something unusable.
@@ -161,7 +161,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The account's passcode. Kept in a [`SecretString`] and never printed.
+    /// The account's passcode. Kept in a `secrecy::SecretString` and never printed.
     pub fn passcode(mut self, passcode: impl Into<SecretString>) -> Self {
         self.passcode = Some(passcode.into());
         self

@@ -21,11 +21,11 @@ pub(crate) fn from_lookup(
 ) -> Result<ClientBuilder, BuildClientError> {
     let account_id = lookup(ACCOUNT_ID_VAR).ok_or(BuildClientError::MissingEnv {
         name: ACCOUNT_ID_VAR,
-        hint: "; set it to the account id from Settings → Project in the dashboard",
+        hint: "set it to the account id from Settings → Project in the dashboard",
     })?;
     let passcode = lookup(PASSCODE_VAR).ok_or(BuildClientError::MissingEnv {
         name: PASSCODE_VAR,
-        hint: "; set it to the passcode from Settings → Passcode in the dashboard",
+        hint: "set it to the passcode from Settings → Passcode in the dashboard",
     })?;
     // Checked here too, so the error names the variable rather than a builder call.
     if let Err(problem) = bulletins_core::Credentials::new(&account_id, passcode.as_str()) {
@@ -68,7 +68,7 @@ pub(crate) fn from_lookup(
         }
         (None, None) => Err(BuildClientError::MissingEnv {
             name: REGION_VAR,
-            hint: " (nor CLEVERTAP_BASE_URL); set it to your account's region code: in1, sg1, us1, aps3, mec1 or eu1",
+            hint: "set it to your account's region code (in1, sg1, us1, aps3, mec1 or eu1), or set CLEVERTAP_BASE_URL instead",
         }),
     }
 }
@@ -134,6 +134,25 @@ mod tests {
             assert!(text.contains(name), "{vars:?}: {text}");
             assert!(!text.contains("S3NT1NEL") && !format!("{e:?}").contains("S3NT1NEL"));
         }
+    }
+
+    /// `fn main() -> Result<(), Box<dyn Error>>` prints `Debug`: both forms read as sentences.
+    #[test]
+    fn a_missing_variable_reads_well_as_display_and_debug() {
+        let e = env_err(&[PASS, (REGION, "in1")]);
+        assert_eq!(
+            e.to_string(),
+            "environment variable CLEVERTAP_ACCOUNT_ID is not set; set it to the account id from Settings → Project in the dashboard"
+        );
+        assert_eq!(
+            format!("{e:?}"),
+            r#"MissingEnv { name: "CLEVERTAP_ACCOUNT_ID", hint: "set it to the account id from Settings → Project in the dashboard" }"#
+        );
+        let e = env_err(&[ID, PASS]);
+        assert_eq!(
+            e.to_string(),
+            "environment variable CLEVERTAP_REGION is not set; set it to your account's region code (in1, sg1, us1, aps3, mec1 or eu1), or set CLEVERTAP_BASE_URL instead"
+        );
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub enum Error {
         /// What was wrong with the body.
         reason: &'static str,
         /// The start of the body (at most
-        /// [`MAX_KEPT_BODY_BYTES`](bulletins_core::MAX_KEPT_BODY_BYTES), lossily decoded).
+        /// [`MAX_KEPT_BODY_BYTES`](crate::protocol::MAX_KEPT_BODY_BYTES), lossily decoded).
         body: String,
         /// Attempts made, the first included.
         attempts: u32,

@@ -1,10 +1,24 @@
 //! Raise CleverTap Bulletins business events from async Rust: safe retries, a concurrency cap
 //! and typed errors.
 //!
-//! This is the crate most services want. It re-exports all of [`bulletins_core`] — the
-//! [`BusinessEvent`] trait and derive, [`Bulletin`], [`Region`], the response and retry types —
-//! and adds the [`Client`] that sends bulletins over HTTPS with `reqwest` and `tokio`. A schema
-//! crate shared between services depends on `bulletins-core` alone.
+//! This is the crate most services want: the [`Client`] that sends bulletins over HTTPS with
+//! `reqwest` and `tokio`, and everything from `bulletins-core` a service writes — the
+//! [`BusinessEvent`](trait@BusinessEvent) trait and [derive](derive@BusinessEvent),
+//! [`Bulletin`], [`Region`], the errors. A schema crate shared between services depends on
+//! `bulletins-core` alone.
+//!
+//! # Start here
+//!
+//! - [`Client::from_env`] (or [`Client::builder`]) makes a client;
+//! - [`#[derive(BusinessEvent)]`](derive@BusinessEvent) declares a business event, checked at
+//!   compile time (its attributes and compile errors are on that page);
+//! - [`Bulletin::new`] wraps an event with its name and creator, for [`Client::trigger`];
+//! - [`Error::may_have_been_delivered`] says, for every failure, whether sending it again could
+//!   notify users twice;
+//! - [`bulletins-emulator`](https://docs.rs/bulletins-emulator), a dev-dependency, is a local
+//!   CleverTap endpoint to test all of it against.
+//!
+//! The [`protocol`] module holds the sans-IO pieces the client is built from.
 //!
 //! ```no_run
 //! use bulletins_http::{Bulletin, BusinessEvent, Client, Region, When};
@@ -43,7 +57,7 @@
 //! lost after sending and 5xx, accepting duplicates. Every [`Error`] says whether the bulletin
 //! [may have been delivered](Error::may_have_been_delivered).
 //!
-//! The retry decision is [`bulletins_core`]'s pure [`RetryPolicy::decide`]; this crate only
+//! The retry decision is the pure [`RetryPolicy::decide`] of `bulletins-core`; this crate only
 //! sends, waits and resends.
 //!
 //! # Concurrency
@@ -57,7 +71,7 @@
 //!
 //! The passcode never appears in `Debug`, `Display`, errors or logs. Plain `http://` base URLs
 //! are refused unless the host is loopback (the local emulator). At most 64 KiB of an answer is
-//! read ([`MAX_BODY_BYTES`]). Redirects are not followed.
+//! read ([`protocol::MAX_BODY_BYTES`]). Redirects are not followed.
 //!
 //! # Tracing
 //!
@@ -66,6 +80,16 @@
 //!
 //! # Features
 //! - `blocking`: [`blocking::Client`], for programs without an async runtime.
+//!
+// Without the feature the module does not exist: link to its published page instead.
+#![cfg_attr(
+    feature = "blocking",
+    doc = "[`blocking::Client`]: crate::blocking::Client"
+)]
+#![cfg_attr(
+    not(feature = "blocking"),
+    doc = "[`blocking::Client`]: https://docs.rs/bulletins-http/latest/bulletins_http/blocking/struct.Client.html"
+)]
 
 mod batch;
 #[cfg(feature = "blocking")]
@@ -74,6 +98,7 @@ mod builder;
 mod client;
 mod env;
 mod error;
+pub mod protocol;
 mod send;
 
 pub use builder::{
@@ -83,23 +108,36 @@ pub use builder::{
 pub use client::Client;
 pub use env::{ACCOUNT_ID_VAR, BASE_URL_VAR, PASSCODE_VAR, REGION_VAR};
 pub use error::{BoxError, Error, TransportKind};
-pub use send::MAX_BODY_BYTES;
 
-// Everything of the core. A glob, because the core's `BusinessEvent` names both the trait and
-// (with its `derive` feature, which another crate in the build may enable) the core's derive;
-// the explicit import below shadows the derive in the macro namespace only, keeping the trait.
-// The glob also brings the doc-hidden `__private` module, which the derive's code names as
-// `::bulletins_http::__private`.
-pub use bulletins_core::*;
+// What a service writes: bulletins and their events, where to send them, retry settings, and
+// what can go wrong. The protocol pieces are in `protocol`.
+pub use bulletins_core::{
+    limits, ApiError, ApiErrorKind, BaseUrl, BuildError, Bulletin, Delivery, DynamicEvent,
+    EventSchema, InvalidBaseUrl, InvalidCredentials, Presence, PropertySchema, PropertyValue,
+    Region, RetryPolicy, StaticEvent, Triggered, UnknownRegion, When,
+};
 
-/// Derives [`BusinessEvent`](trait@BusinessEvent) and [`StaticEvent`] for a struct with named
-/// fields; see the `bulletins-derive` crate documentation for every attribute.
-///
-/// This is the core's derive, with generated code naming `::bulletins_http`, so a crate that
-/// depends on `bulletins-http` alone can use it.
+// The trait alone: the core's root `BusinessEvent` also names the core's derive when its
+// `derive` feature is on (another crate in the build may enable it), which would clash with
+// this crate's derive below. The core's `__private` re-exports the trait without the macro.
+pub use bulletins_core::__private::BusinessEvent;
+
+/// Not public API: what `#[derive(BusinessEvent)]` expands to names, as
+/// `::bulletins_http::__private`.
+#[doc(hidden)]
+pub use bulletins_core::__private;
+
+// The core's derive, with generated code naming `::bulletins_http`, so that a crate depending on
+// this one alone can use it. Inlined: its page (attributes, compile errors) is part of these docs.
+#[doc(inline)]
 pub use bulletins_derive::BusinessEventHttp as BusinessEvent;
 
 // The README's examples, compiled and run as doctests so they cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+// The derive's page, shown on `BusinessEvent`'s derive page above, compiled and run here.
+#[cfg(doctest)]
+#[doc = include_str!("../../bulletins-derive/src/derive.md")]
+struct DeriveDoctests;

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bulletins_emulator::Fault;
-use bulletins_http::{Bulletin, BusinessEvent, DynamicEvent, Error, PropertyWriter};
+use bulletins_http::protocol::PropertyWriter;
+use bulletins_http::{Bulletin, BusinessEvent, DynamicEvent, Error};
 use common::*;
 use futures_util::StreamExt as _;
 

@@ -6,13 +6,13 @@
 
 mod common;
 
-use bulletins_emulator::{EmulatorHandle, Fault};
+use bulletins_emulator::{Emulator, Fault};
 use bulletins_http::{blocking, ApiErrorKind, DynamicEvent, Error, RetryPolicy, TransportKind};
 use common::*;
 
 /// The emulator runs on its own runtime; the test thread has none, as a blocking program.
 struct Setup {
-    emulator: EmulatorHandle,
+    emulator: Emulator,
     // Dropped last: dropping it stops the emulator's tasks.
     _runtime: tokio::runtime::Runtime,
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use bulletins_emulator::{DeliveryStatus, EmulatorHandle, Fault};
+use bulletins_emulator::{DeliveryStatus, Emulator, Fault};
 use bulletins_http::{ApiErrorKind, Client, Error, RetryPolicy, TransportKind};
 use common::*;
 
@@ -17,7 +17,7 @@ enum Mode {
 
 const MODES: [Mode; 2] = [Mode::AtMostOnce, Mode::AtLeastOnce];
 
-fn client_for(emulator: &EmulatorHandle, mode: Mode) -> Client {
+fn client_for(emulator: &Emulator, mode: Mode) -> Client {
     let policy = match mode {
         Mode::AtMostOnce => RetryPolicy::at_most_once(),
         Mode::AtLeastOnce => RetryPolicy::at_least_once(),
@@ -39,7 +39,7 @@ struct Seen {
     rejected: usize,
 }
 
-fn seen(emulator: &EmulatorHandle) -> Seen {
+fn seen(emulator: &Emulator) -> Seen {
     let bulletins = emulator.bulletins();
     Seen {
         received: bulletins.len(),
@@ -351,7 +351,7 @@ async fn an_oversized_answer_is_not_read_past_the_cap() {
         match &e {
             Error::Undecodable { reason, body, .. } => {
                 assert!(reason.contains("64 KiB"), "{reason}");
-                assert!(body.len() <= bulletins_http::MAX_KEPT_BODY_BYTES);
+                assert!(body.len() <= bulletins_http::protocol::MAX_KEPT_BODY_BYTES);
             }
             other => panic!("{other:?}"),
         }

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bulletins_emulator::Fault;
-use bulletins_http::{BuildClientError, Client, Credentials, Error, RetryPolicy};
+use bulletins_http::protocol::Credentials;
+use bulletins_http::{BuildClientError, Client, Error, RetryPolicy};
 use common::*;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;

@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bulletins_emulator::{
-    DeliveryStatus, Emulator, EmulatorBuilder, EmulatorHandle, EventDefinition,
-};
+use bulletins_emulator::{DeliveryStatus, Emulator, EmulatorBuilder, EventDefinition};
 use bulletins_http::{Bulletin, BusinessEvent, ClientBuilder, Delivery, RetryPolicy};
 
 /// The account every fixture emulator accepts.
@@ -93,7 +91,7 @@ pub struct Seen {
 }
 
 /// Counts what `emulator` recorded.
-pub fn seen(emulator: &EmulatorHandle) -> Seen {
+pub fn seen(emulator: &Emulator) -> Seen {
     let bulletins = emulator.bulletins();
     Seen {
         received: bulletins.len(),
@@ -106,7 +104,7 @@ pub fn seen(emulator: &EmulatorHandle) -> Seen {
 }
 
 /// How many times each order id reached `emulator` (accepted or not).
-pub fn order_counts(emulator: &EmulatorHandle) -> HashMap<String, usize> {
+pub fn order_counts(emulator: &Emulator) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for bulletin in emulator.bulletins() {
         let id = bulletin.property("order_id").unwrap_or("?").to_owned();

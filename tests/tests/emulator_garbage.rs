@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bulletins_emulator::EmulatorHandle;
+use bulletins_emulator::Emulator;
 use bulletins_tests::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -25,15 +25,11 @@ struct Exchange {
 /// Sends `request`, half-closes (so a truncated request cannot leave the server waiting), and
 /// reads until the server closes. `None` on a hang. The emulator may treat the half-close as
 /// the client going away and answer nothing (see `bulletins-emulator`'s `tests/half_close.rs`).
-async fn exchange(emulator: &EmulatorHandle, request: &[u8]) -> Option<Exchange> {
+async fn exchange(emulator: &Emulator, request: &[u8]) -> Option<Exchange> {
     exchange_with(emulator, request, true).await
 }
 
-async fn exchange_with(
-    emulator: &EmulatorHandle,
-    request: &[u8],
-    half_close: bool,
-) -> Option<Exchange> {
+async fn exchange_with(emulator: &Emulator, request: &[u8], half_close: bool) -> Option<Exchange> {
     let mut stream = TcpStream::connect(emulator.addr()).await.ok()?;
     // The server may close before reading everything; that is an answer too.
     let _ = stream.write_all(request).await;

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bulletins_emulator::{EmulatorHandle, Fault};
+use bulletins_emulator::{Emulator, Fault};
 use bulletins_http::{ApiErrorKind, Delivery, Error, TransportKind, Triggered};
 use bulletins_tests::*;
 
@@ -136,7 +136,7 @@ fn check(row: &Row, client: &str, result: &Result<Triggered, Error>, seen: Seen)
         );
         if let Error::Undecodable { reason, body, .. } = e {
             assert!(
-                body.chars().count() <= bulletins_http::MAX_KEPT_BODY_BYTES,
+                body.chars().count() <= bulletins_http::protocol::MAX_KEPT_BODY_BYTES,
                 "{label}: the error keeps a capped excerpt"
             );
             if row.name == "oversized body" {
@@ -204,7 +204,7 @@ fn every_fault_with_the_blocking_client() {
 const BATCH: usize = 600;
 
 /// Starts the fixture emulator on `addr`, retrying while the old listener's port is released.
-async fn start_on(addr: std::net::SocketAddr) -> EmulatorHandle {
+async fn start_on(addr: std::net::SocketAddr) -> Emulator {
     for _ in 0..200 {
         if let Ok(emulator) = emulator().bind(addr).start().await {
             return emulator;
@@ -218,7 +218,7 @@ async fn start_on(addr: std::net::SocketAddr) -> EmulatorHandle {
 /// stopped: every further request gets a 429 (certainly not processed; the client retries it).
 /// Once 30 more 429s have gone out, with requests taking well under a millisecond, no request
 /// that got past the wall is still in flight, so the record read then is final.
-async fn wait_and_wall(emulator: &EmulatorHandle, n: usize) -> HashMap<String, usize> {
+async fn wait_and_wall(emulator: &Emulator, n: usize) -> HashMap<String, usize> {
     while emulator.bulletins().len() < n {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }

@@ -264,7 +264,7 @@ async fn an_endless_chunked_answer_is_cut_at_the_cap() {
     match &e {
         Error::Undecodable { reason, body, .. } => {
             assert!(reason.contains("64 KiB"), "{reason}");
-            assert!(body.len() <= bulletins_http::MAX_KEPT_BODY_BYTES);
+            assert!(body.len() <= bulletins_http::protocol::MAX_KEPT_BODY_BYTES);
         }
         other => panic!("{other:?}"),
     }

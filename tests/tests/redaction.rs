@@ -146,7 +146,7 @@ fn the_passcode_never_leaks_anywhere() {
     let builder = emulator();
     out.debug("EmulatorBuilder", &builder);
     let emulator = runtime.block_on(builder.start()).expect("emulator");
-    out.debug("EmulatorHandle", &emulator);
+    out.debug("Emulator", &emulator);
     out.debug("Dashboard", emulator.dashboard());
 
     // The blocking client: its builder, itself, and every kind of failure, traced.

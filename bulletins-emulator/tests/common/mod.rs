@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bulletins_emulator::{Emulator, EmulatorBuilder, EmulatorHandle, EventDefinition};
+use bulletins_emulator::{Emulator, EmulatorBuilder, EventDefinition};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -41,7 +41,7 @@ pub fn dashboard() -> EmulatorBuilder {
         )
 }
 
-pub async fn start() -> EmulatorHandle {
+pub async fn start() -> Emulator {
     match dashboard().start().await {
         Ok(emulator) => emulator,
         Err(e) => panic!("emulator did not start: {e}"),
@@ -81,7 +81,7 @@ pub fn client() -> reqwest::Client {
 
 /// POSTs `body` to the trigger endpoint with these headers.
 pub async fn post_with(
-    emulator: &EmulatorHandle,
+    emulator: &Emulator,
     headers: &[(&str, &str)],
     body: impl Into<reqwest::Body>,
 ) -> Result<Answer, reqwest::Error> {
@@ -108,7 +108,7 @@ pub const HEADERS: &[(&str, &str)] = &[
 ];
 
 /// POSTs `body` with the documented headers; panics if no answer comes.
-pub async fn trigger(emulator: &EmulatorHandle, body: impl Into<reqwest::Body>) -> Answer {
+pub async fn trigger(emulator: &Emulator, body: impl Into<reqwest::Body>) -> Answer {
     post_with(emulator, HEADERS, body)
         .await
         .unwrap_or_else(|e| panic!("no answer: {e:?}"))
@@ -147,7 +147,7 @@ pub async fn http(method: reqwest::Method, url: String, body: Option<String>) ->
 
 /// Writes raw bytes, half-closes, and reads until the server closes: everything it answered,
 /// or `Err` when the connection was reset.
-pub async fn raw(emulator: &EmulatorHandle, request: &[u8]) -> std::io::Result<Vec<u8>> {
+pub async fn raw(emulator: &Emulator, request: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(emulator.addr()).await?;
     stream.write_all(request).await?;
     let mut answer = Vec::new();

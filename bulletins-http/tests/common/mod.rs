@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use bulletins_emulator::{Emulator, EmulatorHandle};
+use bulletins_emulator::Emulator;
 use bulletins_http::{Bulletin, BusinessEvent, Client, ClientBuilder, RetryPolicy};
 
 pub const ACCOUNT: &str = "ABCD-RSTU-1234";
@@ -39,7 +39,7 @@ pub fn program(id: &str) -> Bulletin<ProgramReleased> {
     )
 }
 
-pub async fn start_with(limit: usize) -> EmulatorHandle {
+pub async fn start_with(limit: usize) -> Emulator {
     Emulator::builder()
         .account(ACCOUNT, PASSCODE)
         .business_event::<ProgramReleased>()
@@ -55,7 +55,7 @@ pub async fn start_with(limit: usize) -> EmulatorHandle {
         .expect("emulator starts")
 }
 
-pub async fn start() -> EmulatorHandle {
+pub async fn start() -> Emulator {
     start_with(3).await
 }
 
@@ -76,7 +76,7 @@ pub fn builder(base_url: &str) -> ClientBuilder {
         .retry(fast(RetryPolicy::at_most_once()))
 }
 
-pub fn client(emulator: &EmulatorHandle) -> Client {
+pub fn client(emulator: &Emulator) -> Client {
     builder(&emulator.base_url())
         .build()
         .expect("client builds")

@@ -1,0 +1,72 @@
+//! The README's getting-started blocks are real: its testing snippet is `tests/orders.rs`
+//! byte for byte, after the file's header (so pasting it runs a test), and its dependency block
+//! names this release.
+
+use std::path::Path;
+
+fn readme() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The contents of every fenced block whose info string starts with `lang`.
+fn blocks(text: &str, lang: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match (&mut current, line.strip_prefix("```")) {
+            (None, Some(info)) if info.split(',').next() == Some(lang) => {
+                current = Some(String::new())
+            }
+            (Some(block), Some("")) => {
+                found.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    found
+}
+
+#[test]
+fn the_readme_testing_snippet_is_tests_orders_rs() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/orders.rs");
+    let file = std::fs::read_to_string(&path).expect("examples/tests/orders.rs");
+    // The file's `//!` header says what it is; the README's block starts after it.
+    let snippet: String = file
+        .lines()
+        .skip_while(|line| line.starts_with("//!"))
+        .skip_while(|line| line.is_empty())
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    assert!(
+        blocks(&readme(), "rust").contains(&snippet),
+        "README.md has no ```rust block equal to examples/tests/orders.rs: copy the file into the \
+         README's testing section (or the section into the file) so the snippet stays a real test"
+    );
+}
+
+#[test]
+fn the_readme_dependency_block_names_this_release() {
+    let version = env!("CARGO_PKG_VERSION");
+    let release = version
+        .rsplit_once('.')
+        .map_or(version, |(major_minor, _)| major_minor);
+    let toml = blocks(&readme(), "toml").join("");
+    for line in [
+        format!("bulletins-http = \"{release}\""),
+        format!("bulletins-emulator = \"{release}\""),
+        // #[tokio::main] needs the multi-threaded runtime; both attributes need the macros.
+        r#"tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#.to_owned(),
+        "[dev-dependencies]".to_owned(),
+    ] {
+        assert!(
+            toml.contains(&line),
+            "README.md's dependency block lacks `{line}`"
+        );
+    }
+}
