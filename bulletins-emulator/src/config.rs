@@ -43,7 +43,24 @@ pub enum ConfigError {
 }
 
 impl Dashboard {
-    /// Reads a dashboard file (see the [module](self) for the format).
+    /// Reads a dashboard file, `bulletins.json`:
+    ///
+    /// ```json
+    /// {
+    ///   "accounts": [{ "account_id": "ABCD-RSTU-1234", "passcode": "XXXXXX" }],
+    ///   "concurrency_limit": 3,
+    ///   "business_events": [
+    ///     { "name": "order_placed",
+    ///       "properties": ["order_id", "product_category", "coupon_code"],
+    ///       "required": ["order_id", "product_category"],
+    ///       "targets": 1 }
+    ///   ]
+    /// }
+    /// ```
+    ///
+    /// Everything but each event's `name` may be left out: without `accounts` the demo account
+    /// `ABCD-RSTU-1234` / `XXXXXX` is served; `concurrency_limit` defaults to 3 (0 for
+    /// unlimited), `targets` to 1. Unknown fields are refused.
     ///
     /// # Errors
     /// [`ConfigError`] naming the file, with the line and column of the problem.
