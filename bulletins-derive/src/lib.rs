@@ -15,6 +15,8 @@ mod attr;
 mod case;
 mod check;
 mod ctxt;
+mod dashboard;
+mod dashboard_check;
 mod expand;
 mod fallback;
 

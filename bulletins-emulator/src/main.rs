@@ -4,7 +4,8 @@
 //! bulletins-emulator --listen 127.0.0.1:8787 --config dashboard.json
 //! ```
 //!
-//! Without `--config` it serves the documentation's demo dashboard. It prints the URL it listens
+//! Without `--config` it serves the documentation's demo dashboard; a config without
+//! `accounts` (a `bulletins.json` checked into a repository) is served to the demo account. It prints the URL it listens
 //! on to stdout, logs one line per request to stderr (`RUST_LOG` filters), and stops cleanly on
 //! Ctrl-C or SIGTERM.
 
@@ -13,7 +14,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bulletins_emulator::{Dashboard, Emulator, DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE};
+use bulletins_emulator::{
+    ConfigError, Dashboard, Emulator, DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE,
+};
 use clap::Parser;
 
 /// A local CleverTap Bulletins endpoint: CleverTap's validation and errors, every bulletin
@@ -24,8 +27,9 @@ struct Args {
     /// The address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// The dashboard file (accounts, concurrency limit, business events). Without it, the
-    /// documentation's demo dashboard is served.
+    /// The dashboard file, `bulletins.json` (business events; optionally accounts and the
+    /// concurrency limit). Without it, the documentation's demo dashboard is served; without
+    /// `accounts` in it, the demo account.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -41,15 +45,15 @@ fn main() -> ExitCode {
         )
         .init();
 
-    let dashboard = match &args.config {
-        Some(path) => match Dashboard::from_file(path) {
-            Ok(dashboard) => dashboard,
+    let (dashboard, demo_account) = match &args.config {
+        Some(path) => match load(path) {
+            Ok(loaded) => loaded,
             Err(error) => {
                 eprintln!("bulletins-emulator: invalid config: {error}");
                 return ExitCode::from(2);
             }
         },
-        None => Dashboard::demo(),
+        None => (Dashboard::demo(), true),
     };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -62,10 +66,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(args, dashboard))
+    runtime.block_on(run(args, dashboard, demo_account))
 }
 
-async fn run(args: Args, dashboard: Dashboard) -> ExitCode {
+/// The file's dashboard, and whether it lists no accounts (the demo account is then served).
+fn load(path: &std::path::Path) -> Result<(Dashboard, bool), ConfigError> {
+    let file = bulletins_dashboard::Dashboard::from_file(path)?;
+    let demo_account = file.accounts().is_none();
+    let dashboard = Dashboard::from_definition(file, &path.display().to_string())?;
+    Ok((dashboard, demo_account))
+}
+
+async fn run(args: Args, dashboard: Dashboard, demo_account: bool) -> ExitCode {
     let demo = args.config.is_none();
     let emulator = match Emulator::builder()
         .dashboard(dashboard)
@@ -88,6 +100,11 @@ async fn run(args: Args, dashboard: Dashboard) -> ExitCode {
             "no --config given: serving the demo dashboard (account {DEMO_ACCOUNT_ID} / \
              {DEMO_PASSCODE}, business event {DEMO_EVENT:?} requiring program_id, language, \
              prev_program_id)"
+        );
+    } else if demo_account {
+        let _ = writeln!(
+            out,
+            "the config lists no accounts: serving the demo account {DEMO_ACCOUNT_ID} / {DEMO_PASSCODE}"
         );
     }
     let _ = writeln!(
