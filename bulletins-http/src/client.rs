@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     /// One permit per request in flight, shared by every clone.
     pub(crate) permits: Semaphore,
+    /// Which proxy requests go through.
+    pub(crate) proxy: crate::builder::Proxy,
 }
 
 impl fmt::Debug for Client {
@@ -63,6 +65,7 @@ impl fmt::Debug for Client {
             .field("timeout", &inner.timeout)
             .field("max_concurrency", &inner.max_concurrency)
             .field("retry", &inner.retry)
+            .field("proxy", &inner.proxy.describe())
             .finish_non_exhaustive()
     }
 }

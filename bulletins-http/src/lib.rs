@@ -59,6 +59,12 @@
 //! are refused unless the host is loopback (the local emulator). At most 64 KiB of an answer is
 //! read ([`MAX_BODY_BYTES`]). Redirects are not followed.
 //!
+//! No proxy is used unless asked for: the environment's `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`
+//! are ignored by default, honoured with [`ClientBuilder::use_env_proxy`], and a proxy can be
+//! named with [`ClientBuilder::proxy`]. A loopback base URL is never proxied, so the passcode
+//! sent over plain `http://` to the emulator stays on the machine. `Debug` of a [`Client`]
+//! shows which proxy applies.
+//!
 //! # Tracing
 //!
 //! Each trigger runs in a `bulletins.trigger` span (INFO) with the fields `event`, `attempt`,
