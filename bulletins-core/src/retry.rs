@@ -186,7 +186,9 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets the most time from the first attempt after which no retry starts.
+    /// Sets the most time from the start of the first attempt after which no retry starts. The
+    /// wait for the first attempt (a concurrency slot, say) is not counted; the time since then
+    /// is, backoff and later waits included.
     #[must_use]
     pub const fn max_elapsed(mut self, max: Duration) -> Self {
         self.max_elapsed = max;

@@ -116,7 +116,8 @@ impl Client {
     /// The bulletin is validated and serialized once; each attempt sends the same bytes. A
     /// failed attempt is retried only as the [`RetryPolicy`] allows: by default only when the
     /// request certainly was not processed (no connection, 429), so the bulletin is never sent
-    /// twice. Waiting for a concurrency slot does not count against the timeout.
+    /// twice. Waiting for a concurrency slot does not count against the timeout, nor (for the
+    /// first attempt) against the policy's [`max_elapsed`](RetryPolicy::max_elapsed).
     ///
     /// Runs in a `bulletins.trigger` span recording the event's name, the attempts, the last
     /// HTTP status, the targets and the latency.
@@ -154,7 +155,10 @@ impl Client {
         let (parts, body) = request.into_parts();
         let body = Bytes::from(body);
 
-        let started = Instant::now();
+        let called = Instant::now();
+        // The retry budget runs from the start of the first attempt: the wait for the first
+        // concurrency slot is not counted, or a burst would leave no time to retry a 429.
+        let mut first_attempt: Option<Instant> = None;
         let mut attempts: u32 = 0;
         let mut maybe_delivered = false;
         loop {
@@ -163,9 +167,10 @@ impl Client {
             let attempt = {
                 // Held for the whole attempt, body read included; released before any backoff.
                 let _permit = inner.permits.acquire().await.ok();
+                first_attempt.get_or_insert_with(Instant::now);
                 send::once(inner, &parts.headers, &body).await
             };
-            span.record("latency_ms", millis(started.elapsed()));
+            span.record("latency_ms", millis(called.elapsed()));
             if let Some(status) = attempt.status {
                 span.record("status", status.as_u16());
             }
@@ -180,7 +185,7 @@ impl Client {
             let decision = inner.retry.decide(
                 &failure.failure,
                 attempts,
-                started.elapsed(),
+                first_attempt.map_or(Duration::ZERO, |at| at.elapsed()),
                 rand::random::<f64>(),
             );
             match decision {
