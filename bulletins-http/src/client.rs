@@ -122,6 +122,16 @@ impl Client {
     /// Runs in a `bulletins.trigger` span recording the event's name, the attempts, the last
     /// HTTP status, the targets and the latency.
     ///
+    /// # Cancellation
+    ///
+    /// Cancelling (dropping the future, or a `select!`/timeout around it that drops it) may leave
+    /// a bulletin delivered with no result: the request may already have reached CleverTap. The
+    /// concurrency slot is released. If the future is dropped with a request in flight (or after
+    /// an attempt that may have been delivered), a WARN event naming the business event is
+    /// logged in the `bulletins.trigger` span. Dropping it before its first attempt starts (while
+    /// it waits for a slot) sends nothing. To bound the time, prefer [`ClientBuilder::timeout`]
+    /// and the [`RetryPolicy`], which report what happened.
+    ///
     /// # Errors
     /// [`Error`], which says whether the bulletin [may have been
     /// delivered](Error::may_have_been_delivered).
@@ -161,6 +171,10 @@ impl Client {
         let mut first_attempt: Option<Instant> = None;
         let mut attempts: u32 = 0;
         let mut maybe_delivered = false;
+        let mut unreported = Unreported {
+            event: bulletin.event().event_name(),
+            armed: false,
+        };
         loop {
             attempts = attempts.saturating_add(1);
             span.record("attempt", attempts);
@@ -168,8 +182,10 @@ impl Client {
                 // Held for the whole attempt, body read included; released before any backoff.
                 let _permit = inner.permits.acquire().await.ok();
                 first_attempt.get_or_insert_with(Instant::now);
+                unreported.armed = true;
                 send::once(inner, &parts.headers, &body).await
             };
+            unreported.armed = false;
             span.record("latency_ms", millis(called.elapsed()));
             if let Some(status) = attempt.status {
                 span.record("status", status.as_u16());
@@ -191,6 +207,8 @@ impl Client {
             match decision {
                 RetryDecision::RetryAfter(delay) => {
                     maybe_delivered |= failure.failure.may_have_been_delivered();
+                    // Dropped while sleeping, a result that may have been delivered is lost too.
+                    unreported.armed = maybe_delivered;
                     tracing::debug!(
                         failure = describe(&failure.failure),
                         delay_ms = millis(delay),
@@ -209,6 +227,24 @@ impl Client {
                     return Err(error);
                 }
             }
+        }
+    }
+}
+
+/// Warns when a trigger is dropped while its outcome is unknown: with a request in flight, or
+/// after an attempt that may have been delivered. Nothing else would report it.
+struct Unreported<'a> {
+    event: &'a str,
+    armed: bool,
+}
+
+impl Drop for Unreported<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            tracing::warn!(
+                event = self.event,
+                "trigger cancelled before its result was known: the bulletin may have been delivered, and no result will say so"
+            );
         }
     }
 }

@@ -68,7 +68,10 @@
 //! # Tracing
 //!
 //! Each trigger runs in a `bulletins.trigger` span (INFO) with the fields `event`, `attempt`,
-//! `status`, `targets` and `latency_ms`; attempts and outcomes are DEBUG events inside it.
+//! `status`, `targets` and `latency_ms`; attempts and outcomes are DEBUG events inside it. A
+//! trigger dropped before its result was known, with a request in flight, logs a WARN event
+//! naming the business event: the bulletin may have been delivered with no result to say so
+//! (see [`Client::trigger`]'s section on cancellation).
 //!
 //! # Features
 //! - `blocking`: [`blocking::Client`], for programs without an async runtime.
