@@ -462,6 +462,26 @@ mod tests {
     }
 
     #[test]
+    fn debug_says_which_proxy_applies_without_its_credentials() {
+        let proxy = || reqwest::Proxy::all("http://user:PR0XYPASS@proxy.example.com:3128");
+        let builder = complete().proxy(proxy().expect("proxy"));
+        assert!(!format!("{builder:?}").contains("PR0XYPASS"), "{builder:?}");
+        let shown = |b: ClientBuilder| format!("{:?}", b.build().expect("valid"));
+        let explicit = shown(complete().proxy(proxy().expect("proxy")));
+        assert!(explicit.contains("proxy: \"explicit"), "{explicit}");
+        assert!(!explicit.contains("PR0XYPASS"), "{explicit}");
+        assert!(shown(complete()).contains("proxy: \"none\""));
+        assert!(shown(complete().use_env_proxy(true)).contains("proxy: \"environment"));
+        assert!(shown(
+            complete()
+                .base_url("http://127.0.0.1:1")
+                .use_env_proxy(true)
+        )
+        .contains("proxy: \"none (loopback"));
+        assert!(shown(complete().http_client(reqwest::Client::new())).contains("caller's"));
+    }
+
+    #[test]
     fn a_short_timeout_shortens_the_default_connect_timeout() {
         assert!(complete()
             .timeout(Duration::from_millis(100))
