@@ -47,7 +47,7 @@ fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
+        .with_max_level(tracing::Level::INFO)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
@@ -88,6 +88,8 @@ async fn dropping_a_trigger_in_flight_warns_with_the_event_name() {
         warnings[0].contains("may have been delivered"),
         "{warnings:?}"
     );
+    // Inside the trigger's span, as the docs say.
+    assert!(warnings[0].contains("bulletins.trigger{"), "{warnings:?}");
 }
 
 #[tokio::test]
