@@ -123,10 +123,12 @@ impl<E: BusinessEvent> Bulletin<E> {
             name: event_name.to_owned(),
             problem,
         })?;
-        if self.name.is_empty() {
+        // Blank (empty or only whitespace) counts as missing: CleverTap requires both, and the
+        // README's rule, which the emulator applies too, is "not blank".
+        if self.name.trim().is_empty() {
             return Err(BuildError::EmptyName);
         }
-        if self.created_by.is_empty() {
+        if self.created_by.trim().is_empty() {
             return Err(BuildError::EmptyCreatedBy);
         }
         if let When::Unix(timestamp) = self.when {
@@ -273,6 +275,29 @@ mod tests {
             Bulletin::new(e(), "n", "").to_json_vec(),
             Err(BuildError::EmptyCreatedBy)
         );
+    }
+
+    #[test]
+    fn blank_name_and_creator_are_refused_padded_ones_are_not() {
+        let e = || Hand("e", &[]);
+        for blank in [" ", "\t\n", "\u{3000}", "\u{a0}"] {
+            assert_eq!(
+                Bulletin::new(e(), blank, "c").to_json_vec(),
+                Err(BuildError::EmptyName),
+                "{blank:?}"
+            );
+            assert_eq!(
+                Bulletin::new(e(), "n", blank).to_json_vec(),
+                Err(BuildError::EmptyCreatedBy),
+                "{blank:?}"
+            );
+        }
+        for kept in [" n ", "\u{200b}"] {
+            assert!(
+                Bulletin::new(e(), kept, kept).to_json_vec().is_ok(),
+                "{kept:?}"
+            );
+        }
     }
 
     #[test]

@@ -62,11 +62,14 @@ pub enum BuildError {
         /// The JSON type found instead.
         found: &'static str,
     },
-    /// The bulletin's `name` is empty; CleverTap requires one.
-    #[error("bulletin name is empty; CleverTap requires a name for every bulletin")]
+    /// The bulletin's `name` is blank (empty or only whitespace); CleverTap requires one.
+    #[error(
+        "bulletin name is empty or only whitespace; CleverTap requires a name for every bulletin"
+    )]
     EmptyName,
-    /// The bulletin's `c-by` (creator) is empty; CleverTap requires one.
-    #[error("bulletin creator (`c-by`) is empty; CleverTap requires one")]
+    /// The bulletin's `c-by` (creator) is blank (empty or only whitespace); CleverTap requires
+    /// one.
+    #[error("bulletin creator (`c-by`) is empty or only whitespace; CleverTap requires one")]
     EmptyCreatedBy,
     /// `when` is a UNIX timestamp that is zero or negative.
     #[error("`when` is {timestamp}; use a positive UNIX timestamp in seconds, or `When::Now`")]

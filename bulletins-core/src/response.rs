@@ -33,11 +33,13 @@ pub enum ApiErrorKind {
         /// The missing property, as CleverTap named it.
         property: String,
     },
-    /// HTTP 401: the account id or passcode is not valid.
+    /// HTTP 401 (or `code` 401 in a refusal): the account id or passcode is not valid.
     InvalidCredentials,
-    /// HTTP 429: more concurrent requests than the account allows.
+    /// HTTP 429 (or `code` 429 in a 2xx `"status":"fail"` body): more concurrent requests than
+    /// the account allows. Certainly not processed.
     TooManyRequests,
-    /// HTTP 5xx: CleverTap is unavailable. The bulletin may have been processed.
+    /// HTTP 5xx, whatever the body says: CleverTap is unavailable. The bulletin may have been
+    /// processed.
     ServerUnavailable,
     /// Any other failure CleverTap reported.
     Other,
@@ -125,7 +127,8 @@ impl ResponseError {
     }
 
     /// Whether CleverTap refused the request for exceeding the account's concurrency: certainly
-    /// not processed, and safe to retry.
+    /// not processed, and safe to retry. Decided by the HTTP status 429 (or a 2xx
+    /// `"status":"fail"` body with code 429); a 5xx is never one, whatever its body says.
     pub fn is_too_many_requests(&self) -> bool {
         self.status() == StatusCode::TOO_MANY_REQUESTS
             || matches!(self, ResponseError::Api(e) if e.kind == ApiErrorKind::TooManyRequests)
@@ -154,9 +157,11 @@ impl ResponseError {
 /// ```
 ///
 /// # Errors
-/// [`ResponseError::Api`] for a failure in CleverTap's shape — including a 200 whose body says
-/// `"status":"fail"` — and [`ResponseError::Undecodable`] for anything else that is not a
-/// success.
+/// [`ResponseError::Api`] for a failure in CleverTap's shape — a non-2xx answer with a `status`
+/// or `error` field, or a 2xx whose body says exactly `"status":"fail"` — and
+/// [`ResponseError::Undecodable`] for anything else that is not a success. On a 2xx that is
+/// every body other than `{"status":"success","targets":n}` and `"status":"fail"` (a
+/// `"partial"`, a `"Success"`, an `error` beside `targets`): the bulletin may have gone out.
 pub fn parse_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<Triggered, ResponseError> {
     parse_parts(
         response.status(),
@@ -185,25 +190,40 @@ pub fn parse_parts(
         return Err(undecodable("not a JSON object"));
     };
     let error = object.get("error").and_then(Value::as_str);
-    match object.get("status").and_then(Value::as_str) {
-        Some("success") if status.is_success() && error.is_none() => {
-            match object.get("targets").and_then(Value::as_u64) {
-                Some(targets) => Ok(Triggered { targets }),
-                None => Err(undecodable("a success without a numeric `targets`")),
+    let api_error = || {
+        let code = object.get("code").and_then(Value::as_i64);
+        let message = error.unwrap_or_default().to_owned();
+        ResponseError::Api(ApiError {
+            kind: classify(status, code, &message),
+            status,
+            code,
+            message,
+            retry_after,
+        })
+    };
+    let body_status = object.get("status");
+    if status.is_success() {
+        // On a 2xx only the exact success shape is a success and only an explicit
+        // `"status":"fail"` a known failure. Anything else (`"partial"`, `"Success"`, an `error`
+        // beside `targets`) cannot be read, and the bulletin may have gone out.
+        return match body_status.and_then(Value::as_str) {
+            Some("success") if error.is_none() => {
+                match object.get("targets").and_then(Value::as_u64) {
+                    Some(targets) => Ok(Triggered { targets }),
+                    None => Err(undecodable("a success without a numeric `targets`")),
+                }
             }
-        }
+            Some("success") => Err(undecodable("a success with an `error`")),
+            Some("fail") => Err(api_error()),
+            Some(_) => Err(undecodable(
+                "a `status` that is neither \"success\" nor \"fail\"",
+            )),
+            None => Err(undecodable("no `status` field")),
+        };
+    }
+    match body_status.and_then(Value::as_str) {
         Some("success") => Err(undecodable("a success body with a failure status")),
-        Some(_) | None if error.is_some() || object.get("status").is_some() => {
-            let code = object.get("code").and_then(Value::as_i64);
-            let message = error.unwrap_or_default().to_owned();
-            Err(ResponseError::Api(ApiError {
-                kind: classify(status, code, &message),
-                status,
-                code,
-                message,
-                retry_after,
-            }))
-        }
+        _ if error.is_some() || body_status.is_some() => Err(api_error()),
         _ => Err(undecodable("no `status` field")),
     }
 }
@@ -226,7 +246,18 @@ pub fn oversized_body(
     }
 }
 
+/// The HTTP status decides first: a 5xx may have been processed whatever its body says, and a
+/// 429 certainly was not. Then CleverTap's documented messages, then its `code`.
 fn classify(status: StatusCode, code: Option<i64>, message: &str) -> ApiErrorKind {
+    if status.is_server_error() {
+        return ApiErrorKind::ServerUnavailable;
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return ApiErrorKind::TooManyRequests;
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return ApiErrorKind::InvalidCredentials;
+    }
     let message = message.trim();
     if message.eq_ignore_ascii_case("Business Event Not Found") {
         return ApiErrorKind::BusinessEventNotFound;
@@ -242,17 +273,13 @@ fn classify(status: StatusCode, code: Option<i64>, message: &str) -> ApiErrorKin
             property: property.to_owned(),
         };
     }
-    // `code` is not always the HTTP status, but where it is 401 or 429 it means what it says,
-    // even inside a 200.
-    let says = |n: u16| status.as_u16() == n || code == Some(i64::from(n));
-    if says(401) {
-        ApiErrorKind::InvalidCredentials
-    } else if says(429) || message.eq_ignore_ascii_case("Too many concurrent requests") {
-        ApiErrorKind::TooManyRequests
-    } else if status.is_server_error() {
-        ApiErrorKind::ServerUnavailable
-    } else {
-        ApiErrorKind::Other
+    // `code` is not always the HTTP status. A 401 code means what it says on any refusal; a 429
+    // code only inside a 2xx `"status":"fail"` body, the one place CleverTap reports a failure
+    // with another HTTP status that certainly was not processed.
+    match code {
+        Some(401) => ApiErrorKind::InvalidCredentials,
+        Some(429) if status.is_success() => ApiErrorKind::TooManyRequests,
+        _ => ApiErrorKind::Other,
     }
 }
 

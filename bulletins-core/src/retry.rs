@@ -29,9 +29,10 @@ pub enum Failure {
 impl Failure {
     /// Whether CleverTap may have processed the request, and so may have sent the bulletin.
     ///
-    /// `false` means certainly not: no connection, a 429, a 4xx, or a failure CleverTap reported
-    /// in its own shape. `true` means perhaps: a timeout, a connection lost after sending, a 5xx,
-    /// or a 2xx whose body could not be read.
+    /// `false` means certainly not: no connection, a 429, a 4xx, or a 2xx whose body says
+    /// `"status":"fail"`. `true` means perhaps: a timeout, a connection lost after sending, a 5xx
+    /// (whatever its body says), or a 2xx whose body is neither CleverTap's success nor its
+    /// failure.
     pub fn may_have_been_delivered(&self) -> bool {
         match self {
             Failure::NotConnected => false,
@@ -185,7 +186,9 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets the most time from the first attempt after which no retry starts.
+    /// Sets the most time from the start of the first attempt after which no retry starts. The
+    /// wait for the first attempt (a concurrency slot, say) is not counted; the time since then
+    /// is, backoff and later waits included.
     #[must_use]
     pub const fn max_elapsed(mut self, max: Duration) -> Self {
         self.max_elapsed = max;
@@ -357,6 +360,44 @@ mod tests {
         assert!(!response(400, r#"{"status":"fail","error":"x"}"#, None).may_have_been_delivered());
         assert!(!response(200, r#"{"status":"fail","error":"x"}"#, None).may_have_been_delivered());
         assert!(response(200, "garbage", None).may_have_been_delivered());
+    }
+
+    #[test]
+    fn a_2xx_other_than_success_or_fail_may_have_been_delivered() {
+        let p = RetryPolicy::at_most_once();
+        for body in [
+            r#"{"status":"partial","targets":1}"#,
+            r#"{"status":"Success","targets":1}"#,
+            r#"{"error":"Something","targets":1}"#,
+            r#"{"status":"success","error":"Something","targets":1}"#,
+        ] {
+            let failure = response(200, body, None);
+            assert!(failure.may_have_been_delivered(), "{body}: {failure:?}");
+            assert!(!retries(&p, &failure), "{body}");
+        }
+        // An explicit `"status":"fail"` in a 2xx is CleverTap's own refusal.
+        assert!(!response(200, r#"{"status":"fail","error":"x"}"#, None).may_have_been_delivered());
+    }
+
+    #[test]
+    fn a_5xx_is_never_a_429_whatever_its_body() {
+        let p = RetryPolicy::at_most_once();
+        for (status, body) in [
+            (503, r#"{"status":"fail","error":"busy","code":429}"#),
+            (
+                500,
+                r#"{"status":"fail","error":"Too many concurrent requests"}"#,
+            ),
+            (502, r#"{"status":"fail","error":"x","code":401}"#),
+        ] {
+            let failure = response(status, body, None);
+            assert!(failure.may_have_been_delivered(), "{status} {body}");
+            assert!(!retries(&p, &failure), "{status} {body}");
+            let Failure::Response(e) = &failure else {
+                unreachable!()
+            };
+            assert!(!e.is_too_many_requests(), "{status} {body}");
+        }
     }
 
     #[test]

@@ -59,8 +59,11 @@ fn key() -> impl Strategy<Value = String> {
         .prop_filter("a valid key", |k| check_key(k).is_ok())
 }
 
-fn non_empty() -> impl Strategy<Value = String> {
-    prop::collection::vec(nasty_char(), 1..60).prop_map(String::from_iter)
+/// A bulletin `name` or `c-by`: nasty characters, not blank (a blank one is refused).
+fn non_blank() -> impl Strategy<Value = String> {
+    prop::collection::vec(nasty_char(), 1..60)
+        .prop_map(String::from_iter)
+        .prop_filter("not blank", |s| !s.trim().is_empty())
 }
 
 fn when() -> impl Strategy<Value = When> {
@@ -164,8 +167,8 @@ proptest! {
     fn dynamic_events_round_trip_or_refuse_exactly_the_long_values(
         event_name in key(),
         pairs in prop::collection::vec((key(), value()), 0..6),
-        name in non_empty(),
-        created_by in non_empty(),
+        name in non_blank(),
+        created_by in non_blank(),
         when in when(),
     ) {
         let mut event = DynamicEvent::new(event_name.clone()).expect("valid name");
@@ -274,8 +277,8 @@ proptest! {
         language in value(),
         prev in prop::option::of(value()),
         pieces in pieces(),
-        name in non_empty(),
-        created_by in non_empty(),
+        name in non_blank(),
+        created_by in non_blank(),
         when in when(),
     ) {
         let event = Derived {

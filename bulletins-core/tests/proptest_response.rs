@@ -1,7 +1,14 @@
 //! Property tests of the response parser: on any status, any `Retry-After` and any bytes it
-//! never panics, calls only a 2xx success body a success, and keeps errors small.
+//! never panics, calls only a 2xx success body a success, keeps errors small, and never calls
+//! "certainly not delivered" what may have been: a 5xx, or a 2xx other than an explicit
+//! `"status":"fail"`.
 
-use bulletins_core::{parse_parts, Failure, ResponseError, Triggered, MAX_KEPT_BODY_BYTES};
+use std::time::Duration;
+
+use bulletins_core::{
+    parse_parts, ApiErrorKind, Failure, ResponseError, RetryDecision, RetryPolicy, Triggered,
+    MAX_KEPT_BODY_BYTES,
+};
 use http::header::RETRY_AFTER;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
@@ -34,9 +41,14 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
         any::<f64>().prop_map(Value::from),
+        prop::sample::select(vec![401i64, 429, 503]).prop_map(Value::from),
         prop::sample::select(vec![
             "success",
             "fail",
+            "Success",
+            "partial",
+            "FAIL",
+            "Something",
             "Business Event Not Found",
             "Property x missing",
             "Too many concurrent requests",
@@ -99,19 +111,54 @@ proptest! {
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(std::time::Duration::from_secs);
+                    .map(Duration::from_secs);
                 prop_assert_eq!(e.retry_after(), expected);
                 // The delivery verdict never panics, and a 429 is never "maybe delivered".
                 let failure = Failure::Response(e.clone());
                 if e.is_too_many_requests() {
                     prop_assert!(!failure.may_have_been_delivered());
                 }
-                if status.is_server_error() && !e.is_too_many_requests() {
-                    prop_assert!(failure.may_have_been_delivered());
+                // On a 2xx only an explicit `"status":"fail"` is a known failure; anything else
+                // that is not the success shape may have been delivered.
+                if status.is_success() {
+                    let says_fail = parsed
+                        .as_ref()
+                        .and_then(|v| v.get("status"))
+                        .and_then(Value::as_str)
+                        == Some("fail");
+                    prop_assert_eq!(matches!(e, ResponseError::Api(_)), says_fail, "{:?}", e);
+                    prop_assert_eq!(failure.may_have_been_delivered(), !says_fail, "{:?}", e);
+                }
+                // At most once never resends what may have been delivered.
+                if failure.may_have_been_delivered() {
+                    prop_assert_eq!(
+                        RetryPolicy::at_most_once().decide(&failure, 1, Duration::ZERO, 0.5),
+                        RetryDecision::GiveUp
+                    );
                 }
             }
         }
         // Pure: the same input gives the same answer.
         prop_assert_eq!(parse_parts(status, &headers, &body), result);
+    }
+
+    /// RELIABILITY.md: a 5xx is never sent again under at most once, even when its body looks
+    /// like CleverTap's 429 (`{"status":"fail","code":429}` or "Too many concurrent requests").
+    #[test]
+    fn a_5xx_may_have_been_delivered_whatever_its_body(
+        status in (500u16..=599).prop_map(|s| StatusCode::from_u16(s).expect("a 5xx")),
+        body in body(),
+    ) {
+        let e = parse_parts(status, &HeaderMap::new(), &body).expect_err("a 5xx is a failure");
+        prop_assert!(!e.is_too_many_requests(), "{:?}", e);
+        if let ResponseError::Api(api) = &e {
+            prop_assert_eq!(&api.kind, &ApiErrorKind::ServerUnavailable);
+        }
+        let failure = Failure::Response(e);
+        prop_assert!(failure.may_have_been_delivered());
+        prop_assert_eq!(
+            RetryPolicy::at_most_once().decide(&failure, 1, Duration::ZERO, 0.5),
+            RetryDecision::GiveUp
+        );
     }
 }

@@ -177,7 +177,8 @@ fn check_object(dashboard: &Dashboard, payload: &Value) -> Result<u64, Failure> 
         return Err(Failure::bad_request(format!("Property {missing} missing")));
     }
 
-    // Rule 6: string values within the limits, `name` and `c-by` non-empty strings.
+    // Rule 6: keys and string values within the limits, `name` and `c-by` strings that are not
+    // blank (empty or only whitespace).
     let Some(properties) = properties.and_then(Value::as_object) else {
         let shown = properties.map_or("nothing", json_type);
         return Err(Failure::bad_request(format!(
@@ -191,7 +192,9 @@ fn check_object(dashboard: &Dashboard, payload: &Value) -> Result<u64, Failure> 
         match object.get(field) {
             Some(Value::String(s)) if !s.trim().is_empty() => {}
             Some(Value::String(_)) => {
-                return Err(Failure::bad_request(format!("\"{field}\" is empty")))
+                return Err(Failure::bad_request(format!(
+                    "\"{field}\" is empty or only whitespace"
+                )))
             }
             Some(other) => {
                 return Err(Failure::bad_request(format!(
@@ -214,6 +217,18 @@ fn check_property(key: &str, value: &Value) -> Result<(), Failure> {
         return Err(Failure::bad_request(format!(
             "Property key {} is {chars} characters; the limit is {MAX_KEY_CHARS}",
             abbreviated(key)
+        )));
+    }
+    // The README's key rule: no padding (the dashboard would not match the key) and no control
+    // characters. `{key:?}` shows them escaped.
+    if key.starts_with(char::is_whitespace) || key.ends_with(char::is_whitespace) {
+        return Err(Failure::bad_request(format!(
+            "Property key {key:?} starts or ends with whitespace"
+        )));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(Failure::bad_request(format!(
+            "Property key {key:?} contains a control character"
         )));
     }
     let Value::String(text) = value else {

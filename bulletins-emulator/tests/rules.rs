@@ -237,6 +237,38 @@ async fn keys_are_limited_to_120_characters() {
 }
 
 #[tokio::test]
+async fn keys_with_padding_or_control_characters_are_refused() {
+    let emulator = start().await;
+    for (key, message) in [
+        (
+            r#" padded\tkey "#,
+            r#"Property key " padded\tkey " starts or ends with whitespace"#,
+        ),
+        (
+            r#"key\u3000"#,
+            r#"Property key "key\u{3000}" starts or ends with whitespace"#,
+        ),
+        (
+            r#"a\u0000b"#,
+            r#"Property key "a\0b" contains a control character"#,
+        ),
+        (
+            r#"a\u0085b"#,
+            r#"Property key "a\u{85}b" contains a control character"#,
+        ),
+    ] {
+        let extra = format!(r#","{key}":"v""#);
+        let answer = trigger(&emulator, program_released(&extra, "\"now\"")).await;
+        assert_eq!(error_of(answer, 400).await, message, "{key}");
+    }
+    for key in ["a b", r#"a\u200bb"#] {
+        let extra = format!(r#","{key}":"v""#);
+        let answer = trigger(&emulator, program_released(&extra, "\"now\"")).await;
+        assert_eq!(answer.status, 200, "{key}: {}", answer.body);
+    }
+}
+
+#[tokio::test]
 async fn values_are_limited_to_512_bytes() {
     let emulator = start().await;
     for value in ["v".repeat(512), "é".repeat(256)] {
@@ -264,7 +296,7 @@ async fn name_and_c_by_must_be_non_empty_strings() {
         (
             r#""name": "Sa Re Ga Ma episode 12""#,
             r#""name": """#,
-            "\"name\" is empty",
+            "\"name\" is empty or only whitespace",
         ),
         (
             r#""name": "Sa Re Ga Ma episode 12""#,
@@ -275,7 +307,7 @@ async fn name_and_c_by_must_be_non_empty_strings() {
         (
             r#""c-by": "[email protected]""#,
             r#""c-by": " ""#,
-            "\"c-by\" is empty",
+            "\"c-by\" is empty or only whitespace",
         ),
     ];
     for (from, to, message) in cases {

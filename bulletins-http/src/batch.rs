@@ -18,6 +18,10 @@ impl Client {
     /// Bulletins are pulled from `bulletins` as slots free up, so a large or endless iterator
     /// is not materialized; only the results are kept. Use [`Self::trigger_stream`] to see
     /// results as they come, or to avoid keeping them.
+    ///
+    /// Cancelling may leave bulletins delivered with no result: dropping the future drops every
+    /// trigger in progress, each as [`Self::trigger`] describes (a WARN event per bulletin whose
+    /// request was in flight). Bulletins not yet started are not sent.
     pub async fn trigger_all<E, I>(&self, bulletins: I) -> Vec<Result<Triggered, Error>>
     where
         E: BusinessEvent,
@@ -32,7 +36,12 @@ impl Client {
 
     /// Raises every bulletin, at most [`max_concurrency`](Client::max_concurrency) at a time,
     /// yielding `(index, result)` as each finishes — in completion order, not input order —
-    /// for progress reporting. Every input yields exactly one item.
+    /// for progress reporting. Every input yields exactly one item, as long as the stream is
+    /// driven to its end.
+    ///
+    /// Cancelling may leave bulletins delivered with no result: dropping the stream early drops
+    /// every trigger in progress, each as [`Self::trigger`] describes (a WARN event per bulletin
+    /// whose request was in flight). Bulletins not yet pulled from `bulletins` are not sent.
     ///
     /// Drive a large batch from a spawned task rather than from `#[tokio::main]`'s own future:
     /// that future is polled outside the runtime's worker threads, so every I/O wake-up must

@@ -84,6 +84,16 @@ impl ClientBuilder {
         self.map(|b| b.retry(policy))
     }
 
+    /// See [`crate::ClientBuilder::proxy`].
+    pub fn proxy(self, proxy: reqwest::Proxy) -> Self {
+        self.map(|b| b.proxy(proxy))
+    }
+
+    /// See [`crate::ClientBuilder::use_env_proxy`].
+    pub fn use_env_proxy(self, enabled: bool) -> Self {
+        self.map(|b| b.use_env_proxy(enabled))
+    }
+
     /// See [`crate::ClientBuilder::http_client`].
     pub fn http_client(self, client: reqwest::Client) -> Self {
         self.map(|b| b.http_client(client))

@@ -49,6 +49,8 @@ pub struct ClientBuilder {
     max_concurrency: Option<usize>,
     retry: Option<RetryPolicy>,
     http_client: Option<reqwest::Client>,
+    proxies: Vec<reqwest::Proxy>,
+    use_env_proxy: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -62,6 +64,9 @@ impl fmt::Debug for ClientBuilder {
             .field("max_concurrency", &self.max_concurrency)
             .field("retry", &self.retry)
             .field("http_client", &self.http_client.as_ref().map(|_| ".."))
+            // A proxy's URL may carry its own credentials: counted, not shown.
+            .field("proxies", &self.proxies.len())
+            .field("use_env_proxy", &self.use_env_proxy)
             .finish()
     }
 }
@@ -108,6 +113,12 @@ pub enum BuildClientError {
     /// A connect timeout together with a caller's `reqwest::Client`.
     #[error("`.connect_timeout(..)` cannot apply to a client passed to `.http_client(..)`; set it on that reqwest::ClientBuilder instead")]
     ConnectTimeoutWithHttpClient,
+    /// `.proxy(..)` with a loopback base URL: loopback traffic never goes through a proxy.
+    #[error("`.proxy(..)` was given with a loopback base URL; requests to loopback never go through a proxy (the passcode would leave the machine over plain http://): remove the proxy")]
+    ProxyForLoopback,
+    /// `.proxy(..)` or `.use_env_proxy(true)` together with a caller's `reqwest::Client`.
+    #[error("`.proxy(..)` and `.use_env_proxy(..)` cannot apply to a client passed to `.http_client(..)`; set the proxy on that reqwest::ClientBuilder instead")]
+    ProxyWithHttpClient,
     /// `max_concurrency(0)`.
     #[error("max concurrency is zero; allow at least one request in flight (CleverTap allows 3 per account)")]
     ZeroConcurrency,
@@ -196,10 +207,34 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends with this `reqwest::Client` (for proxies, custom TLS roots, or sharing a
-    /// connection pool). Its connect timeout applies; [`Self::timeout`] still bounds each
+    /// Sends through this proxy (several may be given; see [`reqwest::Proxy`] for per-scheme
+    /// proxies, authentication and exclusions). For an `https://` base URL the proxy sees only
+    /// the host and port (`CONNECT`); the passcode stays inside TLS.
+    ///
+    /// By default the client uses **no proxy**, whatever the environment says. A loopback base
+    /// URL (the emulator) is never proxied: with one, [`Self::build`] refuses an explicit proxy
+    /// ([`BuildClientError::ProxyForLoopback`]).
+    pub fn proxy(mut self, proxy: reqwest::Proxy) -> Self {
+        self.proxies.push(proxy);
+        self
+    }
+
+    /// Whether to honour the environment's proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY` and `NO_PROXY`, upper or lower case), read when the client is built.
+    /// Default `false`: a proxy is used only when asked for, and `Debug` of the client says
+    /// which applies. Ignored for a loopback base URL, which is never proxied: plain `http://`
+    /// to loopback is allowed only because the bytes stay on the machine.
+    pub fn use_env_proxy(mut self, enabled: bool) -> Self {
+        self.use_env_proxy = enabled;
+        self
+    }
+
+    /// Sends with this `reqwest::Client` (for custom TLS roots, or sharing a connection pool).
+    /// Its connect timeout and proxy settings apply; [`Self::timeout`] still bounds each
     /// attempt. Turn off its redirects (`redirect::Policy::none()`): a redirect would carry the
-    /// passcode header to wherever it points.
+    /// passcode header to wherever it points. `reqwest` honours the environment's proxies
+    /// unless told otherwise: call `.no_proxy()` on its builder, or a loopback base URL's
+    /// traffic may leave the machine.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -245,6 +280,20 @@ impl ClientBuilder {
         if max_concurrency == 0 {
             return Err(BuildClientError::ZeroConcurrency);
         }
+        let wants_proxy = !self.proxies.is_empty() || self.use_env_proxy;
+        if self.http_client.is_some() && wants_proxy {
+            return Err(BuildClientError::ProxyWithHttpClient);
+        }
+        if base_url.is_loopback() && !self.proxies.is_empty() {
+            return Err(BuildClientError::ProxyForLoopback);
+        }
+        let proxy = match () {
+            () if self.http_client.is_some() => Proxy::CallersClient,
+            () if base_url.is_loopback() => Proxy::NoneForLoopback,
+            () if !self.proxies.is_empty() => Proxy::Explicit,
+            () if self.use_env_proxy => Proxy::Environment,
+            () => Proxy::None,
+        };
         let http = match self.http_client {
             Some(_) if self.connect_timeout.is_some() => {
                 return Err(BuildClientError::ConnectTimeoutWithHttpClient);
@@ -263,13 +312,19 @@ impl ClientBuilder {
                         timeout,
                     });
                 }
-                reqwest::Client::builder()
+                let http = reqwest::Client::builder()
                     .connect_timeout(connect_timeout)
                     // A redirect would carry the passcode header (and, for 307/308, the
                     // bulletin) to wherever it points; CleverTap does not redirect.
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(BuildClientError::Http)?
+                    .redirect(reqwest::redirect::Policy::none());
+                // reqwest reads the environment's proxies unless told not to; a loopback base
+                // URL must never be proxied, and anything else only when asked.
+                let http = match proxy {
+                    Proxy::Environment => http,
+                    Proxy::Explicit => self.proxies.into_iter().fold(http, |b, p| b.proxy(p)),
+                    Proxy::None | Proxy::NoneForLoopback | Proxy::CallersClient => http.no_proxy(),
+                };
+                http.build().map_err(BuildClientError::Http)?
             }
         };
         let url = reqwest::Url::parse(&base_url.trigger_uri().to_string()).map_err(|_| {
@@ -288,8 +343,36 @@ impl ClientBuilder {
                 max_concurrency,
                 retry: self.retry.unwrap_or_default(),
                 permits: Semaphore::new(max_concurrency),
+                proxy,
             }),
         })
+    }
+}
+
+/// Which proxy a client's requests go through; shown by `Debug` of the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Proxy {
+    /// None: the default, whatever the environment says.
+    None,
+    /// None, because the base URL is loopback.
+    NoneForLoopback,
+    /// Those given to [`ClientBuilder::proxy`].
+    Explicit,
+    /// The environment's (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, ...), as read at build time.
+    Environment,
+    /// Whatever the `reqwest::Client` given to [`ClientBuilder::http_client`] does.
+    CallersClient,
+}
+
+impl Proxy {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Proxy::None => "none",
+            Proxy::NoneForLoopback => "none (loopback base URL)",
+            Proxy::Explicit => "explicit (.proxy)",
+            Proxy::Environment => "environment (HTTPS_PROXY, ALL_PROXY, NO_PROXY)",
+            Proxy::CallersClient => "the caller's reqwest::Client",
+        }
     }
 }
 
@@ -376,6 +459,26 @@ mod tests {
         ] {
             assert!(complete().base_url(ok).build().is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn debug_says_which_proxy_applies_without_its_credentials() {
+        let proxy = || reqwest::Proxy::all("http://user:PR0XYPASS@proxy.example.com:3128");
+        let builder = complete().proxy(proxy().expect("proxy"));
+        assert!(!format!("{builder:?}").contains("PR0XYPASS"), "{builder:?}");
+        let shown = |b: ClientBuilder| format!("{:?}", b.build().expect("valid"));
+        let explicit = shown(complete().proxy(proxy().expect("proxy")));
+        assert!(explicit.contains("proxy: \"explicit"), "{explicit}");
+        assert!(!explicit.contains("PR0XYPASS"), "{explicit}");
+        assert!(shown(complete()).contains("proxy: \"none\""));
+        assert!(shown(complete().use_env_proxy(true)).contains("proxy: \"environment"));
+        assert!(shown(
+            complete()
+                .base_url("http://127.0.0.1:1")
+                .use_env_proxy(true)
+        )
+        .contains("proxy: \"none (loopback"));
+        assert!(shown(complete().http_client(reqwest::Client::new())).contains("caller's"));
     }
 
     #[test]

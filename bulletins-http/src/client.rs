@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     /// One permit per request in flight, shared by every clone.
     pub(crate) permits: Semaphore,
+    /// Which proxy requests go through.
+    pub(crate) proxy: crate::builder::Proxy,
 }
 
 impl fmt::Debug for Client {
@@ -63,6 +65,7 @@ impl fmt::Debug for Client {
             .field("timeout", &inner.timeout)
             .field("max_concurrency", &inner.max_concurrency)
             .field("retry", &inner.retry)
+            .field("proxy", &inner.proxy.describe())
             .finish_non_exhaustive()
     }
 }
@@ -113,10 +116,21 @@ impl Client {
     /// The bulletin is validated and serialized once; each attempt sends the same bytes. A
     /// failed attempt is retried only as the [`RetryPolicy`] allows: by default only when the
     /// request certainly was not processed (no connection, 429), so the bulletin is never sent
-    /// twice. Waiting for a concurrency slot does not count against the timeout.
+    /// twice. Waiting for a concurrency slot does not count against the timeout, nor (for the
+    /// first attempt) against the policy's [`max_elapsed`](RetryPolicy::max_elapsed).
     ///
     /// Runs in a `bulletins.trigger` span recording the event's name, the attempts, the last
     /// HTTP status, the targets and the latency.
+    ///
+    /// # Cancellation
+    ///
+    /// Cancelling (dropping the future, or a `select!`/timeout around it that drops it) may leave
+    /// a bulletin delivered with no result: the request may already have reached CleverTap. The
+    /// concurrency slot is released. If the future is dropped with a request in flight (or after
+    /// an attempt that may have been delivered), a WARN event naming the business event is
+    /// logged in the `bulletins.trigger` span. Dropping it before its first attempt starts (while
+    /// it waits for a slot) sends nothing. To bound the time, prefer [`ClientBuilder::timeout`]
+    /// and the [`RetryPolicy`], which report what happened.
     ///
     /// # Errors
     /// [`Error`], which says whether the bulletin [may have been
@@ -151,18 +165,28 @@ impl Client {
         let (parts, body) = request.into_parts();
         let body = Bytes::from(body);
 
-        let started = Instant::now();
+        let called = Instant::now();
+        // The retry budget runs from the start of the first attempt: the wait for the first
+        // concurrency slot is not counted, or a burst would leave no time to retry a 429.
+        let mut first_attempt: Option<Instant> = None;
         let mut attempts: u32 = 0;
         let mut maybe_delivered = false;
+        let mut unreported = Unreported {
+            event: bulletin.event().event_name(),
+            armed: false,
+        };
         loop {
             attempts = attempts.saturating_add(1);
             span.record("attempt", attempts);
             let attempt = {
                 // Held for the whole attempt, body read included; released before any backoff.
                 let _permit = inner.permits.acquire().await.ok();
+                first_attempt.get_or_insert_with(Instant::now);
+                unreported.armed = true;
                 send::once(inner, &parts.headers, &body).await
             };
-            span.record("latency_ms", millis(started.elapsed()));
+            unreported.armed = false;
+            span.record("latency_ms", millis(called.elapsed()));
             if let Some(status) = attempt.status {
                 span.record("status", status.as_u16());
             }
@@ -177,12 +201,14 @@ impl Client {
             let decision = inner.retry.decide(
                 &failure.failure,
                 attempts,
-                started.elapsed(),
+                first_attempt.map_or(Duration::ZERO, |at| at.elapsed()),
                 rand::random::<f64>(),
             );
             match decision {
                 RetryDecision::RetryAfter(delay) => {
                     maybe_delivered |= failure.failure.may_have_been_delivered();
+                    // Dropped while sleeping, a result that may have been delivered is lost too.
+                    unreported.armed = maybe_delivered;
                     tracing::debug!(
                         failure = describe(&failure.failure),
                         delay_ms = millis(delay),
@@ -201,6 +227,24 @@ impl Client {
                     return Err(error);
                 }
             }
+        }
+    }
+}
+
+/// Warns when a trigger is dropped while its outcome is unknown: with a request in flight, or
+/// after an attempt that may have been delivered. Nothing else would report it.
+struct Unreported<'a> {
+    event: &'a str,
+    armed: bool,
+}
+
+impl Drop for Unreported<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            tracing::warn!(
+                event = self.event,
+                "trigger cancelled before its result was known: the bulletin may have been delivered, and no result will say so"
+            );
         }
     }
 }

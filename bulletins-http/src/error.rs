@@ -115,8 +115,10 @@ fn maybe_sent(may_have_been_delivered: bool) -> &'static str {
 
 impl Error {
     /// Whether CleverTap may have raised the bulletin despite this error: `false` means it
-    /// certainly did not (invalid input, no connection, 429, a 4xx, a failure in CleverTap's
-    /// shape), so triggering it again cannot notify anyone twice.
+    /// certainly did not (invalid input, no connection, a 429, a 4xx, a 2xx whose body says
+    /// `"status":"fail"`), so triggering it again cannot notify anyone twice. A 5xx may have
+    /// been delivered whatever its body says, and so may a 2xx that is neither CleverTap's
+    /// success nor its failure.
     ///
     /// With [`Delivery::AtLeastOnce`](bulletins_core::Delivery::AtLeastOnce) this also counts
     /// earlier attempts: a timeout followed by a refused connection may have been delivered.

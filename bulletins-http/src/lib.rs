@@ -73,10 +73,19 @@
 //! are refused unless the host is loopback (the local emulator). At most 64 KiB of an answer is
 //! read ([`protocol::MAX_BODY_BYTES`]). Redirects are not followed.
 //!
+//! No proxy is used unless asked for: the environment's `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`
+//! are ignored by default, honoured with [`ClientBuilder::use_env_proxy`], and a proxy can be
+//! named with [`ClientBuilder::proxy`]. A loopback base URL is never proxied, so the passcode
+//! sent over plain `http://` to the emulator stays on the machine. `Debug` of a [`Client`]
+//! shows which proxy applies.
+//!
 //! # Tracing
 //!
 //! Each trigger runs in a `bulletins.trigger` span (INFO) with the fields `event`, `attempt`,
-//! `status`, `targets` and `latency_ms`; attempts and outcomes are DEBUG events inside it.
+//! `status`, `targets` and `latency_ms`; attempts and outcomes are DEBUG events inside it. A
+//! trigger dropped before its result was known, with a request in flight, logs a WARN event
+//! naming the business event: the bulletin may have been delivered with no result to say so
+//! (see [`Client::trigger`]'s section on cancellation).
 //!
 //! # Features
 //! - `blocking`: [`blocking::Client`], for programs without an async runtime.

@@ -1,0 +1,146 @@
+//! Dropping a trigger while its request is in flight: the request may already have reached
+//! CleverTap and no result will say so, so the client logs a `tracing` warning naming the
+//! event. Dropping one that has not started an attempt, or has finished, warns nothing.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bulletins_emulator::{Emulator, Fault};
+use common::*;
+use futures_util::StreamExt as _;
+
+/// Everything the subscriber writes, shared with the test.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
+    }
+
+    /// The lines logged at WARN.
+    fn warnings(&self) -> Vec<String> {
+        self.text()
+            .lines()
+            .filter(|line| line.contains("WARN"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// A subscriber for this thread only (each test runs on its own current-thread runtime).
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+/// Polls `future` until the emulator has taken every injected fault (so each request is in
+/// flight, held by a long delay), and returns it unfinished.
+async fn until_in_flight<F: std::future::Future + Unpin>(emulator: &Emulator, future: &mut F)
+where
+    F::Output: std::fmt::Debug,
+{
+    while !emulator.pending_faults().is_empty() {
+        tokio::select! {
+            output = &mut *future => panic!("finished before being dropped: {output:?}"),
+            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+        }
+    }
+}
+
+const HELD: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn dropping_a_trigger_in_flight_warns_with_the_event_name() {
+    let (captured, _guard) = capture();
+    let emulator = start().await;
+    emulator.inject(Fault::Delay(HELD), 1);
+    let client = client(&emulator);
+    let bulletin = program("1");
+    let mut trigger = Box::pin(client.trigger(&bulletin));
+    until_in_flight(&emulator, &mut trigger).await;
+    assert_eq!(captured.warnings(), Vec::<String>::new());
+    drop(trigger);
+    let warnings = captured.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("Program Released"), "{warnings:?}");
+    assert!(
+        warnings[0].contains("may have been delivered"),
+        "{warnings:?}"
+    );
+    // Inside the trigger's span, as the docs say.
+    assert!(warnings[0].contains("bulletins.trigger{"), "{warnings:?}");
+}
+
+#[tokio::test]
+async fn dropping_a_stream_warns_once_per_bulletin_in_flight() {
+    let (captured, _guard) = capture();
+    let emulator = start().await;
+    emulator.inject(Fault::Delay(HELD), 2);
+    let client = builder(&emulator.base_url())
+        .max_concurrency(2)
+        .build()
+        .expect("client");
+    let mut stream = Box::pin(client.trigger_stream((1..=5).map(|i| program(&i.to_string()))));
+    let mut next = stream.next();
+    until_in_flight(&emulator, &mut next).await;
+    drop(next);
+    drop(stream);
+    let warnings = captured.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings.iter().all(|w| w.contains("Program Released")),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_finished_or_unstarted_trigger_warns_nothing() {
+    let (captured, _guard) = capture();
+    let emulator = start().await;
+    let client = client(&emulator);
+    let bulletin = program("1");
+    assert_eq!(
+        client.trigger(&bulletin).await.map(|t| t.targets).ok(),
+        Some(1)
+    );
+    // Never polled: nothing was sent.
+    drop(client.trigger(&bulletin));
+    // Waiting for a slot (the only one is taken): nothing was sent either.
+    let busy = builder(&emulator.base_url())
+        .max_concurrency(1)
+        .build()
+        .expect("client");
+    emulator.inject(Fault::Delay(HELD), 1);
+    let mut holder = Box::pin(busy.trigger(&bulletin));
+    until_in_flight(&emulator, &mut holder).await;
+    let mut waiting = Box::pin(busy.trigger(&bulletin));
+    tokio::select! {
+        output = &mut waiting => panic!("got a slot: {output:?}"),
+        () = tokio::time::sleep(Duration::from_millis(20)) => {}
+    }
+    drop(waiting);
+    assert_eq!(captured.warnings(), Vec::<String>::new());
+    drop(holder);
+    assert_eq!(captured.warnings().len(), 1);
+}
