@@ -46,6 +46,7 @@ mod region;
 mod request;
 mod response;
 mod retry;
+mod retry_after;
 mod writer;
 
 pub use bulletin::{Bulletin, When};
@@ -60,6 +61,7 @@ pub use response::{
     MAX_KEPT_BODY_BYTES,
 };
 pub use retry::{Delivery, Failure, RetryDecision, RetryPolicy};
+pub use retry_after::RetryAfter;
 pub use writer::PropertyWriter;
 
 /// Derives [`BusinessEvent`] and [`StaticEvent`] for a struct with named fields.

@@ -1,7 +1,9 @@
 //! Property tests of the response parser: on any status, any `Retry-After` and any bytes it
 //! never panics, calls only a 2xx success body a success, and keeps errors small.
 
-use bulletins_core::{parse_parts, Failure, ResponseError, Triggered, MAX_KEPT_BODY_BYTES};
+use bulletins_core::{
+    parse_parts, Failure, ResponseError, RetryAfter, Triggered, MAX_KEPT_BODY_BYTES,
+};
 use http::header::RETRY_AFTER;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
@@ -94,12 +96,17 @@ proptest! {
                     // At most MAX_KEPT_BODY_BYTES of input bytes, each at most one character.
                     prop_assert!(kept.chars().count() <= MAX_KEPT_BODY_BYTES);
                 }
-                // Retry-After in seconds is read; anything else is ignored.
-                let expected = headers
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(std::time::Duration::from_secs);
+                // Retry-After in seconds or as an HTTP date is read; anything else is ignored.
+                let text = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::trim);
+                // Digits beyond u64 are the longest delay, which the policy caps anyway.
+                let expected = text.and_then(|v| {
+                    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                        let seconds = v.parse::<u64>().unwrap_or(u64::MAX);
+                        Some(RetryAfter::Delay(std::time::Duration::from_secs(seconds)))
+                    } else {
+                        httpdate::parse_http_date(v).ok().map(RetryAfter::At)
+                    }
+                });
                 prop_assert_eq!(e.retry_after(), expected);
                 // The delivery verdict never panics, and a 429 is never "maybe delivered".
                 let failure = Failure::Response(e.clone());

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bulletins_core::{
     BaseUrl, Bulletin, BusinessEvent, Credentials, Failure, RetryDecision, RetryPolicy, Triggered,
@@ -178,6 +178,8 @@ impl Client {
                 &failure.failure,
                 attempts,
                 started.elapsed(),
+                // The wall clock, against which a `Retry-After` date is measured.
+                SystemTime::now(),
                 rand::random::<f64>(),
             );
             match decision {
