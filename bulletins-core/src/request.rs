@@ -41,7 +41,7 @@ pub fn trigger_request(
     request
 }
 
-impl<E: BusinessEvent> Bulletin<E> {
+impl<E: BusinessEvent> Bulletin<'_, E> {
     /// Validates and serializes the bulletin, then builds its trigger request.
     ///
     /// ```

@@ -18,10 +18,10 @@ impl Client {
     /// Bulletins are pulled from `bulletins` as slots free up, so a large or endless iterator
     /// is not materialized; only the results are kept. Use [`Self::trigger_stream`] to see
     /// results as they come, or to avoid keeping them.
-    pub async fn trigger_all<E, I>(&self, bulletins: I) -> Vec<Result<Triggered, Error>>
+    pub async fn trigger_all<'b, E, I>(&self, bulletins: I) -> Vec<Result<Triggered, Error>>
     where
         E: BusinessEvent,
-        I: IntoIterator<Item = Bulletin<E>>,
+        I: IntoIterator<Item = Bulletin<'b, E>>,
     {
         let mut indexed: Vec<(usize, Result<Triggered, Error>)> =
             self.trigger_stream(bulletins).collect().await;
@@ -40,7 +40,7 @@ impl Client {
     ///
     /// ```no_run
     /// use futures_util::StreamExt as _;
-    /// # async fn run(client: bulletins_http::Client, bulletins: Vec<bulletins_http::Bulletin<bulletins_http::DynamicEvent>>) {
+    /// # async fn run(client: bulletins_http::Client, bulletins: Vec<bulletins_http::Bulletin<'static, bulletins_http::DynamicEvent>>) {
     /// let total = bulletins.len();
     /// let mut results = std::pin::pin!(client.trigger_stream(bulletins));
     /// let mut done = 0;
@@ -53,13 +53,13 @@ impl Client {
     /// }
     /// # }
     /// ```
-    pub fn trigger_stream<E, I>(
+    pub fn trigger_stream<'b, E, I>(
         &self,
         bulletins: I,
-    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)>
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
     where
         E: BusinessEvent,
-        I: IntoIterator<Item = Bulletin<E>>,
+        I: IntoIterator<Item = Bulletin<'b, E>>,
     {
         // A fixed set of slots, each polled with this stream's own waker, refilled as results
         // come out. With `buffer_unordered` over twice the cap the batch ran at 0.6-0.75x the
@@ -109,13 +109,14 @@ impl Client {
         self.max_concurrency()
     }
 
-    fn futures<E, I>(
+    fn futures<'b, E, I>(
         &self,
         bulletins: I,
-    ) -> impl Iterator<Item = impl Future<Output = (usize, Result<Triggered, Error>)>>
+    ) -> impl Iterator<Item = impl Future<Output = (usize, Result<Triggered, Error>)> + use<'b, E, I>>
+           + use<'b, E, I>
     where
         E: BusinessEvent,
-        I: Iterator<Item = Bulletin<E>>,
+        I: Iterator<Item = Bulletin<'b, E>>,
     {
         let client = self.clone();
         bulletins.enumerate().map(move |(index, bulletin)| {

@@ -123,7 +123,7 @@ impl Client {
     /// delivered](Error::may_have_been_delivered).
     pub async fn trigger<E: BusinessEvent>(
         &self,
-        bulletin: &Bulletin<E>,
+        bulletin: &Bulletin<'_, E>,
     ) -> Result<Triggered, Error> {
         let span = tracing::info_span!(
             "bulletins.trigger",
@@ -138,7 +138,7 @@ impl Client {
 
     async fn run<E: BusinessEvent>(
         &self,
-        bulletin: &Bulletin<E>,
+        bulletin: &Bulletin<'_, E>,
         span: Span,
     ) -> Result<Triggered, Error> {
         let inner = &*self.inner;

@@ -29,7 +29,7 @@ async fn the_documented_example_is_delivered_once() {
     assert_eq!(recorded[0].when, Some(serde_json::json!(1_724_123_456)));
 }
 
-async fn api_error<E: BusinessEvent>(client: &Client, bulletin: &Bulletin<E>) -> Error {
+async fn api_error<E: BusinessEvent>(client: &Client, bulletin: &Bulletin<'_, E>) -> Error {
     let error = client.trigger(bulletin).await.expect_err("a failure");
     assert!(error.api_error().is_some(), "{error:?}");
     assert_eq!(error.attempts(), 1, "documented errors are not retried");
