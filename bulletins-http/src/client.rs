@@ -146,7 +146,7 @@ impl Client {
             .to_request(&inner.base_url, &inner.credentials)
             .map_err(|e| {
                 tracing::debug!(error = %e, "bulletin is invalid; not sent");
-                Error::Invalid(e)
+                Error::Invalid(Box::new(e))
             })?;
         let (parts, body) = request.into_parts();
         let body = Bytes::from(body);
