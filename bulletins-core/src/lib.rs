@@ -54,8 +54,8 @@ pub use credentials::{Credentials, InvalidCredentials};
 pub use dynamic::DynamicEvent;
 pub use error::BuildError;
 pub use event::{BusinessEvent, EventSchema, Presence, PropertySchema, PropertyValue, StaticEvent};
-pub use region::{BaseUrl, InvalidBaseUrl, Region, UnknownRegion};
-pub use request::{trigger_request, ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
+pub use region::{BaseUrl, InvalidBaseUrl, Region, UnknownRegion, TRIGGER_PATH};
+pub use request::{trigger_request, ACCOUNT_ID_HEADER, PASSCODE_HEADER};
 pub use response::{
     oversized_body, parse_parts, parse_response, ApiError, ApiErrorKind, ResponseError, Triggered,
     MAX_KEPT_BODY_BYTES,

@@ -74,6 +74,7 @@ mod builder;
 mod client;
 mod env;
 mod error;
+mod inner;
 mod send;
 
 pub use builder::{
