@@ -76,6 +76,7 @@ mod env;
 mod error;
 mod inner;
 mod send;
+mod slots;
 
 pub use builder::{
     BuildClientError, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONCURRENCY,
