@@ -6,11 +6,15 @@
 #     static responder;
 #   - the emulator's throughput vs the static responder's, under blast --mode bare;
 #   - peak RSS of blast (client, trigger_stream) at N=10,000 and N=200,000 against the static
-#     responder, plus --api all at both N for comparison.
-# The eight throughput runs are interleaved ROUNDS times and each reports its median, so slow
-# drift in the machine's load falls on every configuration alike.
+#     responder, plus --api all at both N for comparison;
+#   - wrk -c16 POSTing the documented payload to the emulator (logging at its default, info,
+#     into a file), to nginx (Debian's package) answering the same path with a static success
+#     body, and to the static responder: requests/s and emulator / nginx.
+# The throughput runs are interleaved ROUNDS times and each reports its median, so slow drift
+# in the machine's load falls on every configuration alike.
 #
-#   bash benches/scripts/load.sh          (env: ROUNDS=3 N1=2000 N16=10000 MEMORY=1)
+#   bash benches/scripts/load.sh
+#   env: ROUNDS=3 N1=2000 N16=10000 BLAST=1 MEMORY=1 WRK=1 WRK_SECONDS=5 WRK_ROUNDS=ROUNDS
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${CARGO_TARGET_DIR:=target}"
@@ -19,6 +23,10 @@ ROUNDS=${ROUNDS:-3}
 N1=${N1:-2000}
 N16=${N16:-10000}
 MEMORY=${MEMORY:-1}
+BLAST=${BLAST:-1}
+WRK=${WRK:-1}
+WRK_SECONDS=${WRK_SECONDS:-5}
+WRK_ROUNDS=${WRK_ROUNDS:-$ROUNDS}
 
 cargo build --release --quiet -p bulletins-emulator --bin bulletins-emulator \
     -p bulletins-benches --bin static_responder -p bulletins-examples --example blast
@@ -78,6 +86,9 @@ run() {
     sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$line"
 }
 
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+if [ "$BLAST" = 1 ]; then
 # Warm-up: connections, page cache, CPU frequency.
 run "$emulator" bare 16 2000 >/dev/null
 run "$static" bare 16 2000 >/dev/null
@@ -103,7 +114,6 @@ for round in $(seq "$ROUNDS"); do
     echo "round $round done" >&2
 done
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A rps
 for config in "${configs[@]}"; do
     rps[$config]=$(median <<<"${samples[$config]}")
@@ -142,6 +152,8 @@ for fill in 0 20000 80000; do
     held=$((held + 5000))
 done
 
+fi
+
 if [ "$MEMORY" = 1 ]; then
     echo
     echo "peak RSS of blast against the static responder, C=16 (/usr/bin/time -v, KiB):"
@@ -158,4 +170,8 @@ if [ "$MEMORY" = 1 ]; then
         >"$work/mem.out" 2>"$work/mem.err"
     kib=$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$work/mem.err")
     printf '  --mode bare   N=%-7s %8s KiB   %s\n' "$n" "$kib" "$(tail -n1 "$work/mem.out")"
+fi
+
+if [ "$WRK" = 1 ]; then
+    source benches/scripts/wrk.sh
 fi

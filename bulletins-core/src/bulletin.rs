@@ -1,5 +1,6 @@
 //! A bulletin: one business event raised with its bulletin name, creator and time.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::BuildError;
@@ -29,6 +30,11 @@ impl fmt::Display for When {
 /// One business event to raise: the event, the bulletin's name, its creator (`c-by`) and
 /// [`When`] it happened.
 ///
+/// The name and creator are borrowed when given as `&str` and owned when given as `String`
+/// (`'a` is how long a borrowed one lives), so raising a bulletin from borrowed data — an event
+/// whose fields are `&str` too — allocates nothing. [`Bulletin::into_owned`] detaches one from
+/// the data it borrows.
+///
 /// ```
 /// use bulletins_core::{Bulletin, DynamicEvent, When};
 ///
@@ -41,22 +47,38 @@ impl fmt::Display for When {
 /// # Ok::<(), bulletins_core::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bulletin<E> {
+pub struct Bulletin<'a, E> {
     event: E,
-    name: String,
-    created_by: String,
+    name: Cow<'a, str>,
+    created_by: Cow<'a, str>,
     when: When,
 }
 
-impl<E: BusinessEvent> Bulletin<E> {
+impl<'a, E: BusinessEvent> Bulletin<'a, E> {
     /// A bulletin for `event`, named `name` (CleverTap's `name`), created by `created_by`
-    /// (CleverTap's `c-by`), happening [`When::Now`].
-    pub fn new(event: E, name: impl Into<String>, created_by: impl Into<String>) -> Self {
+    /// (CleverTap's `c-by`), happening [`When::Now`]. Each of the two strings may be borrowed
+    /// (`&str`) or owned (`String`); a borrowed one is not copied.
+    pub fn new(
+        event: E,
+        name: impl Into<Cow<'a, str>>,
+        created_by: impl Into<Cow<'a, str>>,
+    ) -> Self {
         Self {
             event,
             name: name.into(),
             created_by: created_by.into(),
             when: When::Now,
+        }
+    }
+
+    /// The same bulletin owning its name and creator, so it can outlive the data they were
+    /// borrowed from (to be sent from a spawned task, say). The event is kept as it is.
+    pub fn into_owned(self) -> Bulletin<'static, E> {
+        Bulletin {
+            event: self.event,
+            name: Cow::Owned(self.name.into_owned()),
+            created_by: Cow::Owned(self.created_by.into_owned()),
+            when: self.when,
         }
     }
 
@@ -195,7 +217,7 @@ mod tests {
 
     const DOCUMENTED: &str = r#"{"business_event":"Program Released","name":"Sa Re Ga Ma episode 12","properties":{"program_id":"234567","language":"Hindi","prev_program_id":"123457"},"c-by":"[email protected]","when":"now"}"#;
 
-    fn documented() -> Bulletin<Hand> {
+    fn documented() -> Bulletin<'static, Hand> {
         Bulletin::new(
             Hand(
                 "Program Released",
@@ -340,5 +362,26 @@ mod tests {
         let first = out.len();
         documented().write_json(&mut out).expect("valid");
         assert_eq!(out.len(), 2 * first);
+    }
+
+    #[test]
+    fn borrowed_strings_are_not_copied_until_into_owned() {
+        let data = (
+            String::from("Order 12345"),
+            String::from("[email protected]"),
+        );
+        let bulletin = Bulletin::new(Hand("e", &[]), data.0.as_str(), data.1.as_str());
+        assert!(std::ptr::eq(bulletin.name().as_ptr(), data.0.as_ptr()));
+        assert!(std::ptr::eq(
+            bulletin.created_by().as_ptr(),
+            data.1.as_ptr()
+        ));
+        let owned: Bulletin<'static, Hand> = bulletin.into_owned();
+        drop(data);
+        assert_eq!(
+            (owned.name(), owned.created_by()),
+            ("Order 12345", "[email protected]")
+        );
+        assert_eq!(owned.to_json_vec().ok(), Some(br#"{"business_event":"e","name":"Order 12345","properties":{},"c-by":"[email protected]","when":"now"}"#.to_vec()));
     }
 }

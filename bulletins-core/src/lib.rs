@@ -47,6 +47,7 @@ mod region;
 mod request;
 mod response;
 mod retry;
+mod retry_after;
 mod writer;
 
 pub use bulletin::{Bulletin, When};
@@ -54,13 +55,14 @@ pub use credentials::{Credentials, InvalidCredentials};
 pub use dynamic::DynamicEvent;
 pub use error::BuildError;
 pub use event::{BusinessEvent, EventSchema, Presence, PropertySchema, PropertyValue, StaticEvent};
-pub use region::{BaseUrl, InvalidBaseUrl, Region, UnknownRegion};
-pub use request::{trigger_request, ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
+pub use region::{BaseUrl, InvalidBaseUrl, Region, UnknownRegion, TRIGGER_PATH};
+pub use request::{trigger_request, ACCOUNT_ID_HEADER, PASSCODE_HEADER};
 pub use response::{
     oversized_body, parse_parts, parse_response, ApiError, ApiErrorKind, ResponseError, Triggered,
     MAX_KEPT_BODY_BYTES,
 };
 pub use retry::{Delivery, Failure, RetryDecision, RetryPolicy};
+pub use retry_after::RetryAfter;
 pub use writer::PropertyWriter;
 
 // Its page (every attribute and compile error) comes with it from `bulletins-derive`.

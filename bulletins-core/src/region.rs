@@ -5,7 +5,8 @@ use std::str::FromStr;
 
 use http::Uri;
 
-use crate::request::TRIGGER_PATH;
+/// The path of the Bulletins trigger endpoint, below a region's base URL.
+pub const TRIGGER_PATH: &str = "/1/targets/trigger.json";
 
 /// A CleverTap region: the data centre your account lives in (shown in the dashboard's
 /// settings and in its URL).

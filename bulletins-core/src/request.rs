@@ -9,9 +9,6 @@ use crate::error::BuildError;
 use crate::event::BusinessEvent;
 use crate::region::BaseUrl;
 
-/// The path of the Bulletins trigger endpoint, below a region's base URL.
-pub const TRIGGER_PATH: &str = "/1/targets/trigger.json";
-
 /// The header carrying the CleverTap account id (header names are case-insensitive).
 pub const ACCOUNT_ID_HEADER: &str = "x-clevertap-account-id";
 
@@ -41,7 +38,7 @@ pub fn trigger_request(
     request
 }
 
-impl<E: BusinessEvent> Bulletin<E> {
+impl<E: BusinessEvent> Bulletin<'_, E> {
     /// Validates and serializes the bulletin, then builds its trigger request.
     ///
     /// ```

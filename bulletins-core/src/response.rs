@@ -1,11 +1,11 @@
 //! Turning CleverTap's answer into a typed outcome. A 200 is not success until the body says so.
 
 use std::fmt;
-use std::time::Duration;
 
-use http::header::RETRY_AFTER;
 use http::{HeaderMap, Response, StatusCode};
 use serde_json::Value;
+
+use crate::retry_after::RetryAfter;
 
 /// How much of an undecodable body an error keeps, so a huge or binary answer cannot bloat
 /// errors and logs.
@@ -72,8 +72,8 @@ pub struct ApiError {
     pub code: Option<i64>,
     /// CleverTap's `error` message.
     pub message: String,
-    /// The `Retry-After` header, in seconds, when present.
-    pub retry_after: Option<Duration>,
+    /// The `Retry-After` header, when present and readable.
+    pub retry_after: Option<RetryAfter>,
 }
 
 impl fmt::Display for ApiError {
@@ -104,8 +104,8 @@ pub enum ResponseError {
         reason: &'static str,
         /// The start of the body (at most [`MAX_KEPT_BODY_BYTES`] bytes, lossily decoded).
         body: String,
-        /// The `Retry-After` header, in seconds, when present.
-        retry_after: Option<Duration>,
+        /// The `Retry-After` header, when present and readable.
+        retry_after: Option<RetryAfter>,
     },
 }
 
@@ -119,7 +119,7 @@ impl ResponseError {
     }
 
     /// The `Retry-After` the server asked for.
-    pub fn retry_after(&self) -> Option<Duration> {
+    pub fn retry_after(&self) -> Option<RetryAfter> {
         match self {
             ResponseError::Api(e) => e.retry_after,
             ResponseError::Undecodable { retry_after, .. } => *retry_after,
@@ -179,7 +179,7 @@ pub fn parse_parts(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Triggered, ResponseError> {
-    let retry_after = retry_after(headers);
+    let retry_after = RetryAfter::from_headers(headers);
     let undecodable = |reason| ResponseError::Undecodable {
         status,
         reason,
@@ -242,7 +242,7 @@ pub fn oversized_body(
         status,
         reason,
         body: excerpt(start),
-        retry_after: retry_after(headers),
+        retry_after: RetryAfter::from_headers(headers),
     }
 }
 
@@ -283,13 +283,6 @@ fn classify(status: StatusCode, code: Option<i64>, message: &str) -> ApiErrorKin
     }
 }
 
-/// `Retry-After` in its delay-seconds form. The HTTP-date form would need the clock, which this
-/// crate never reads; it is ignored, and the backoff applies instead.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    value.parse::<u64>().ok().map(Duration::from_secs)
-}
-
 fn excerpt(body: &[u8]) -> String {
     String::from_utf8_lossy(&body[..body.len().min(MAX_KEPT_BODY_BYTES)]).into_owned()
 }
@@ -297,6 +290,8 @@ fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::RETRY_AFTER;
+    use std::time::Duration;
 
     fn parse(status: u16, body: &[u8]) -> Result<Triggered, ResponseError> {
         parse_parts(
@@ -413,7 +408,7 @@ mod tests {
                 body, retry_after, ..
             } => {
                 assert_eq!(body.len(), MAX_KEPT_BODY_BYTES);
-                assert_eq!(retry_after, Some(Duration::from_secs(2)));
+                assert_eq!(retry_after, Some(RetryAfter::Delay(Duration::from_secs(2))));
             }
             other => panic!("{other:?}"),
         }
@@ -422,17 +417,21 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_seconds_are_read() {
+    fn retry_after_is_read_in_both_forms() {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, http::HeaderValue::from_static("7"));
         let err = parse_parts(StatusCode::TOO_MANY_REQUESTS, &headers, b"busy").unwrap_err();
-        assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(
+            err.retry_after(),
+            Some(RetryAfter::Delay(Duration::from_secs(7)))
+        );
         assert!(err.is_too_many_requests());
         headers.insert(
             RETRY_AFTER,
             http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
         let err = parse_parts(StatusCode::TOO_MANY_REQUESTS, &headers, b"busy").unwrap_err();
-        assert_eq!(err.retry_after(), None);
+        let date = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(err.retry_after(), Some(RetryAfter::At(date)));
     }
 }

@@ -6,7 +6,7 @@
 //! second time if it is sent again. Only a connection that was never made and a 429 certainly
 //! were not processed.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::response::ResponseError;
 
@@ -95,19 +95,21 @@ pub enum RetryDecision {
 /// When to retry: the delivery guarantee, and bounds on attempts and time.
 ///
 /// Backoff is exponential with full jitter (a random delay between zero and
-/// `initial_backoff × 2^(attempt−1)`, capped at `max_backoff`); a `Retry-After` in seconds takes
-/// its place, capped at `max_retry_after`.
+/// `initial_backoff × 2^(attempt−1)`, capped at `max_backoff`); a `Retry-After` — seconds, or
+/// an HTTP date measured from the `now` the caller passes — takes its place, capped at
+/// `max_retry_after`.
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::time::{Duration, SystemTime};
 /// use bulletins_core::{Failure, RetryDecision, RetryPolicy};
 ///
 /// let policy = RetryPolicy::at_most_once();
+/// let now = SystemTime::now();
 /// // A timeout may have been processed: at most once never retries it.
-/// assert_eq!(policy.decide(&Failure::TimedOut, 1, Duration::ZERO, 0.5), RetryDecision::GiveUp);
+/// assert_eq!(policy.decide(&Failure::TimedOut, 1, Duration::ZERO, now, 0.5), RetryDecision::GiveUp);
 /// // A refused connection certainly was not.
 /// assert!(matches!(
-///     policy.decide(&Failure::NotConnected, 1, Duration::ZERO, 0.5),
+///     policy.decide(&Failure::NotConnected, 1, Duration::ZERO, now, 0.5),
 ///     RetryDecision::RetryAfter(_)
 /// ));
 /// ```
@@ -208,13 +210,15 @@ impl RetryPolicy {
     /// Decides what follows a failed attempt.
     ///
     /// `attempts_made` counts the attempts so far (1 after the first); `elapsed` is the time
-    /// since the first attempt started; `jitter` is a random number in `[0, 1)` — the caller
+    /// since the first attempt started; `now` is the current wall-clock time, against which a
+    /// `Retry-After` date is measured; `jitter` is a random number in `[0, 1)` — the caller
     /// supplies randomness and time, so the decision is a pure function.
     pub fn decide(
         &self,
         failure: &Failure,
         attempts_made: u32,
         elapsed: Duration,
+        now: SystemTime,
         jitter: f64,
     ) -> RetryDecision {
         let retryable = failure.is_safe_to_retry()
@@ -223,9 +227,9 @@ impl RetryPolicy {
             return RetryDecision::GiveUp;
         }
         let delay = match failure {
-            Failure::Response(response) => {
-                response.retry_after().map(|d| d.min(self.max_retry_after))
-            }
+            Failure::Response(response) => response
+                .retry_after()
+                .map(|asked| asked.delay_from(now).min(self.max_retry_after)),
             _ => None,
         }
         .unwrap_or_else(|| self.backoff_for(attempts_made, jitter));
@@ -264,6 +268,9 @@ mod tests {
     use crate::response::{parse_parts, ResponseError};
     use http::{HeaderMap, HeaderValue, StatusCode};
 
+    /// Any fixed time: only `Retry-After` dates are measured against it.
+    const NOW: SystemTime = SystemTime::UNIX_EPOCH;
+
     fn response(status: u16, body: &str, retry_after: Option<&'static str>) -> Failure {
         let mut headers = HeaderMap::new();
         if let Some(ra) = retry_after {
@@ -280,7 +287,7 @@ mod tests {
 
     fn retries(policy: &RetryPolicy, failure: &Failure) -> bool {
         matches!(
-            policy.decide(failure, 1, Duration::ZERO, 0.5),
+            policy.decide(failure, 1, Duration::ZERO, NOW, 0.5),
             RetryDecision::RetryAfter(_)
         )
     }
@@ -404,19 +411,19 @@ mod tests {
     fn attempts_and_time_are_bounded() {
         let p = RetryPolicy::at_most_once().max_attempts(3);
         assert!(matches!(
-            p.decide(&Failure::NotConnected, 2, Duration::ZERO, 0.5),
+            p.decide(&Failure::NotConnected, 2, Duration::ZERO, NOW, 0.5),
             RetryDecision::RetryAfter(_)
         ));
         assert_eq!(
-            p.decide(&Failure::NotConnected, 3, Duration::ZERO, 0.5),
+            p.decide(&Failure::NotConnected, 3, Duration::ZERO, NOW, 0.5),
             RetryDecision::GiveUp
         );
         assert_eq!(
-            p.decide(&Failure::NotConnected, 1, Duration::from_secs(60), 0.5),
+            p.decide(&Failure::NotConnected, 1, Duration::from_secs(60), NOW, 0.5),
             RetryDecision::GiveUp
         );
         assert_eq!(
-            RetryPolicy::never().decide(&Failure::NotConnected, 1, Duration::ZERO, 0.5),
+            RetryPolicy::never().decide(&Failure::NotConnected, 1, Duration::ZERO, NOW, 0.5),
             RetryDecision::GiveUp
         );
     }
@@ -427,7 +434,7 @@ mod tests {
             .max_attempts(100)
             .max_elapsed(Duration::MAX)
             .backoff(Duration::from_millis(100), Duration::from_secs(1));
-        let at = |n, j| match p.decide(&Failure::NotConnected, n, Duration::ZERO, j) {
+        let at = |n, j| match p.decide(&Failure::NotConnected, n, Duration::ZERO, NOW, j) {
             RetryDecision::RetryAfter(d) => d,
             RetryDecision::GiveUp => panic!("gave up"),
         };
@@ -447,7 +454,7 @@ mod tests {
             .max_elapsed(Duration::MAX)
             .backoff(Duration::MAX, Duration::MAX);
         for jitter in [0.0, 0.5, 1.0, f64::NAN] {
-            let decision = p.decide(&Failure::NotConnected, 1, Duration::ZERO, jitter);
+            let decision = p.decide(&Failure::NotConnected, 1, Duration::ZERO, NOW, jitter);
             assert!(
                 matches!(decision, RetryDecision::RetryAfter(d) if d <= Duration::MAX),
                 "{decision:?}"
@@ -459,11 +466,17 @@ mod tests {
     fn retry_after_is_honoured_and_capped() {
         let p = RetryPolicy::at_most_once().max_retry_after(Duration::from_secs(10));
         assert_eq!(
-            p.decide(&response(429, "", Some("3")), 1, Duration::ZERO, 0.0),
+            p.decide(&response(429, "", Some("3")), 1, Duration::ZERO, NOW, 0.0),
             RetryDecision::RetryAfter(Duration::from_secs(3))
         );
         assert_eq!(
-            p.decide(&response(429, "", Some("3600")), 1, Duration::ZERO, 0.0),
+            p.decide(
+                &response(429, "", Some("3600")),
+                1,
+                Duration::ZERO,
+                NOW,
+                0.0
+            ),
             RetryDecision::RetryAfter(Duration::from_secs(10))
         );
         // A Retry-After that would run past the time budget ends the retries.
@@ -472,6 +485,7 @@ mod tests {
                 &response(429, "", Some("5")),
                 1,
                 Duration::from_secs(58),
+                NOW,
                 0.0
             ),
             RetryDecision::GiveUp

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use bulletins_core::{
-    parse_parts, ApiErrorKind, Failure, ResponseError, RetryDecision, RetryPolicy, Triggered,
-    MAX_KEPT_BODY_BYTES,
+    parse_parts, ApiErrorKind, Failure, ResponseError, RetryAfter, RetryDecision, RetryPolicy,
+    Triggered, MAX_KEPT_BODY_BYTES,
 };
 use http::header::RETRY_AFTER;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -106,12 +106,17 @@ proptest! {
                     // At most MAX_KEPT_BODY_BYTES of input bytes, each at most one character.
                     prop_assert!(kept.chars().count() <= MAX_KEPT_BODY_BYTES);
                 }
-                // Retry-After in seconds is read; anything else is ignored.
-                let expected = headers
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                // Retry-After in seconds or as an HTTP date is read; anything else is ignored.
+                let text = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::trim);
+                // Digits beyond u64 are the longest delay, which the policy caps anyway.
+                let expected = text.and_then(|v| {
+                    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                        let seconds = v.parse::<u64>().unwrap_or(u64::MAX);
+                        Some(RetryAfter::Delay(Duration::from_secs(seconds)))
+                    } else {
+                        httpdate::parse_http_date(v).ok().map(RetryAfter::At)
+                    }
+                });
                 prop_assert_eq!(e.retry_after(), expected);
                 // The delivery verdict never panics, and a 429 is never "maybe delivered".
                 let failure = Failure::Response(e.clone());
@@ -132,7 +137,7 @@ proptest! {
                 // At most once never resends what may have been delivered.
                 if failure.may_have_been_delivered() {
                     prop_assert_eq!(
-                        RetryPolicy::at_most_once().decide(&failure, 1, Duration::ZERO, 0.5),
+                        RetryPolicy::at_most_once().decide(&failure, 1, Duration::ZERO, std::time::SystemTime::UNIX_EPOCH, 0.5),
                         RetryDecision::GiveUp
                     );
                 }
@@ -157,7 +162,7 @@ proptest! {
         let failure = Failure::Response(e);
         prop_assert!(failure.may_have_been_delivered());
         prop_assert_eq!(
-            RetryPolicy::at_most_once().decide(&failure, 1, Duration::ZERO, 0.5),
+            RetryPolicy::at_most_once().decide(&failure, 1, Duration::ZERO, std::time::SystemTime::UNIX_EPOCH, 0.5),
             RetryDecision::GiveUp
         );
     }

@@ -3,12 +3,16 @@
 //! been delivered, attempts never exceed the limit, delays stay within their caps and the time
 //! budget, and nothing panics.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bulletins_core::{parse_parts, Delivery, Failure, RetryDecision, RetryPolicy};
 use http::header::RETRY_AFTER;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
+
+/// The wall-clock time passed to the decision; only `Retry-After` dates are measured against it
+/// (proptest_retry_after.rs varies it).
+const NOW: SystemTime = SystemTime::UNIX_EPOCH;
 
 fn duration() -> impl Strategy<Value = Duration> {
     prop_oneof![
@@ -144,7 +148,7 @@ proptest! {
             .backoff(initial, max)
             .max_retry_after(max_retry_after)
             .max_elapsed(max_elapsed);
-        let decision = policy.decide(&failure, attempts_made, elapsed, jitter);
+        let decision = policy.decide(&failure, attempts_made, elapsed, NOW, jitter);
         if let RetryDecision::RetryAfter(delay) = decision {
             if delivery == Delivery::AtMostOnce {
                 prop_assert!(!failure.may_have_been_delivered(), "at most once retried {failure:?}");
@@ -182,7 +186,7 @@ proptest! {
             if failure.may_have_been_delivered() {
                 maybe_delivered += 1;
             }
-            match policy.decide(failure, attempts, elapsed, jitters[i]) {
+            match policy.decide(failure, attempts, elapsed, NOW, jitters[i]) {
                 RetryDecision::RetryAfter(delay) => {
                     elapsed = elapsed.checked_add(delay).expect("a retry within the budget never overflows");
                     prop_assert!(elapsed <= max_elapsed, "slept past the time budget");
@@ -204,7 +208,7 @@ proptest! {
 fn never_retry_means_one_attempt() {
     for failure in [Failure::NotConnected, response(429, "", Some(1))] {
         assert_eq!(
-            RetryPolicy::never().decide(&failure, 1, Duration::ZERO, 0.5),
+            RetryPolicy::never().decide(&failure, 1, Duration::ZERO, NOW, 0.5),
             RetryDecision::GiveUp
         );
     }

@@ -7,6 +7,8 @@ use bulletins_core::limits::MAX_KEY_CHARS;
 use bulletins_core::{EventSchema, Presence};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::passcode::{self, PasscodeDigest};
+
 /// CleverTap's documented concurrency limit for raising bulletins: requests in flight per account.
 pub const DEFAULT_CONCURRENCY_LIMIT: usize = 3;
 
@@ -24,14 +26,17 @@ pub const DEMO_EVENT: &str = "Program Released";
 pub struct Account {
     id: String,
     passcode: SecretString,
+    passcode_digest: PasscodeDigest,
 }
 
 impl Account {
     /// An account with this id (`X-CleverTap-Account-Id`) and passcode (`X-CleverTap-Passcode`).
     pub fn new(id: impl Into<String>, passcode: impl Into<String>) -> Self {
+        let passcode = passcode.into();
         Self {
             id: id.into(),
-            passcode: SecretString::from(passcode.into()),
+            passcode_digest: PasscodeDigest::of(passcode.as_bytes()),
+            passcode: SecretString::from(passcode),
         }
     }
 
@@ -40,8 +45,9 @@ impl Account {
         &self.id
     }
 
-    pub(crate) fn passcode_bytes(&self) -> &[u8] {
-        self.passcode.expose_secret().as_bytes()
+    /// Whether `given` is this account's passcode; see [`crate::passcode`].
+    pub(crate) fn passcode_matches(&self, given: &[u8]) -> bool {
+        passcode::matches(given, &self.passcode_digest)
     }
 }
 

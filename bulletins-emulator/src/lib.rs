@@ -61,9 +61,10 @@
 //! # Behaviour of `POST /1/targets/trigger.json`
 //! Checked in this order (CleverTap's documented behaviour):
 //! 1. `X-CleverTap-Account-Id` and `X-CleverTap-Passcode` match a configured account, else 401
-//!    `Account ID is not valid` / `Invalid passcode` (passcode compared in constant time). Then
-//!    the account's concurrency limit (default 3 in flight; 0 unlimited): over it, 429
-//!    `Too many concurrent requests` at once.
+//!    `Account ID is not valid` / `Invalid passcode` (passcode compared as SHA-256 digests in
+//!    constant time, so neither its value nor its length shows in the timing). Then the
+//!    account's concurrency limit (default 3 in flight; 0 unlimited): over it, 429 `Too many
+//!    concurrent requests` at once.
 //! 2. `Content-Type: application/json` (415), at most 1 MiB (413), a JSON object (400).
 //! 3. The business event, from `business_event` or `event`, is defined, else 400
 //!    `Business Event Not Found`.
@@ -92,6 +93,7 @@ mod dashboard;
 mod error;
 mod fault;
 mod handle;
+mod passcode;
 mod record;
 mod routes;
 mod server;

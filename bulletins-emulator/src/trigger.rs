@@ -1,5 +1,6 @@
 //! `POST /1/targets/trigger.json`: faults first, then CleverTap's checks in documented order.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,10 +23,29 @@ const DRAIN_LIMIT: usize = 16 * MAX_BODY_BYTES;
 
 /// What happened to one request, for the log line.
 struct Outcome {
+    /// The business event, when the log line is wanted (see [`trigger`]).
     event: Option<String>,
-    summary: String,
+    summary: Summary,
     /// `None`: close the connection without answering.
     response: Option<Response>,
+}
+
+/// The log line's `outcome` field. Kept as data and formatted only if a subscriber takes the
+/// line, so a request costs no formatting when nothing listens.
+enum Summary {
+    Accepted { targets: u64 },
+    Refused { status: StatusCode, message: String },
+    Fault(String),
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Summary::Accepted { targets } => write!(f, "200 accepted, {targets} targets"),
+            Summary::Refused { status, message } => write!(f, "{} {message}", status.as_u16()),
+            Summary::Fault(kind) => write!(f, "fault {kind}"),
+        }
+    }
 }
 
 pub(crate) async fn trigger(
@@ -35,14 +55,19 @@ pub(crate) async fn trigger(
 ) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let account = validate::account_header(&parts.headers).map(str::to_owned);
+    // Whether the per-request line below will be taken: if not, the event name is not copied
+    // out of the payload for it.
+    let logged = tracing::enabled!(tracing::Level::INFO);
+    let account = validate::account_header(&parts.headers);
     let outcome = match shared.faults.pop() {
-        Some(Fault::Delay(delay)) => normal(&shared, &parts.headers, body, Some(delay)).await,
-        Some(fault) => play(&shared, fault, account.clone(), body).await,
-        None => normal(&shared, &parts.headers, body, None).await,
+        Some(Fault::Delay(delay)) => {
+            normal(&shared, &parts.headers, body, Some(delay), logged).await
+        }
+        Some(fault) => play(&shared, fault, account.map(str::to_owned), body).await,
+        None => normal(&shared, &parts.headers, body, None, logged).await,
     };
     tracing::info!(
-        account = %account.as_deref().unwrap_or("-"),
+        account = %account.unwrap_or("-"),
         event = %outcome.event.as_deref().unwrap_or("-"),
         outcome = %outcome.summary,
         latency_ms = started.elapsed().as_millis(),
@@ -55,24 +80,27 @@ pub(crate) async fn trigger(
 }
 
 /// The documented behaviour, with an optional delay before answering.
+/// `logged`: whether the request's log line is taken, and so needs the event's name.
 async fn normal(
     shared: &Arc<Shared>,
     headers: &HeaderMap,
     body: Body,
     delay: Option<Duration>,
+    logged: bool,
 ) -> Outcome {
-    let account = validate::account_header(headers).map(str::to_owned);
     let reject = |failure: Failure, event: Option<String>| {
-        shared.log.rejection(rejection(
-            account.clone(),
-            event.clone(),
-            Some(&failure),
-            false,
-        ));
+        let account = validate::account_header(headers).map(str::to_owned);
+        shared
+            .log
+            .rejection(rejection(account, event.clone(), Some(&failure), false));
+        let response = Some(failure_response(&failure));
         Outcome {
             event,
-            summary: format!("{} {}", failure.status.as_u16(), failure.message),
-            response: Some(failure_response(&failure)),
+            summary: Summary::Refused {
+                status: failure.status,
+                message: failure.message,
+            },
+            response,
         }
     };
 
@@ -107,7 +135,11 @@ async fn normal(
     };
     // 7. Success. Recorded as not acknowledged until the (possibly delayed) answer goes out, so
     // a request abandoned during a delay stays "received but not acknowledged".
-    let event = event_name(&valid.payload);
+    let event = if logged {
+        event_name(&valid.payload)
+    } else {
+        None
+    };
     let recorded = Recorded::new(
         DeliveryStatus::ReceivedNotAcknowledged,
         verified,
@@ -118,11 +150,14 @@ async fn normal(
         tokio::time::sleep(delay).await;
     }
     shared.log.acknowledge(id);
-    let body = serde_json::json!({ "status": "success", "targets": valid.targets });
+    // CleverTap's success shape, written directly rather than through a `Value`.
+    let body = format!(r#"{{"status":"success","targets":{}}}"#, valid.targets);
     Outcome {
         event,
-        summary: format!("200 accepted, {} targets", valid.targets),
-        response: Some(json_response(StatusCode::OK, body.to_string())),
+        summary: Summary::Accepted {
+            targets: valid.targets,
+        },
+        response: Some(json_response(StatusCode::OK, body)),
     }
 }
 
@@ -135,7 +170,7 @@ async fn delayed(delay: Option<Duration>, outcome: Outcome) -> Outcome {
 
 /// Plays a fault other than [`Fault::Delay`].
 async fn play(shared: &Shared, fault: Fault, account: Option<String>, body: Body) -> Outcome {
-    let summary = format!("fault {}", fault_kind(&fault));
+    let summary = Summary::Fault(fault_kind(&fault));
     let received = if fault.reads_body() {
         let bytes = read_body(&HeaderMap::new(), body).await;
         let payload = match bytes {

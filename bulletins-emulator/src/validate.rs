@@ -6,7 +6,6 @@ use bulletins_core::limits::{MAX_KEY_CHARS, MAX_VALUE_BYTES};
 use bulletins_core::{ACCOUNT_ID_HEADER, PASSCODE_HEADER};
 use serde::Serialize;
 use serde_json::Value;
-use subtle::ConstantTimeEq;
 
 use crate::dashboard::{Account, Dashboard};
 
@@ -63,7 +62,8 @@ pub(crate) fn account_header(headers: &HeaderMap) -> Option<&str> {
     headers.get(ACCOUNT_ID_HEADER).and_then(|v| v.to_str().ok())
 }
 
-/// Rule 1: the account exists and the passcode matches, compared in constant time.
+/// Rule 1: the account exists and the passcode matches, compared as fixed-length digests in
+/// constant time (see [`crate::passcode`]).
 pub(crate) fn check_credentials<'d>(
     dashboard: &'d Dashboard,
     headers: &HeaderMap,
@@ -75,7 +75,7 @@ pub(crate) fn check_credentials<'d>(
         .get(PASSCODE_HEADER)
         .map(HeaderValue::as_bytes)
         .unwrap_or_default();
-    if bool::from(given.ct_eq(account.passcode_bytes())) {
+    if account.passcode_matches(given) {
         Ok(account)
     } else {
         Err(Failure::new(StatusCode::UNAUTHORIZED, "Invalid passcode"))

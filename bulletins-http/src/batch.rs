@@ -1,14 +1,13 @@
 //! Many bulletins: bounded concurrency, bounded memory, one result per input.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
 
 use bulletins_core::{Bulletin, BusinessEvent, Triggered};
 use futures_util::stream::{self, Stream, StreamExt as _};
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::slots::Slots;
 
 impl Client {
     /// Raises every bulletin, at most [`max_concurrency`](Client::max_concurrency) at a time,
@@ -22,10 +21,10 @@ impl Client {
     /// Cancelling may leave bulletins delivered with no result: dropping the future drops every
     /// trigger in progress, each as [`Self::trigger`] describes (a WARN event per bulletin whose
     /// request was in flight). Bulletins not yet started are not sent.
-    pub async fn trigger_all<E, I>(&self, bulletins: I) -> Vec<Result<Triggered, Error>>
+    pub async fn trigger_all<'b, E, I>(&self, bulletins: I) -> Vec<Result<Triggered, Error>>
     where
         E: BusinessEvent,
-        I: IntoIterator<Item = Bulletin<E>>,
+        I: IntoIterator<Item = Bulletin<'b, E>>,
     {
         let mut indexed: Vec<(usize, Result<Triggered, Error>)> =
             self.trigger_stream(bulletins).collect().await;
@@ -49,7 +48,7 @@ impl Client {
     ///
     /// ```no_run
     /// use futures_util::StreamExt as _;
-    /// # async fn run(client: bulletins_http::Client, bulletins: Vec<bulletins_http::Bulletin<bulletins_http::DynamicEvent>>) {
+    /// # async fn run(client: bulletins_http::Client, bulletins: Vec<bulletins_http::Bulletin<'static, bulletins_http::DynamicEvent>>) {
     /// let total = bulletins.len();
     /// let mut results = std::pin::pin!(client.trigger_stream(bulletins));
     /// let mut done = 0;
@@ -62,51 +61,27 @@ impl Client {
     /// }
     /// # }
     /// ```
-    pub fn trigger_stream<E, I>(
+    pub fn trigger_stream<'b, E, I>(
         &self,
         bulletins: I,
-    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)>
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
     where
         E: BusinessEvent,
-        I: IntoIterator<Item = Bulletin<E>>,
+        I: IntoIterator<Item = Bulletin<'b, E>>,
     {
-        // A fixed set of slots, each polled with this stream's own waker, refilled as results
-        // come out. With `buffer_unordered` over twice the cap the batch ran at 0.6-0.75x the
-        // rate of hand-written tasks (BENCHMARKS.md §2); these slots match them.
+        // A fixed set of slots, refilled as results come out: memory stays bounded by the
+        // window. With `buffer_unordered` over twice the cap the batch ran at 0.6-0.75x the
+        // rate of hand-written tasks (BENCHMARKS.md §2). Each slot has its own waker, so a
+        // wake-up polls only the request that made progress, not all of them.
         let mut pending = self.futures(bulletins.into_iter());
-        let mut slots: Vec<Option<Pin<Box<_>>>> = (0..self.window()).map(|_| None).collect();
+        let mut slots = Slots::new(self.window());
         let mut exhausted = false;
-        let mut start = 0;
         stream::poll_fn(move |cx| {
             // Pull bulletins only as slots free up, so the iterator is never materialized.
-            for slot in slots.iter_mut().filter(|slot| slot.is_none()) {
-                if exhausted {
-                    break;
-                }
-                match pending.next() {
-                    Some(future) => *slot = Some(Box::pin(future)),
-                    None => exhausted = true,
-                }
+            if !exhausted {
+                exhausted = !slots.fill(|| pending.next());
             }
-            // Start where the last result came from, so no slot is always polled last.
-            let count = slots.len();
-            let mut busy = false;
-            for offset in 0..count {
-                let at = (start + offset) % count;
-                if let Some(future) = slots[at].as_mut() {
-                    busy = true;
-                    if let Poll::Ready(item) = future.as_mut().poll(cx) {
-                        slots[at] = None;
-                        start = (at + 1) % count;
-                        return Poll::Ready(Some(item));
-                    }
-                }
-            }
-            if busy {
-                Poll::Pending
-            } else {
-                Poll::Ready(None)
-            }
+            slots.poll_next(cx)
         })
     }
 
@@ -118,13 +93,14 @@ impl Client {
         self.max_concurrency()
     }
 
-    fn futures<E, I>(
+    fn futures<'b, E, I>(
         &self,
         bulletins: I,
-    ) -> impl Iterator<Item = impl Future<Output = (usize, Result<Triggered, Error>)>>
+    ) -> impl Iterator<Item = impl Future<Output = (usize, Result<Triggered, Error>)> + use<'b, E, I>>
+           + use<'b, E, I>
     where
         E: BusinessEvent,
-        I: Iterator<Item = Bulletin<E>>,
+        I: Iterator<Item = Bulletin<'b, E>>,
     {
         let client = self.clone();
         bulletins.enumerate().map(move |(index, bulletin)| {

@@ -172,15 +172,18 @@ impl Client {
     ///
     /// # Errors
     /// As [`crate::Client::trigger`].
-    pub fn trigger<E: BusinessEvent>(&self, bulletin: &Bulletin<E>) -> Result<Triggered, Error> {
+    pub fn trigger<E: BusinessEvent>(
+        &self,
+        bulletin: &Bulletin<'_, E>,
+    ) -> Result<Triggered, Error> {
         self.runtime.block_on(self.client.trigger(bulletin))
     }
 
     /// Raises every bulletin, blocking until all are done; see [`crate::Client::trigger_all`].
-    pub fn trigger_all<E, I>(&self, bulletins: I) -> Vec<Result<Triggered, Error>>
+    pub fn trigger_all<'b, E, I>(&self, bulletins: I) -> Vec<Result<Triggered, Error>>
     where
         E: BusinessEvent,
-        I: IntoIterator<Item = Bulletin<E>>,
+        I: IntoIterator<Item = Bulletin<'b, E>>,
     {
         self.runtime.block_on(self.client.trigger_all(bulletins))
     }

@@ -10,7 +10,8 @@ use bulletins_core::{
 use secrecy::SecretString;
 use tokio::sync::Semaphore;
 
-use crate::client::{Client, Inner};
+use crate::client::Client;
+use crate::inner::Inner;
 
 /// The per-attempt timeout unless [`ClientBuilder::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -147,6 +148,13 @@ pub enum BuildClientError {
     Runtime(#[source] std::io::Error),
 }
 
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+
 impl ClientBuilder {
     /// An empty builder; [`Client::builder`] is the usual spelling.
     pub fn new() -> Self {
@@ -238,17 +246,6 @@ impl ClientBuilder {
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
-    }
-
-    /// A builder filled from the environment: `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE`, and
-    /// `CLEVERTAP_REGION` (a region code: `in1`, `sg1`, `us1`, `aps3`, `mec1`, `eu1`) or
-    /// `CLEVERTAP_BASE_URL`. Further calls may adjust it before [`Self::build`].
-    ///
-    /// # Errors
-    /// [`BuildClientError::MissingEnv`] or [`BuildClientError::InvalidEnv`], naming the
-    /// variable.
-    pub fn from_env() -> Result<Self, BuildClientError> {
-        crate::env::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Checks the configuration and builds the client.

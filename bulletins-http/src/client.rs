@@ -3,18 +3,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bulletins_core::{
-    BaseUrl, Bulletin, BusinessEvent, Credentials, Failure, RetryDecision, RetryPolicy, Triggered,
+    BaseUrl, Bulletin, BusinessEvent, Failure, RetryDecision, RetryPolicy, Triggered,
 };
 use bytes::Bytes;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tracing::{field, Instrument as _, Span};
 
-use crate::builder::ClientBuilder;
 use crate::error::Error;
+use crate::inner::Inner;
 use crate::send;
 
 /// A CleverTap Bulletins client: raises business events, with retries that never send a
@@ -42,20 +41,6 @@ pub struct Client {
     pub(crate) inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    pub(crate) base_url: BaseUrl,
-    pub(crate) url: reqwest::Url,
-    pub(crate) credentials: Credentials,
-    pub(crate) timeout: Duration,
-    pub(crate) max_concurrency: usize,
-    pub(crate) retry: RetryPolicy,
-    /// One permit per request in flight, shared by every clone.
-    pub(crate) permits: Semaphore,
-    /// Which proxy requests go through.
-    pub(crate) proxy: crate::builder::Proxy,
-}
-
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
@@ -71,21 +56,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// Starts configuring a client.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// A client configured from `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE`, and
-    /// `CLEVERTAP_REGION` (a region code) or `CLEVERTAP_BASE_URL`, with every other setting at
-    /// its default. See [`ClientBuilder::from_env`] to adjust them.
-    ///
-    /// # Errors
-    /// [`BuildClientError`](crate::BuildClientError) naming the missing or malformed variable.
-    pub fn from_env() -> Result<Self, crate::BuildClientError> {
-        ClientBuilder::from_env()?.build()
-    }
-
     /// Where requests go.
     pub fn base_url(&self) -> &BaseUrl {
         &self.inner.base_url
@@ -137,7 +107,7 @@ impl Client {
     /// delivered](Error::may_have_been_delivered).
     pub async fn trigger<E: BusinessEvent>(
         &self,
-        bulletin: &Bulletin<E>,
+        bulletin: &Bulletin<'_, E>,
     ) -> Result<Triggered, Error> {
         let span = tracing::info_span!(
             "bulletins.trigger",
@@ -152,7 +122,7 @@ impl Client {
 
     async fn run<E: BusinessEvent>(
         &self,
-        bulletin: &Bulletin<E>,
+        bulletin: &Bulletin<'_, E>,
         span: Span,
     ) -> Result<Triggered, Error> {
         let inner = &*self.inner;
@@ -160,7 +130,7 @@ impl Client {
             .to_request(&inner.base_url, &inner.credentials)
             .map_err(|e| {
                 tracing::debug!(error = %e, "bulletin is invalid; not sent");
-                Error::Invalid(e)
+                Error::Invalid(Box::new(e))
             })?;
         let (parts, body) = request.into_parts();
         let body = Bytes::from(body);
@@ -202,6 +172,8 @@ impl Client {
                 &failure.failure,
                 attempts,
                 first_attempt.map_or(Duration::ZERO, |at| at.elapsed()),
+                // The wall clock, against which a `Retry-After` date is measured.
+                SystemTime::now(),
                 rand::random::<f64>(),
             );
             match decision {

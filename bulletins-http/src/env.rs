@@ -4,6 +4,7 @@
 use bulletins_core::{BaseUrl, InvalidCredentials, Region};
 
 use crate::builder::{BuildClientError, ClientBuilder};
+use crate::client::Client;
 
 /// The account id variable.
 pub const ACCOUNT_ID_VAR: &str = "CLEVERTAP_ACCOUNT_ID";
@@ -13,6 +14,31 @@ pub const PASSCODE_VAR: &str = "CLEVERTAP_PASSCODE";
 pub const REGION_VAR: &str = "CLEVERTAP_REGION";
 /// The custom base URL variable, instead of [`REGION_VAR`].
 pub const BASE_URL_VAR: &str = "CLEVERTAP_BASE_URL";
+
+impl ClientBuilder {
+    /// A builder filled from the environment: `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE`, and
+    /// `CLEVERTAP_REGION` (a region code: `in1`, `sg1`, `us1`, `aps3`, `mec1`, `eu1`) or
+    /// `CLEVERTAP_BASE_URL`. Further calls may adjust it before [`Self::build`].
+    ///
+    /// # Errors
+    /// [`BuildClientError::MissingEnv`] or [`BuildClientError::InvalidEnv`], naming the
+    /// variable.
+    pub fn from_env() -> Result<Self, BuildClientError> {
+        from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+impl Client {
+    /// A client configured from `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE`, and
+    /// `CLEVERTAP_REGION` (a region code) or `CLEVERTAP_BASE_URL`, with every other setting at
+    /// its default. See [`ClientBuilder::from_env`] to adjust them.
+    ///
+    /// # Errors
+    /// [`BuildClientError`] naming the missing or malformed variable.
+    pub fn from_env() -> Result<Self, BuildClientError> {
+        ClientBuilder::from_env()?.build()
+    }
+}
 
 /// Fills a builder from variables looked up by name. The passcode's value never appears in an
 /// error.

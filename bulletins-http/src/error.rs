@@ -21,14 +21,14 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub enum Error {
     /// The bulletin breaks one of CleverTap's rules; nothing was sent.
     #[error("the bulletin was not sent because it is invalid: {0}")]
-    Invalid(#[source] BuildError),
+    Invalid(#[source] Box<BuildError>),
 
     /// CleverTap answered with a failure in its own shape (an HTTP error status, or a 200 whose
     /// body says `"status":"fail"`).
     #[error("{error} (after {attempts} attempt{s})", s = plural(*attempts))]
     Api {
         /// CleverTap's failure: its classified kind, HTTP status, `code` and message.
-        error: ApiError,
+        error: Box<ApiError>,
         /// Attempts made, the first included.
         attempts: u32,
         /// Whether this or an earlier attempt may have raised the bulletin.
@@ -46,7 +46,7 @@ pub enum Error {
         reason: &'static str,
         /// The start of the body (at most
         /// [`MAX_KEPT_BODY_BYTES`](crate::protocol::MAX_KEPT_BODY_BYTES), lossily decoded).
-        body: String,
+        body: Box<str>,
         /// Attempts made, the first included.
         attempts: u32,
         /// Whether this or an earlier attempt may have raised the bulletin.
@@ -155,7 +155,15 @@ impl Error {
     /// CleverTap's own failure, when it reported one.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Error::Api { error, .. } => Some(error),
+            Error::Api { error, .. } => Some(&**error),
+            _ => None,
+        }
+    }
+
+    /// The rule the bulletin broke, when it was invalid and so never sent.
+    pub fn build_error(&self) -> Option<&BuildError> {
+        match self {
+            Error::Invalid(error) => Some(error),
             _ => None,
         }
     }
@@ -180,7 +188,7 @@ impl Error {
         let may_have_been_delivered = maybe_earlier || failure.failure.may_have_been_delivered();
         match (failure.failure, failure.source) {
             (Failure::Response(ResponseError::Api(error)), _) => Error::Api {
-                error,
+                error: Box::new(error),
                 attempts,
                 may_have_been_delivered,
             },
@@ -195,7 +203,7 @@ impl Error {
             ) => Error::Undecodable {
                 status,
                 reason,
-                body,
+                body: body.into_boxed_str(),
                 attempts,
                 may_have_been_delivered,
             },
@@ -279,7 +287,17 @@ mod tests {
         );
         assert!(e.api_error().is_some() && !e.may_have_been_delivered());
         assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
-        assert!(!Error::Invalid(BuildError::EmptyName).may_have_been_delivered());
+        assert!(!Error::Invalid(Box::new(BuildError::EmptyName)).may_have_been_delivered());
+    }
+
+    /// `trigger_all` keeps one `Result` per input: the rare large variants (CleverTap's
+    /// failure, an invalid bulletin, a body that was not its JSON) are boxed so that every
+    /// `Result` stays five words (it was 13).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_result_is_five_words() {
+        let size = std::mem::size_of::<Result<bulletins_core::Triggered, Error>>();
+        assert!(size <= 40, "Result<Triggered, Error> is {size} bytes");
     }
 
     #[test]

@@ -108,7 +108,9 @@ mod client;
 mod env;
 mod error;
 pub mod protocol;
+mod inner;
 mod send;
+mod slots;
 
 pub use builder::{
     BuildClientError, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONCURRENCY,
@@ -123,8 +125,12 @@ pub use error::{BoxError, Error, TransportKind};
 pub use bulletins_core::{
     limits, ApiError, ApiErrorKind, BaseUrl, BuildError, Bulletin, Delivery, DynamicEvent,
     EventSchema, InvalidBaseUrl, InvalidCredentials, Presence, PropertySchema, PropertyValue,
-    Region, RetryPolicy, StaticEvent, Triggered, UnknownRegion, When,
+    Region, RetryAfter, RetryPolicy, StaticEvent, Triggered, UnknownRegion, When,
 };
+
+/// The dashboard file (`bulletins.json`): check a [`DynamicEvent`] against it, write it from
+/// compiled events, and find where code and file disagree.
+pub use bulletins_core::dashboard;
 
 // The trait alone: the core's root `BusinessEvent` also names the core's derive when its
 // `derive` feature is on (another crate in the build may enable it), which would clash with

@@ -5,8 +5,8 @@ use bulletins_core::{oversized_body, parse_parts, Failure, Triggered};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
-use crate::client::Inner;
 use crate::error::AttemptFailure;
+use crate::inner::Inner;
 
 /// The most bytes of an answer read. CleverTap's answers are a few dozen bytes; anything larger
 /// is not its JSON, and reading it all would let a misbehaving proxy exhaust memory.

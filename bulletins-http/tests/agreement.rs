@@ -10,7 +10,8 @@
 mod common;
 
 use bulletins_emulator::Emulator;
-use bulletins_http::{Bulletin, DynamicEvent, ACCOUNT_ID_HEADER, PASSCODE_HEADER};
+use bulletins_http::protocol::{ACCOUNT_ID_HEADER, PASSCODE_HEADER};
+use bulletins_http::{Bulletin, DynamicEvent};
 use common::*;
 use serde_json::json;
 

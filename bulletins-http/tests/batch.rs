@@ -39,7 +39,7 @@ impl BusinessEvent for Either {
 
 /// Bulletin `i`: an order (2 targets) when `i % 3 == 0`, else a program (1 target); named
 /// after its index.
-fn nth(i: usize) -> Bulletin<Either> {
+fn nth(i: usize) -> Bulletin<'static, Either> {
     let event = if i % 3 == 0 {
         Either::Order(OrderPlaced {
             order_id: i.to_string(),

@@ -30,7 +30,7 @@ pub struct OrderPlaced {
 }
 
 /// The bulletin for order `id`.
-pub fn order(id: usize) -> Bulletin<OrderPlaced> {
+pub fn order(id: usize) -> Bulletin<'static, OrderPlaced> {
     Bulletin::new(
         OrderPlaced {
             order_id: id.to_string(),

@@ -36,8 +36,8 @@ enum Outcome {
 /// How the server misbehaves.
 #[derive(Debug, Clone)]
 enum Setup {
-    /// `fault` on the next `times` requests, then the normal answer.
-    Fault(Fault, usize),
+    /// Each `(fault, times)` in turn on the next requests, then the normal answer.
+    Faults(Vec<(Fault, usize)>),
     /// Nothing listens on the port.
     NotListening,
 }
@@ -66,8 +66,10 @@ fn seen(received: usize, accepted: usize, rejected: usize) -> Seen {
 #[rustfmt::skip]
 fn rows() -> Vec<Row> {
     use Outcome::*;
-    let fault = |f: Fault| Setup::Fault(f, 1);
+    let fault = |f: Fault| Setup::Faults(vec![(f, 1)]);
+    let times = |f: Fault, n: usize| Setup::Faults(vec![(f, n)]);
     let html502 = || Fault::Status { status: 502, body: Some("<html>502 Bad Gateway</html>".into()) };
+    let lost_then_busy = || Setup::Faults(vec![(Fault::CloseAfterBody, 1), (Fault::too_many_requests(), 2)]);
     let row = |name, setup, mode, outcome, attempts, may_have_been_delivered, seen| Row {
         name, setup, mode, outcome, attempts, may_have_been_delivered, seen,
     };
@@ -75,7 +77,7 @@ fn rows() -> Vec<Row> {
         // 5xx: may have been processed. At most once reports it; at least once retries.
         row("500", fault(Fault::status(500)), AMO, Api(ApiErrorKind::ServerUnavailable), 1, true, seen(0, 0, 1)),
         row("500", fault(Fault::status(500)), ALO, Ok(1), 0, false, seen(1, 1, 1)),
-        row("500 x10", Setup::Fault(Fault::status(500), 10), ALO, Api(ApiErrorKind::ServerUnavailable), 3, true, seen(0, 0, 3)),
+        row("500 x10", times(Fault::status(500), 10), ALO, Api(ApiErrorKind::ServerUnavailable), 3, true, seen(0, 0, 3)),
         row("502 CleverTap shape", fault(Fault::status(502)), AMO, Api(ApiErrorKind::ServerUnavailable), 1, true, seen(0, 0, 1)),
         row("502 CleverTap shape", fault(Fault::status(502)), ALO, Ok(1), 0, false, seen(1, 1, 1)),
         row("502 proxy page", fault(html502()), AMO, Undecodable(502), 1, true, seen(0, 0, 1)),
@@ -85,19 +87,26 @@ fn rows() -> Vec<Row> {
         // No answer within the timeout: received, never acknowledged.
         row("delay > timeout", fault(Fault::Delay(SLOW)), AMO, Timeout, 1, true, seen(1, 0, 0)),
         row("delay > timeout", fault(Fault::Delay(SLOW)), ALO, Ok(1), 0, false, seen(2, 1, 0)),
+        // A delay within the timeout is just slow.
+        row("delay < timeout", fault(Fault::Delay(Duration::from_millis(50))), AMO, Ok(1), 0, false, seen(1, 1, 0)),
+        row("delay < timeout", fault(Fault::Delay(Duration::from_millis(50))), ALO, Ok(1), 0, false, seen(1, 1, 0)),
         // 429: certainly not processed, retried in both modes, with and without Retry-After.
         row("429", fault(Fault::too_many_requests()), AMO, Ok(1), 0, false, seen(1, 1, 1)),
         row("429", fault(Fault::too_many_requests()), ALO, Ok(1), 0, false, seen(1, 1, 1)),
         row("429 Retry-After", fault(Fault::TooManyRequests { retry_after: Some(1) }), AMO, Ok(1), 0, false, seen(1, 1, 1)),
         row("429 Retry-After", fault(Fault::TooManyRequests { retry_after: Some(1) }), ALO, Ok(1), 0, false, seen(1, 1, 1)),
-        row("429 x10", Setup::Fault(Fault::too_many_requests(), 10), AMO, Api(ApiErrorKind::TooManyRequests), 3, false, seen(0, 0, 3)),
-        row("429 x10", Setup::Fault(Fault::too_many_requests(), 10), ALO, Api(ApiErrorKind::TooManyRequests), 3, false, seen(0, 0, 3)),
+        row("429 x10", times(Fault::too_many_requests(), 10), AMO, Api(ApiErrorKind::TooManyRequests), 3, false, seen(0, 0, 3)),
+        row("429 x10", times(Fault::too_many_requests(), 10), ALO, Api(ApiErrorKind::TooManyRequests), 3, false, seen(0, 0, 3)),
         // Connection reset before the body was read: sent, from the client's side.
         row("close before body", fault(Fault::CloseBeforeBody), AMO, Transport(TransportKind::ConnectionLost), 1, true, seen(0, 0, 1)),
         row("close before body", fault(Fault::CloseBeforeBody), ALO, Ok(1), 0, false, seen(1, 1, 1)),
         // Reset after the body: the promised duplicate under at least once.
         row("close after body", fault(Fault::CloseAfterBody), AMO, Transport(TransportKind::ConnectionLost), 1, true, seen(1, 0, 0)),
         row("close after body", fault(Fault::CloseAfterBody), ALO, Ok(1), 0, false, seen(2, 1, 0)),
+        // At least once remembers that an earlier attempt may have delivered, though the last
+        // one (a 429) certainly did not.
+        row("close after body, then 429 x2", lost_then_busy(), AMO, Transport(TransportKind::ConnectionLost), 1, true, seen(1, 0, 0)),
+        row("close after body, then 429 x2", lost_then_busy(), ALO, Api(ApiErrorKind::TooManyRequests), 3, true, seen(1, 0, 2)),
         // A failure in a 200: CleverTap refused it; never retried.
         row("fail body in 200", fault(Fault::FailBody200 { error: "Invalid payload".into(), code: 9 }), AMO, Api(ApiErrorKind::Other), 1, false, seen(0, 0, 1)),
         row("fail body in 200", fault(Fault::FailBody200 { error: "Invalid payload".into(), code: 9 }), ALO, Api(ApiErrorKind::Other), 1, false, seen(0, 0, 1)),
@@ -143,10 +152,24 @@ fn check(row: &Row, client: &str, result: &Result<Triggered, Error>, seen: Seen)
                 assert!(reason.contains("64 KiB"), "{label}: {reason}");
             }
         }
+        if matches!(e, Error::Transport { .. }) {
+            let advice = if row.may_have_been_delivered {
+                "may have been delivered"
+            } else {
+                "safe to trigger it again"
+            };
+            assert!(e.to_string().contains(advice), "{label}: {e}");
+        }
     }
     assert_eq!(seen, row.seen, "{label}: what the emulator recorded");
     if row.mode == AMO {
         assert!(seen.received <= 1, "{label}: at most once delivered twice");
+    }
+}
+
+fn inject(emulator: &Emulator, faults: &[(Fault, usize)]) {
+    for (fault, times) in faults {
+        emulator.inject(fault.clone(), *times);
     }
 }
 
@@ -155,9 +178,9 @@ async fn every_fault_with_the_async_client() {
     for row in rows() {
         let (base_url, emulator) = match &row.setup {
             Setup::NotListening => (dead_base_url(), None),
-            Setup::Fault(fault, times) => {
+            Setup::Faults(faults) => {
                 let emulator = emulator().start().await.expect("emulator");
-                emulator.inject(fault.clone(), *times);
+                inject(&emulator, faults);
                 (emulator.base_url(), Some(emulator))
             }
         };
@@ -180,9 +203,9 @@ fn every_fault_with_the_blocking_client() {
     for row in rows() {
         let (base_url, emulator) = match &row.setup {
             Setup::NotListening => (dead_base_url(), None),
-            Setup::Fault(fault, times) => {
+            Setup::Faults(faults) => {
                 let emulator = runtime.block_on(emulator().start()).expect("emulator");
-                emulator.inject(fault.clone(), *times);
+                inject(&emulator, faults);
                 (emulator.base_url(), Some(emulator))
             }
         };

@@ -128,7 +128,7 @@ async fn invalid_bulletins_are_refused_before_any_request() {
     ];
     for (bulletin, expected) in cases {
         match client.trigger(&bulletin).await {
-            Err(Error::Invalid(e)) => assert_eq!(e, expected),
+            Err(Error::Invalid(e)) => assert_eq!(*e, expected),
             other => panic!("{expected:?}: {other:?}"),
         }
     }

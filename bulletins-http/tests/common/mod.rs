@@ -27,7 +27,7 @@ pub struct OrderPlaced {
     pub order_id: String,
 }
 
-pub fn program(id: &str) -> Bulletin<ProgramReleased> {
+pub fn program(id: &str) -> Bulletin<'static, ProgramReleased> {
     Bulletin::new(
         ProgramReleased {
             program_id: id.into(),
