@@ -1,0 +1,332 @@
+//! The sending loop: at most `concurrency` requests in flight, each line's start on disk before
+//! its request leaves, the journal's syncs grouped.
+//!
+//! # How "started is durable before the request" holds with grouped syncs
+//! Lines move through three stages: *admitted* (their start records are in the sync being
+//! written), *ready* (that sync returned: their starts are on disk) and *in flight*. Only ready
+//! lines are handed to the client, and a sync's lines become ready only after its `write` and
+//! `fdatasync` returned without error. One sync runs at a time, off the async threads, while the
+//! requests of earlier groups proceed; it also carries the outcomes recorded since the last one.
+//!
+//! How many lines are started ahead follows the send rate: twice as many as went out during
+//! the last sync, at least `concurrency`, at most [`MAX_AHEAD`]. Against a slow server (say
+//! 50 ms an answer) that is `concurrency`, so a crash leaves at most twice the concurrency of
+//! lines uncertain; against a fast one the groups grow until the disk's sync rate no longer
+//! limits the send rate. On Ctrl-C, lines admitted or ready but not sent are recorded as not
+//! delivered, so only requests actually in flight can end up uncertain.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+
+use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
+use futures_util::stream::{FuturesUnordered, StreamExt as _};
+use tokio::task::JoinHandle;
+
+use super::report::{Outcome, Report};
+use crate::dashboard::Dashboard;
+use crate::input::Lines;
+use crate::journal::{Journal, Records, Replay, State};
+use crate::payload;
+
+/// The most lines started ahead of those in flight.
+pub(super) const MAX_AHEAD: usize = 64;
+
+/// Recorded for lines whose start was synced but that were never sent.
+const NOT_SENT: &str = "not sent: interrupted before its request left";
+
+/// The lines to send, in order, skipping (and reporting) those that need no request.
+#[derive(Debug)]
+pub(super) struct Source {
+    pub(super) lines: Lines,
+    pub(super) replay: Option<Replay>,
+    pub(super) resend_uncertain: bool,
+    pub(super) dashboard: Option<Dashboard>,
+}
+
+impl Source {
+    fn next(&mut self, report: &mut Report) -> io::Result<Option<(u64, Bulletin<DynamicEvent>)>> {
+        while let Some(line) = self.lines.next_line()? {
+            if line.is_blank() {
+                continue;
+            }
+            let state = self
+                .replay
+                .as_ref()
+                .map_or(State::Unsent, |r| r.state(line.number));
+            if state == State::Delivered {
+                report.delivered_earlier(line.number);
+                continue;
+            }
+            if state.is_uncertain() && !self.resend_uncertain {
+                report.uncertain_earlier(line.number);
+                continue;
+            }
+            match payload::parse_checked(&line.bytes, self.dashboard.as_ref()) {
+                Ok(bulletin) => return Ok(Some((line.number, bulletin))),
+                Err(problems) => report.skipped(line.number, &problems),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// How the loop ended.
+#[derive(Debug)]
+pub(super) struct Ended {
+    pub(super) source: Source,
+    pub(super) report: Report,
+    pub(super) interrupted: bool,
+    /// Why the journal could not be written or the input read, if so.
+    pub(super) failure: Option<String>,
+}
+
+type Synced = Result<(Journal, io::Result<()>), tokio::task::JoinError>;
+
+/// Sends every line of `source`.
+pub(super) async fn send(
+    mut source: Source,
+    client: Client,
+    mut journal: Option<Journal>,
+    mut report: Report,
+    concurrency: usize,
+) -> Ended {
+    let journaling = journal.is_some();
+    let mut in_flight = FuturesUnordered::new();
+    // The lines of the requests in flight, to list them if a second Ctrl-C abandons them.
+    let mut in_flight_lines: Vec<u64> = Vec::new();
+    let mut ready: VecDeque<(u64, Bulletin<DynamicEvent>)> = VecDeque::new();
+    let mut admitted: Vec<(u64, Bulletin<DynamicEvent>)> = Vec::new();
+    let mut records = Records::default();
+    let mut syncing: Option<JoinHandle<(Journal, io::Result<()>)>> = None;
+    let mut ahead = concurrency;
+    let mut launched_during_sync = 0;
+    let mut exhausted = false;
+    let mut stopping = false;
+    let mut interrupted = false;
+    let mut failure: Option<String> = None;
+    let mut interrupts = Interrupts::new();
+
+    loop {
+        // Hand the client what may go.
+        while !stopping && in_flight.len() < concurrency {
+            let next = if journaling {
+                ready.pop_front()
+            } else if exhausted {
+                None
+            } else {
+                match source.next(&mut report) {
+                    Ok(Some(next)) => Some(next),
+                    Ok(None) => {
+                        exhausted = true;
+                        None
+                    }
+                    Err(e) => {
+                        failure = Some(format!("cannot read the input: {e}"));
+                        stopping = true;
+                        None
+                    }
+                }
+            };
+            let Some((line, bulletin)) = next else { break };
+            in_flight.push(trigger(client.clone(), line, bulletin));
+            in_flight_lines.push(line);
+            launched_during_sync += 1;
+        }
+
+        // Group the next starts, and the outcomes so far, into one sync.
+        if syncing.is_none() {
+            if let Some(mut open) = journal.take() {
+                if !stopping && !exhausted {
+                    let want = (concurrency + ahead).saturating_sub(in_flight.len() + ready.len());
+                    for _ in 0..want {
+                        match source.next(&mut report) {
+                            Ok(Some((line, bulletin))) => {
+                                records.started(line);
+                                admitted.push((line, bulletin));
+                            }
+                            Ok(None) => {
+                                exhausted = true;
+                                break;
+                            }
+                            Err(e) => {
+                                failure = Some(format!("cannot read the input: {e}"));
+                                stopping = true;
+                                break;
+                            }
+                        }
+                    }
+                }
+                if records.is_empty() {
+                    journal = Some(open);
+                } else {
+                    let group = std::mem::take(&mut records);
+                    launched_during_sync = 0;
+                    syncing = Some(tokio::task::spawn_blocking(move || {
+                        let written = open.append(&group);
+                        (open, written)
+                    }));
+                }
+            }
+        }
+
+        if in_flight.is_empty() && ready.is_empty() && syncing.is_none() && (exhausted || stopping)
+        {
+            break;
+        }
+
+        tokio::select! {
+            Some((line, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                in_flight_lines.retain(|&l| l != line);
+                let outcome = Outcome::of(result);
+                match &outcome {
+                    Outcome::Delivered { targets } => records.delivered(line, *targets),
+                    Outcome::NotDelivered { reason } => records.not_delivered(line, reason),
+                    Outcome::Uncertain { reason } => records.uncertain(line, reason),
+                }
+                report.outcome(line, &outcome);
+            }
+            synced = wait(&mut syncing) => {
+                match synced {
+                    Ok((open, Ok(()))) => {
+                        journal = Some(open);
+                        if stopping {
+                            for (line, _) in admitted.drain(..) {
+                                records.not_delivered(line, NOT_SENT);
+                            }
+                        } else {
+                            ready.extend(admitted.drain(..));
+                        }
+                        ahead = (2 * launched_during_sync).clamp(concurrency, MAX_AHEAD.max(concurrency));
+                    }
+                    Ok((_, Err(e))) => {
+                        // Not knowing what reached the disk, send nothing more.
+                        failure = Some(format!("cannot write the journal: {e}"));
+                        stopping = true;
+                        admitted.clear();
+                        ready.clear();
+                    }
+                    Err(e) => {
+                        failure = Some(format!("the journal's writer failed: {e}"));
+                        stopping = true;
+                        admitted.clear();
+                        ready.clear();
+                    }
+                }
+            }
+            () = interrupts.recv() => {
+                if stopping {
+                    report.note("interrupted again: stopping now; the requests in flight are left uncertain");
+                    interrupted = true;
+                    for line in in_flight_lines.drain(..) {
+                        let reason = "interrupted while its request was in flight".to_owned();
+                        report.outcome(line, &Outcome::Uncertain { reason });
+                    }
+                    break;
+                }
+                stopping = true;
+                interrupted = true;
+                for (line, _) in ready.drain(..) {
+                    records.not_delivered(line, NOT_SENT);
+                }
+                if !in_flight.is_empty() {
+                    report.note(&format!(
+                        "interrupted: waiting for the {} requests in flight (Ctrl-C again to stop now; they would be left uncertain)",
+                        in_flight.len()
+                    ));
+                }
+            }
+        }
+    }
+
+    // Flush: the group being written, then what was recorded since.
+    if let Some(handle) = syncing.take() {
+        match handle.await {
+            Ok((open, Ok(()))) => {
+                for (line, _) in admitted.drain(..) {
+                    records.not_delivered(line, NOT_SENT);
+                }
+                journal = Some(open);
+            }
+            Ok((_, Err(e))) => failure = Some(format!("cannot write the journal: {e}")),
+            Err(e) => failure = Some(format!("the journal's writer failed: {e}")),
+        }
+    }
+    if let Some(mut open) = journal {
+        if failure.is_none() {
+            let flushed = tokio::task::spawn_blocking(move || open.append(&records)).await;
+            match flushed {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => failure = Some(format!("cannot write the journal: {e}")),
+                Err(e) => failure = Some(format!("the journal's writer failed: {e}")),
+            }
+        }
+    }
+    Ended {
+        source,
+        report,
+        interrupted,
+        failure,
+    }
+}
+
+fn trigger(
+    client: Client,
+    line: u64,
+    bulletin: Bulletin<DynamicEvent>,
+) -> impl Future<Output = (u64, Result<Triggered, bulletins_http::Error>)> {
+    async move { (line, client.trigger(&bulletin).await) }
+}
+
+/// The sync being written, once it is done; never, if none is.
+async fn wait(syncing: &mut Option<JoinHandle<(Journal, io::Result<()>)>>) -> Synced {
+    match syncing.as_mut() {
+        Some(handle) => {
+            let synced = handle.await;
+            *syncing = None;
+            synced
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Ctrl-C, and SIGTERM on Unix (what `kill` and service managers send). The handlers are
+/// installed once, so a signal arriving between two waits is not lost.
+struct Interrupts {
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Interrupts {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
+                .ok();
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            match self.signals.as_mut() {
+                Some((interrupt, terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
