@@ -38,6 +38,7 @@
 
 mod bulletin;
 mod credentials;
+pub mod dashboard;
 mod dynamic;
 mod error;
 mod event;

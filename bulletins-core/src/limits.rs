@@ -1,73 +1,11 @@
 //! CleverTap's documented limits, and the key rule shared by every event.
 
-/// The most characters (Unicode scalar values, not bytes) CleverTap accepts in an event
-/// key: the business event's name and each property key.
-pub const MAX_KEY_CHARS: usize = 120;
+// The key rules live with the dashboard file's parser, so the derive, the core, the
+// emulator and the file agree on them by construction.
+pub use bulletins_dashboard::{check_key, KeyProblem, MAX_KEY_CHARS};
 
 /// The most bytes (UTF-8) CleverTap accepts in one property value.
 pub const MAX_VALUE_BYTES: usize = 512;
-
-/// What is wrong with an event name or a property key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyProblem {
-    /// The key is the empty string.
-    Empty,
-    /// The key is longer than [`MAX_KEY_CHARS`] characters.
-    TooLong {
-        /// Its length in characters.
-        chars: usize,
-    },
-    /// The key starts or ends with whitespace, which the dashboard would not match.
-    SurroundingWhitespace,
-    /// The key contains a control character (a newline, a tab, NUL, ...).
-    ControlCharacter,
-}
-
-impl std::fmt::Display for KeyProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KeyProblem::Empty => f.write_str("is empty"),
-            KeyProblem::TooLong { chars } => write!(
-                f,
-                "is {chars} characters; CleverTap allows at most {MAX_KEY_CHARS}"
-            ),
-            KeyProblem::SurroundingWhitespace => {
-                f.write_str("starts or ends with whitespace; trim it")
-            }
-            KeyProblem::ControlCharacter => f.write_str("contains a control character; remove it"),
-        }
-    }
-}
-
-/// Checks an event name or property key against CleverTap's key rules: 1 to 120 characters,
-/// no surrounding whitespace, no control characters.
-///
-/// ```
-/// use bulletins_core::limits::{check_key, KeyProblem};
-/// assert_eq!(check_key("order_placed"), Ok(()));
-/// assert_eq!(check_key(""), Err(KeyProblem::Empty));
-/// assert_eq!(check_key(&"é".repeat(121)), Err(KeyProblem::TooLong { chars: 121 }));
-/// ```
-pub fn check_key(key: &str) -> Result<(), KeyProblem> {
-    if key.is_empty() {
-        return Err(KeyProblem::Empty);
-    }
-    // A key of at most 120 bytes has at most 120 characters: skip the count in the usual case.
-    if key.len() > MAX_KEY_CHARS {
-        let chars = key.chars().count();
-        if chars > MAX_KEY_CHARS {
-            return Err(KeyProblem::TooLong { chars });
-        }
-    }
-    if key.starts_with(char::is_whitespace) || key.ends_with(char::is_whitespace) {
-        return Err(KeyProblem::SurroundingWhitespace);
-    }
-    if key.chars().any(char::is_control) {
-        return Err(KeyProblem::ControlCharacter);
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {

@@ -22,6 +22,8 @@ pub(crate) const REQUIRES: &str = "requires";
 pub(crate) const RENAME_ALL: &str = "rename_all";
 /// Struct: the path generated code uses for `bulletins_core`.
 pub(crate) const CRATE: &str = "crate";
+/// Struct: the dashboard file to check the event against.
+pub(crate) const DASHBOARD: &str = "dashboard";
 /// Field: the property key, instead of the field's name.
 pub(crate) const RENAME: &str = "rename";
 /// Field: send the value's `Display` text.
@@ -29,7 +31,7 @@ pub(crate) const DISPLAY: &str = "display";
 /// Field: not a property.
 pub(crate) const SKIP: &str = "skip";
 
-const CONTAINER_KEYS: &[&str] = &[NAME, REQUIRES, RENAME_ALL, CRATE];
+const CONTAINER_KEYS: &[&str] = &[NAME, REQUIRES, RENAME_ALL, CRATE, DASHBOARD];
 const FIELD_KEYS: &[&str] = &[RENAME, DISPLAY, SKIP];
 
 /// The struct's `#[business_event(...)]` attributes.
@@ -46,6 +48,11 @@ pub(crate) struct Container {
     pub(crate) rename_all: Option<RenameRule>,
     /// `crate = "..."`.
     pub(crate) krate: Option<Path>,
+    /// `dashboard = "..."`: the file, relative to the crate's manifest directory.
+    pub(crate) dashboard: Option<LitStr>,
+    /// Whether a `dashboard` key was written: a malformed one means no check rather than a
+    /// fallback to `BULLETINS_DASHBOARD`.
+    pub(crate) dashboard_attempted: bool,
 }
 
 /// A field's `#[business_event(...)]` attributes.
@@ -98,6 +105,13 @@ pub(crate) fn container(cx: &mut Ctxt, attrs: &[Attribute]) -> Container {
                         format!("`crate` takes the path of `bulletins_core` in a string, e.g. `{example}`"),
                     ),
                 }
+            }
+        } else if key.is_ident(DASHBOARD) {
+            out.dashboard_attempted = true;
+            seen.first(cx, key, DASHBOARD);
+            let example = "dashboard = \"bulletins.json\"";
+            if let Some(path) = string_value(cx, meta, DASHBOARD, example)? {
+                out.dashboard.get_or_insert(path);
             }
         } else {
             unknown_key(cx, meta, CONTAINER_KEYS, FIELD_KEYS, "struct", "field")?;

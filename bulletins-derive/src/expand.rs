@@ -8,18 +8,20 @@ use syn::{DeriveInput, Ident, Path, Type};
 use crate::ast::{Event, Field};
 use crate::check;
 use crate::ctxt::Ctxt;
-use crate::fallback;
+use crate::{dashboard, fallback};
 
 /// The derive: the impls, or every error plus a stub impl.
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
-    let event = Event::from_syn(&mut cx, input);
+    let mut event = Event::from_syn(&mut cx, input);
     check::check(&mut cx, &event);
+    let tracking = dashboard::check(&mut cx, &mut event);
     let krate = event.attrs.krate.clone().unwrap_or_else(default_crate);
-    match cx.finish() {
+    let expanded = match cx.finish() {
         Ok(()) => impls(&event, &krate),
         Err(errors) => fallback::expand(input, &krate, &errors),
-    }
+    };
+    quote!(#expanded #tracking)
 }
 
 /// `::bulletins_core`, unless `crate = "..."` says otherwise.

@@ -29,6 +29,7 @@
 //! | struct | `requires = ["...", ...]` | the dashboard's required properties, by key; each must be a field that is always sent (not `Option`, not `skip`). `Presence::Required` in the schema |
 //! | struct | `rename_all = "..."` | every key in a case convention: `lowercase`, `UPPERCASE`, `PascalCase`, `camelCase`, `snake_case`, `SCREAMING_SNAKE_CASE`, `kebab-case`, `SCREAMING-KEBAB-CASE` |
 //! | struct | `crate = "..."` | the path of `bulletins_core` in generated code (default `::bulletins_core`), for re-exports |
+//! | struct | `dashboard = "..."` | the dashboard file to check the event against, relative to the crate's `CARGO_MANIFEST_DIR` (see below) |
 //! | field | `rename = "..."` | the property key, instead of the field's name (wins over `rename_all`) |
 //! | field | `display` | send the value's `Display` text; the type needs `Display` (on `Option<T>`, `T` does) |
 //! | field | `skip` | not a property: never sent, not in the schema |
@@ -59,12 +60,44 @@
 //! | a value of the wrong kind (`name = 5`, `requires = "a"`, `display = true`), an unknown `rename_all` rule, a `crate` that is not a path | the value |
 //! | `display` together with `skip` | `display` |
 //! | an enum, a union, a tuple struct or a unit struct | `enum`, `union`, the tuple's fields, the struct's name |
+//!
+//! # Checking against the dashboard file
+//!
+//! When a dashboard file applies, the struct is also checked against what the CleverTap
+//! dashboard defines (the file format is `bulletins-dashboard`'s, `bulletins.json`). The file
+//! is, in this order:
+//!
+//! 1. `#[business_event(dashboard = "path/to/bulletins.json")]`, relative to the crate's
+//!    `CARGO_MANIFEST_DIR`;
+//! 2. the compile-time environment variable `BULLETINS_DASHBOARD`, absolute or relative to the
+//!    crate's manifest directory. Workspace-wide, in `.cargo/config.toml`:
+//!    `[env] BULLETINS_DASHBOARD = { value = "bulletins.json", relative = true }`;
+//! 3. else none: the struct is checked against itself only.
+//!
+//! `requires` may then be left out: the file's `required` keys are the event's required
+//! properties (a struct may still require more). Messages name the file as written, never
+//! as an absolute path of the build machine.
+//!
+//! | rule | underlined |
+//! |---|---|
+//! | the event's name is not in the file (the closest names are suggested) | the `name` literal |
+//! | a property the file requires has no field | the struct's name, listing the missing keys |
+//! | a property the file requires is an `Option` or `skip` field | that field |
+//! | a field's key is not one of the event's properties in the file ("did you mean") | the field's key |
+//! | the file is missing, unreadable or refused (with its line and column) | the `dashboard` literal, or the derive when the variable names it |
+//!
+//! Editing the file, or setting or changing `BULLETINS_DASHBOARD`, re-runs the check on the next
+//! build: the generated code reads both with `include_bytes!` and `option_env!`, which cargo
+//! tracks. Each file is parsed once per compiler process (keyed by its path, modification time
+//! and length), however many events it checks.
 
 mod ast;
 mod attr;
 mod case;
 mod check;
 mod ctxt;
+mod dashboard;
+mod dashboard_check;
 mod expand;
 mod fallback;
 

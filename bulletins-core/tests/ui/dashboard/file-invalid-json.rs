@@ -1,0 +1,11 @@
+// trybuild builds this crate in target/tests/trybuild/bulletins-core: `../../../../` is the
+// repository root.
+use bulletins_core::BusinessEvent;
+
+#[derive(BusinessEvent)]
+#[business_event(name = "order_placed", dashboard = "../../../../bulletins-core/tests/ui/dashboard/fixtures/invalid-json.json")]
+struct OrderPlaced {
+    order_id: String,
+}
+
+fn main() {}

@@ -1,0 +1,58 @@
+//! The dashboard file, `bulletins.json`: the business events a CleverTap dashboard defines,
+//! checked in beside the code that raises them.
+//!
+//! ```json
+//! {
+//!   "business_events": [
+//!     { "name": "order_placed",
+//!       "properties": ["order_id", "product_category", "coupon_code"],
+//!       "required": ["order_id", "product_category"],
+//!       "targets": 1 }
+//!   ]
+//! }
+//! ```
+//!
+//! Each event has a `name` and may list `properties`, the `required` ones among them, and
+//! `targets` (what the emulator answers). Two more fields are read only by
+//! `bulletins-emulator`: `accounts` (`[{"account_id": "...", "passcode": "..."}]`; a file
+//! checked into a repository leaves it out) and `concurrency_limit`. Unknown fields are
+//! refused.
+//!
+//! One parser serves every reader: `#[derive(BusinessEvent)]` checks structs against the
+//! file at compile time, `bulletins-core` checks `DynamicEvent`s against it at run time, the
+//! emulator serves it, and the `bulletins` CLI validates it. A refused file is reported as
+//! `file:line:column: problem`; no message repeats a value from `accounts`.
+//!
+//! ```
+//! use bulletins_dashboard::Dashboard;
+//!
+//! let dashboard: Dashboard = r#"{ "business_events": [
+//!     { "name": "Program Released",
+//!       "properties": ["program_id", "language"], "required": ["program_id"] }
+//! ] }"#.parse()?;
+//! let event = dashboard.event("Program Released").expect("defined");
+//! assert!(event.is_required("program_id"));
+//! assert_eq!(dashboard.closest_event_names("Program Releasd", 3), ["Program Released"]);
+//! # Ok::<(), bulletins_dashboard::Error>(())
+//! ```
+//!
+//! This crate does no I/O beyond reading the file in [`Dashboard::from_file`].
+
+mod error;
+mod file;
+mod key;
+mod locate;
+mod model;
+mod suggest;
+
+pub use error::{AccountProblem, Error, ErrorKind};
+pub use key::{check_key, KeyProblem, MAX_KEY_CHARS};
+pub use model::{Account, Dashboard, EventDefinition};
+pub use suggest::closest;
+
+/// The compile-time environment variable naming the dashboard file for
+/// `#[derive(BusinessEvent)]`: absolute, or relative to the crate's manifest directory.
+pub const DASHBOARD_ENV: &str = "BULLETINS_DASHBOARD";
+
+#[cfg(test)]
+mod tests;
