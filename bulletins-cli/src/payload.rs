@@ -15,7 +15,7 @@ pub(crate) fn parse_checked(
     dashboard: Option<&Dashboard>,
 ) -> Result<Bulletin<DynamicEvent>, Vec<String>> {
     let bulletin = parse(line).map_err(|problem| vec![problem])?;
-    match dashboard.map(|d| d.check(bulletin.event())) {
+    match dashboard.map(|d| crate::dashboard::check(d, bulletin.event())) {
         Some(problems) if !problems.is_empty() => Err(problems),
         _ => Ok(bulletin),
     }

@@ -12,7 +12,7 @@ pub(crate) fn run(args: TriggerArgs) -> Result<Exit> {
     let bulletin = build(&args)?;
     if let Some(path) = dashboard::path(&args.dashboard) {
         let dashboard = dashboard::load(&path).map_err(|e| Failure::new(Exit::Invalid, e))?;
-        let problems = dashboard.check(bulletin.event());
+        let problems = dashboard::check(&dashboard, bulletin.event());
         if let Some((last, others)) = problems.split_last() {
             for problem in others {
                 eprintln!("error: {problem}");

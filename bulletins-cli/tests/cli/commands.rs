@@ -65,7 +65,11 @@ fn validate_reports_every_problem_with_file_and_line() {
     );
     std::fs::write(&bad, text).expect("write");
     let dashboard = dir.path().join("broken.json");
-    std::fs::write(&dashboard, "{\n  \"accounts\": [],\n  \"bogus\": 1\n}").expect("write");
+    std::fs::write(
+        &dashboard,
+        "{\n  \"business_events\": [],\n  \"bogus\": 1\n}",
+    )
+    .expect("write");
     let out = run(bulletins()
         .arg("validate")
         .arg(&good)
@@ -83,7 +87,7 @@ fn validate_reports_every_problem_with_file_and_line() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("broken.json: line 3"), "{}", out.stderr);
+    assert!(out.stderr.contains("broken.json:3:"), "{}", out.stderr);
     assert!(
         out.stderr.contains("3 problems in 3 files"),
         "{}",

@@ -85,14 +85,14 @@ fn three_for_a_dashboard_mismatch() {
     let dashboard = dir.path().join("bulletins.json");
     std::fs::write(
         &dashboard,
-        r#"{"accounts":[{"account_id":"A","passcode":"P"}],
-            "business_events":[{"name":"Program Released","properties":["program_id","language"],"required":["program_id"]}]}"#,
+        r#"{"business_events":[{"name":"Program Released","properties":["program_id","language"],"required":["program_id"]}]}"#,
     )
     .expect("write");
     let out = run(trigger(&emu).arg("--dashboard").arg(&dashboard));
     expect_code(&out, 3);
     assert!(
-        out.stderr.contains("\"prev_program_id\" is not declared"),
+        out.stderr
+            .contains("has no property \"prev_program_id\" on the dashboard"),
         "{}",
         out.stderr
     );
