@@ -16,7 +16,6 @@
 //! delivered, so only requests actually in flight can end up uncertain.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::io;
 
 use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
@@ -270,12 +269,12 @@ pub(super) async fn send(
     }
 }
 
-fn trigger(
+async fn trigger(
     client: Client,
     line: u64,
     bulletin: Bulletin<DynamicEvent>,
-) -> impl Future<Output = (u64, Result<Triggered, bulletins_http::Error>)> {
-    async move { (line, client.trigger(&bulletin).await) }
+) -> (u64, Result<Triggered, bulletins_http::Error>) {
+    (line, client.trigger(&bulletin).await)
 }
 
 /// The sync being written, once it is done; never, if none is.
