@@ -11,8 +11,10 @@ Exit codes:
   1    something outside the input failed (e.g. the journal could not be written)
   2    usage error (bad flags, missing credentials, unreadable file)
   3    invalid input or dashboard mismatch; nothing sent
-  4    CleverTap refused it: certainly not delivered (a 4xx, a \"status\":\"fail\" body, 401)
-  5    outcome unknown: it may have been delivered (do not blindly resend)
+  4    CleverTap refused it: certainly not delivered (a 4xx, a \"status\":\"fail\" body, 401;
+       also when CleverTap could not be reached at all)
+  5    outcome unknown: it may have been delivered (send: some line may have been); do not
+       blindly resend
   6    a batch in which some lines were not delivered (the summary says which)
   7    journal locked by another `bulletins send`, or belonging to another input
   130  interrupted (journal flushed; re-run the same command to resume)";
