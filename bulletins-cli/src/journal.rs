@@ -16,12 +16,13 @@
 //! with the request perhaps sent: uncertain, like `u`.
 //!
 //! # Durability
-//! Starts are only ever made durable in groups: the caller appends the start records of the
-//! next few lines, calls [`Journal::append`] (one `write` and one `fdatasync`), and only once it
-//! returns hands those lines to the client. So a line's start is on disk before its request
-//! leaves, whatever happens after. Outcomes ride along with the next group's sync; an outcome
-//! lost in a crash leaves the line started-without-outcome, which reads as uncertain: never
-//! resent by accident.
+//! Every record is written (`write`) as soon as it is known, so it survives the process dying.
+//! Starts are then made durable in groups: the caller writes the start records of the next few
+//! lines, syncs the file (`fdatasync`, off the async threads), and only once that returned hands
+//! those lines to the client. So a line's start is on disk before its request leaves, whatever
+//! happens after. Outcomes are not synced on their own: the next group's sync, or the last one,
+//! carries them. An outcome lost to a power cut leaves the line started-without-outcome, which
+//! reads as uncertain: never resent by accident.
 //!
 //! # Safety against misuse
 //! The file is locked (`File::try_lock`, released when the process ends, even by SIGKILL)
@@ -173,9 +174,9 @@ impl Records {
         self.push(format_args!("u {line} {}", one_line(reason)));
     }
 
-    /// Whether there is nothing to write.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+    /// Forgets the records (once written).
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
     }
 
     fn push(&mut self, record: std::fmt::Arguments<'_>) {
@@ -299,11 +300,23 @@ impl Journal {
     /// Appends the records and waits until they are on disk (one `write`, one `fdatasync`).
     /// On error, some of them may have been written.
     pub(crate) fn append(&mut self, records: &Records) -> io::Result<()> {
+        self.write(records)?;
+        self.file.sync_data()
+    }
+
+    /// Appends the records with one `write`, without waiting for the disk: they survive the
+    /// process dying (they are in the kernel's cache), and a power loss only once a sync
+    /// followed.
+    pub(crate) fn write(&mut self, records: &Records) -> io::Result<()> {
         if records.bytes.is_empty() {
             return Ok(());
         }
-        self.file.write_all(&records.bytes)?;
-        self.file.sync_data()
+        self.file.write_all(&records.bytes)
+    }
+
+    /// Another handle on the file, to sync it from a blocking thread while this one writes.
+    pub(crate) fn syncer(&self) -> io::Result<File> {
+        self.file.try_clone()
     }
 }
 

@@ -2,11 +2,12 @@
 //! its request leaves, the journal's syncs grouped.
 //!
 //! # How "started is durable before the request" holds with grouped syncs
-//! Lines move through three stages: *admitted* (their start records are in the sync being
-//! written), *ready* (that sync returned: their starts are on disk) and *in flight*. Only ready
-//! lines are handed to the client, and a sync's lines become ready only after its `write` and
-//! `fdatasync` returned without error. One sync runs at a time, off the async threads, while the
-//! requests of earlier groups proceed; it also carries the outcomes recorded since the last one.
+//! Lines move through three stages: *admitted* (their start records are written and the file
+//! is being synced), *ready* (that sync returned: their starts are on disk) and *in flight*.
+//! Only ready lines are handed to the client, and a group's lines become ready only after its
+//! `fdatasync` returned without error. One sync runs at a time, on a blocking thread through a
+//! second handle on the file, while the requests of earlier groups proceed. Outcomes are written
+//! as they come (so a killed process loses none) and made durable by the next sync.
 //!
 //! How many lines are started ahead follows the send rate: twice as many as went out during
 //! the last sync, at least `concurrency`, at most [`MAX_AHEAD`]. Against a slow server (say
@@ -17,6 +18,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::sync::Arc;
 
 use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
@@ -80,7 +82,7 @@ pub(super) struct Ended {
     pub(super) failure: Option<String>,
 }
 
-type Synced = Result<(Journal, io::Result<()>), tokio::task::JoinError>;
+type Synced = Result<io::Result<()>, tokio::task::JoinError>;
 
 /// Sends every line of `source`.
 pub(super) async fn send(
@@ -90,6 +92,16 @@ pub(super) async fn send(
     mut report: Report,
     concurrency: usize,
 ) -> Ended {
+    let mut failure: Option<String> = None;
+    // A second handle on the journal, synced from a blocking thread while this task writes.
+    let syncer = match journal.as_ref().map(Journal::syncer).transpose() {
+        Ok(syncer) => syncer.map(Arc::new),
+        Err(e) => {
+            failure = Some(format!("cannot open the journal again to sync it: {e}"));
+            journal = None;
+            None
+        }
+    };
     let journaling = journal.is_some();
     let mut in_flight = FuturesUnordered::new();
     // The lines of the requests in flight, to list them if a second Ctrl-C abandons them.
@@ -97,13 +109,12 @@ pub(super) async fn send(
     let mut ready: VecDeque<(u64, Bulletin<DynamicEvent>)> = VecDeque::new();
     let mut admitted: Vec<(u64, Bulletin<DynamicEvent>)> = Vec::new();
     let mut records = Records::default();
-    let mut syncing: Option<JoinHandle<(Journal, io::Result<()>)>> = None;
+    let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
     let mut ahead = concurrency;
     let mut launched_during_sync = 0;
     let mut exhausted = false;
-    let mut stopping = false;
+    let mut stopping = failure.is_some();
     let mut interrupted = false;
-    let mut failure: Option<String> = None;
     let mut interrupts = Interrupts::new();
 
     loop {
@@ -133,40 +144,47 @@ pub(super) async fn send(
             launched_during_sync += 1;
         }
 
-        // Group the next starts, and the outcomes so far, into one sync.
-        if syncing.is_none() {
-            if let Some(mut open) = journal.take() {
-                if !stopping && !exhausted {
-                    let want = (concurrency + ahead).saturating_sub(in_flight.len() + ready.len());
-                    for _ in 0..want {
-                        match source.next(&mut report) {
-                            Ok(Some((line, bulletin))) => {
-                                records.started(line);
-                                admitted.push((line, bulletin));
-                            }
-                            Ok(None) => {
-                                exhausted = true;
-                                break;
-                            }
-                            Err(e) => {
-                                failure = Some(format!("cannot read the input: {e}"));
-                                stopping = true;
-                                break;
-                            }
-                        }
+        // Start the next group: its start records, written below, then synced.
+        let mut group_started = false;
+        if journaling && syncing.is_none() && !stopping && !exhausted {
+            let want = (concurrency + ahead).saturating_sub(in_flight.len() + ready.len());
+            for _ in 0..want {
+                match source.next(&mut report) {
+                    Ok(Some((line, bulletin))) => {
+                        records.started(line);
+                        admitted.push((line, bulletin));
+                    }
+                    Ok(None) => {
+                        exhausted = true;
+                        break;
+                    }
+                    Err(e) => {
+                        failure = Some(format!("cannot read the input: {e}"));
+                        stopping = true;
+                        break;
                     }
                 }
-                if records.is_empty() {
-                    journal = Some(open);
-                } else {
-                    let group = std::mem::take(&mut records);
-                    launched_during_sync = 0;
-                    syncing = Some(tokio::task::spawn_blocking(move || {
-                        let written = open.append(&group);
-                        (open, written)
-                    }));
-                }
             }
+            group_started = !admitted.is_empty();
+        }
+
+        // Everything recorded so far, in one write: the new starts and the outcomes.
+        if let Some(open) = journal.as_mut() {
+            if let Err(e) = open.write(&records) {
+                // Not knowing what reached the file, send nothing more.
+                failure = Some(format!("cannot write the journal: {e}"));
+                stopping = true;
+                admitted.clear();
+                ready.clear();
+                group_started = false;
+                journal = None;
+            }
+            records.clear();
+        }
+        if let (true, Some(syncer)) = (group_started, syncer.as_ref()) {
+            let syncer = Arc::clone(syncer);
+            launched_during_sync = 0;
+            syncing = Some(tokio::task::spawn_blocking(move || syncer.sync_data()));
         }
 
         if in_flight.is_empty() && ready.is_empty() && syncing.is_none() && (exhausted || stopping)
@@ -187,8 +205,7 @@ pub(super) async fn send(
             }
             synced = wait(&mut syncing) => {
                 match synced {
-                    Ok((open, Ok(()))) => {
-                        journal = Some(open);
+                    Ok(Ok(())) => {
                         if stopping {
                             for (line, _) in admitted.drain(..) {
                                 records.not_delivered(line, NOT_SENT);
@@ -198,15 +215,14 @@ pub(super) async fn send(
                         }
                         ahead = (2 * launched_during_sync).clamp(concurrency, MAX_AHEAD.max(concurrency));
                     }
-                    Ok((_, Err(e))) => {
-                        // Not knowing what reached the disk, send nothing more.
-                        failure = Some(format!("cannot write the journal: {e}"));
+                    Ok(Err(e)) => {
+                        failure = Some(format!("cannot sync the journal: {e}"));
                         stopping = true;
                         admitted.clear();
                         ready.clear();
                     }
                     Err(e) => {
-                        failure = Some(format!("the journal's writer failed: {e}"));
+                        failure = Some(format!("the journal's sync failed: {e}"));
                         stopping = true;
                         admitted.clear();
                         ready.clear();
@@ -238,18 +254,9 @@ pub(super) async fn send(
         }
     }
 
-    // Flush: the group being written, then what was recorded since.
-    if let Some(handle) = syncing.take() {
-        match handle.await {
-            Ok((open, Ok(()))) => {
-                for (line, _) in admitted.drain(..) {
-                    records.not_delivered(line, NOT_SENT);
-                }
-                journal = Some(open);
-            }
-            Ok((_, Err(e))) => failure = Some(format!("cannot write the journal: {e}")),
-            Err(e) => failure = Some(format!("the journal's writer failed: {e}")),
-        }
+    // Lines of a group still syncing were never sent; then everything is written and synced.
+    for (line, _) in admitted.drain(..) {
+        records.not_delivered(line, NOT_SENT);
     }
     if let Some(mut open) = journal {
         if failure.is_none() {
@@ -278,7 +285,7 @@ async fn trigger(
 }
 
 /// The sync being written, once it is done; never, if none is.
-async fn wait(syncing: &mut Option<JoinHandle<(Journal, io::Result<()>)>>) -> Synced {
+async fn wait(syncing: &mut Option<JoinHandle<io::Result<()>>>) -> Synced {
     match syncing.as_mut() {
         Some(handle) => {
             let synced = handle.await;
