@@ -9,12 +9,15 @@
 //! second handle on the file, while the requests of earlier groups proceed. Outcomes are written
 //! as they come (so a killed process loses none) and made durable by the next sync.
 //!
-//! How many lines are started ahead follows the send rate: twice as many as went out during
-//! the last sync, at least `concurrency`, at most [`MAX_AHEAD`]. Against a slow server (say
-//! 50 ms an answer) that is `concurrency`, so a crash leaves at most twice the concurrency of
-//! lines uncertain; against a fast one the groups grow until the disk's sync rate no longer
-//! limits the send rate. On Ctrl-C, lines admitted or ready but not sent are recorded as not
-//! delivered, so only requests actually in flight can end up uncertain.
+//! How many lines are started ahead adapts to what limits the rate. When a sync returns and
+//! the client had a free slot and nothing ready — the disk's sync rate was the limit — the
+//! lookahead doubles, up to [`MAX_AHEAD`]; otherwise (the server is the limit) it shrinks by a
+//! quarter, down to twice the concurrency, which keeps a burst of answers from waiting for a
+//! sync. Against a slow server (say 50 ms an answer) a crash thus leaves at most three times the
+//! concurrency of lines uncertain; against a fast one the groups grow until the disk no longer
+//! limits the send rate, and at most `concurrency + MAX_AHEAD` lines are uncertain. On Ctrl-C,
+//! lines started but not sent are recorded as not delivered, so only requests actually in
+//! flight can end up uncertain.
 
 use std::collections::VecDeque;
 use std::io;
@@ -110,8 +113,9 @@ pub(super) async fn send(
     let mut admitted: Vec<(u64, Bulletin<DynamicEvent>)> = Vec::new();
     let mut records = Records::default();
     let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
-    let mut ahead = concurrency;
-    let mut launched_during_sync = 0;
+    let min_ahead = 2 * concurrency;
+    let max_ahead = MAX_AHEAD.max(min_ahead);
+    let mut ahead = min_ahead;
     let mut exhausted = false;
     let mut stopping = failure.is_some();
     let mut interrupted = false;
@@ -141,7 +145,6 @@ pub(super) async fn send(
             let Some((line, bulletin)) = next else { break };
             in_flight.push(trigger(client.clone(), line, bulletin));
             in_flight_lines.push(line);
-            launched_during_sync += 1;
         }
 
         // Start the next group: its start records, written below, then synced.
@@ -183,7 +186,6 @@ pub(super) async fn send(
         }
         if let (true, Some(syncer)) = (group_started, syncer.as_ref()) {
             let syncer = Arc::clone(syncer);
-            launched_during_sync = 0;
             syncing = Some(tokio::task::spawn_blocking(move || syncer.sync_data()));
         }
 
@@ -206,6 +208,12 @@ pub(super) async fn send(
             synced = wait(&mut syncing) => {
                 match synced {
                     Ok(Ok(())) => {
+                        let starved = in_flight.len() < concurrency && ready.is_empty();
+                        ahead = if starved {
+                            (ahead * 2).min(max_ahead)
+                        } else {
+                            (ahead - ahead / 4).max(min_ahead)
+                        };
                         if stopping {
                             for (line, _) in admitted.drain(..) {
                                 records.not_delivered(line, NOT_SENT);
@@ -213,7 +221,6 @@ pub(super) async fn send(
                         } else {
                             ready.extend(admitted.drain(..));
                         }
-                        ahead = (2 * launched_during_sync).clamp(concurrency, MAX_AHEAD.max(concurrency));
                     }
                     Ok(Err(e)) => {
                         failure = Some(format!("cannot sync the journal: {e}"));

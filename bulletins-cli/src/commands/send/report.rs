@@ -2,6 +2,7 @@
 //! with `--json`, a line on stderr for each line not delivered, and the summary.
 
 use std::io::{BufWriter, IsTerminal as _, Stdout, Write as _};
+use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -50,6 +51,8 @@ pub(super) struct Report {
     not_delivered: Vec<u64>,
     uncertain: Vec<u64>,
     skipped: Vec<u64>,
+    /// When sending began, for the rate in the summary.
+    started: Instant,
 }
 
 impl Report {
@@ -74,6 +77,7 @@ impl Report {
             not_delivered: Vec::new(),
             uncertain: Vec::new(),
             skipped: Vec::new(),
+            started: Instant::now(),
         }
     }
 
@@ -159,6 +163,14 @@ impl Report {
             summary.push_str(&format!(" ({} by an earlier run)", c.uncertain_earlier));
         }
         summary.push_str(&format!(", {} skipped", c.skipped));
+        let requests = c.delivered + c.not_delivered + c.uncertain;
+        if requests > 0 {
+            let seconds = self.started.elapsed().as_secs_f64();
+            summary.push_str(&format!(
+                "; {requests} requests in {seconds:.2} s ({:.0}/s)",
+                requests as f64 / seconds.max(1e-9)
+            ));
+        }
         eprintln!("{summary}");
         if !self.not_delivered.is_empty() {
             eprintln!(
