@@ -105,6 +105,11 @@ start=$(date +%s.%N)
 "$bin/bulletins" send "$work/delayed.jsonl" --concurrency "$C" 2>"$work/send.err" || { cat "$work/send.err" >&2; exit 1; }
 end=$(date +%s.%N)
 rate=$(echo "scale=1; $DELAYED / ($end - $start)" | bc -l)
+forget
+curl -fsS -X POST "$url/_emulator/faults" -H 'Content-Type: application/json' \
+    -d "{\"fault\":{\"kind\":\"delay\",\"millis\":50},\"times\":$DELAYED}" >/dev/null
+blast_delayed=$("$bin/examples/blast" --url "$url" --concurrency "$C" --count "$DELAYED" 2>/dev/null | tail -n1 | sed -n 's/.*rps=\([0-9.]*\).*/\1/p')
+echo "50 ms answers: blast client, same run: $blast_delayed bulletins/s"
 ceiling=$(echo "scale=1; $C / 0.05" | bc -l)
 echo "50 ms answers, $DELAYED lines, journal on: $rate bulletins/s; ceiling $ceiling; $(echo "scale=3; $rate / $ceiling" | bc -l)x"
 

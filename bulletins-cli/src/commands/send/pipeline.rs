@@ -24,8 +24,7 @@ use std::io;
 use std::sync::Arc;
 
 use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
-use futures_util::stream::{FuturesUnordered, StreamExt as _};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::report::{Outcome, Report};
 use crate::dashboard::Dashboard;
@@ -106,7 +105,9 @@ pub(super) async fn send(
         }
     };
     let journaling = journal.is_some();
-    let mut in_flight = FuturesUnordered::new();
+    // Each request is its own task, so the runtime's workers drive them in parallel (the
+    // hand-written loop's shape, which polling them all from this task was slower than).
+    let mut in_flight = JoinSet::new();
     // The lines of the requests in flight, to list them if a second Ctrl-C abandons them.
     let mut in_flight_lines: Vec<u64> = Vec::new();
     let mut ready: VecDeque<(u64, Bulletin<DynamicEvent>)> = VecDeque::new();
@@ -143,7 +144,7 @@ pub(super) async fn send(
                 }
             };
             let Some((line, bulletin)) = next else { break };
-            in_flight.push(trigger(client.clone(), line, bulletin));
+            in_flight.spawn(trigger(client.clone(), line, bulletin));
             in_flight_lines.push(line);
         }
 
@@ -195,7 +196,13 @@ pub(super) async fn send(
         }
 
         tokio::select! {
-            Some((line, result)) = in_flight.next(), if !in_flight.is_empty() => {
+            Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
+                let Ok((line, result)) = joined else {
+                    // A request's task panicked: its line stays started, so it reads as uncertain.
+                    failure = Some("a request's task failed; its line is left uncertain".to_owned());
+                    stopping = true;
+                    continue;
+                };
                 in_flight_lines.retain(|&l| l != line);
                 let outcome = Outcome::of(result);
                 match &outcome {
