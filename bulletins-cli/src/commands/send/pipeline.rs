@@ -19,11 +19,13 @@
 //! lines started but not sent are recorded as not delivered, so only requests actually in
 //! flight can end up uncertain.
 
-use std::collections::VecDeque;
+use std::collections::HashSet;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
+use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::report::{Outcome, Report};
@@ -86,6 +88,12 @@ pub(super) struct Ended {
 
 type Synced = Result<io::Result<()>, tokio::task::JoinError>;
 
+/// A line ready to send: its start is on disk (or there is no journal).
+type Ready = (u64, Bulletin<DynamicEvent>);
+
+/// What a worker hands back for a line.
+type Done = (u64, Option<Result<Triggered, bulletins_http::Error>>);
+
 /// Sends every line of `source`.
 pub(super) async fn send(
     mut source: Source,
@@ -105,53 +113,60 @@ pub(super) async fn send(
         }
     };
     let journaling = journal.is_some();
-    // Each request is its own task, so the runtime's workers drive them in parallel (the
-    // hand-written loop's shape, which polling them all from this task was slower than).
-    let mut in_flight = JoinSet::new();
-    // The lines of the requests in flight, to list them if a second Ctrl-C abandons them.
-    let mut in_flight_lines: Vec<u64> = Vec::new();
-    let mut ready: VecDeque<(u64, Bulletin<DynamicEvent>)> = VecDeque::new();
-    let mut admitted: Vec<(u64, Bulletin<DynamicEvent>)> = Vec::new();
-    let mut records = Records::default();
-    let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
     let min_ahead = 2 * concurrency;
     let max_ahead = MAX_AHEAD.max(min_ahead);
     let mut ahead = min_ahead;
+
+    // `concurrency` workers, each sending one line at a time from the queue of ready lines
+    // (the hand-written loop's shape: no hop through this task between two requests).
+    let (ready_tx, ready_rx) = mpsc::channel::<Ready>(concurrency + max_ahead);
+    let mut ready_tx = Some(ready_tx);
+    let ready_rx = Arc::new(tokio::sync::Mutex::new(ready_rx));
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency {
+        workers.spawn(work(
+            client.clone(),
+            Arc::clone(&ready_rx),
+            done_tx.clone(),
+            Arc::clone(&stop),
+        ));
+    }
+    drop(done_tx);
+
+    // Lines handed to the workers and not yet finished: queued or in flight.
+    let mut outstanding: HashSet<u64> = HashSet::new();
+    let mut admitted: Vec<(u64, Bulletin<DynamicEvent>)> = Vec::new();
+    let mut records = Records::default();
+    let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
     let mut exhausted = false;
     let mut stopping = failure.is_some();
     let mut interrupted = false;
     let mut interrupts = Interrupts::new();
 
     loop {
-        // Hand the client what may go.
-        while !stopping && in_flight.len() < concurrency {
-            let next = if journaling {
-                ready.pop_front()
-            } else if exhausted {
-                None
-            } else {
+        // Without a journal, lines go straight to the workers.
+        if !journaling {
+            while !stopping && !exhausted && outstanding.len() < concurrency + min_ahead {
                 match source.next(&mut report) {
-                    Ok(Some(next)) => Some(next),
-                    Ok(None) => {
-                        exhausted = true;
-                        None
+                    Ok(Some((line, bulletin))) => {
+                        outstanding.insert(line);
+                        hand_over(&ready_tx, line, bulletin);
                     }
+                    Ok(None) => exhausted = true,
                     Err(e) => {
                         failure = Some(format!("cannot read the input: {e}"));
                         stopping = true;
-                        None
                     }
                 }
-            };
-            let Some((line, bulletin)) = next else { break };
-            in_flight.spawn(trigger(client.clone(), line, bulletin));
-            in_flight_lines.push(line);
+            }
         }
 
         // Start the next group: its start records, written below, then synced.
         let mut group_started = false;
         if journaling && syncing.is_none() && !stopping && !exhausted {
-            let want = (concurrency + ahead).saturating_sub(in_flight.len() + ready.len());
+            let want = (concurrency + ahead).saturating_sub(outstanding.len());
             for _ in 0..want {
                 match source.next(&mut report) {
                     Ok(Some((line, bulletin))) => {
@@ -179,7 +194,6 @@ pub(super) async fn send(
                 failure = Some(format!("cannot write the journal: {e}"));
                 stopping = true;
                 admitted.clear();
-                ready.clear();
                 group_started = false;
                 journal = None;
             }
@@ -190,20 +204,27 @@ pub(super) async fn send(
             syncing = Some(tokio::task::spawn_blocking(move || syncer.sync_data()));
         }
 
-        if in_flight.is_empty() && ready.is_empty() && syncing.is_none() && (exhausted || stopping)
-        {
+        if stopping {
+            // Workers hand back the queued lines unsent, then end.
+            stop.store(true, Ordering::SeqCst);
+            ready_tx = None;
+        }
+        if outstanding.is_empty() && syncing.is_none() && (exhausted || stopping) {
             break;
         }
 
         tokio::select! {
-            Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
-                let Ok((line, result)) = joined else {
-                    // A request's task panicked: its line stays started, so it reads as uncertain.
-                    failure = Some("a request's task failed; its line is left uncertain".to_owned());
-                    stopping = true;
+            done = done_rx.recv() => {
+                let Some((line, result)) = done else {
+                    // Every worker ended (one panicked?): what is outstanding stays uncertain.
+                    failure = Some("the sending tasks ended early; unfinished lines are left uncertain".to_owned());
+                    break;
+                };
+                outstanding.remove(&line);
+                let Some(result) = result else {
+                    records.not_delivered(line, NOT_SENT);
                     continue;
                 };
-                in_flight_lines.retain(|&l| l != line);
                 let outcome = Outcome::of(result);
                 match &outcome {
                     Outcome::Delivered { targets } => records.delivered(line, *targets),
@@ -215,7 +236,8 @@ pub(super) async fn send(
             synced = wait(&mut syncing) => {
                 match synced {
                     Ok(Ok(())) => {
-                        let starved = in_flight.len() < concurrency && ready.is_empty();
+                        // A worker idled waiting for this sync: the disk was the limit.
+                        let starved = outstanding.len() < concurrency;
                         ahead = if starved {
                             (ahead * 2).min(max_ahead)
                         } else {
@@ -226,20 +248,21 @@ pub(super) async fn send(
                                 records.not_delivered(line, NOT_SENT);
                             }
                         } else {
-                            ready.extend(admitted.drain(..));
+                            for (line, bulletin) in admitted.drain(..) {
+                                outstanding.insert(line);
+                                hand_over(&ready_tx, line, bulletin);
+                            }
                         }
                     }
                     Ok(Err(e)) => {
                         failure = Some(format!("cannot sync the journal: {e}"));
                         stopping = true;
                         admitted.clear();
-                        ready.clear();
                     }
                     Err(e) => {
                         failure = Some(format!("the journal's sync failed: {e}"));
                         stopping = true;
                         admitted.clear();
-                        ready.clear();
                     }
                 }
             }
@@ -247,7 +270,9 @@ pub(super) async fn send(
                 if stopping {
                     report.note("interrupted again: stopping now; the requests in flight are left uncertain");
                     interrupted = true;
-                    for line in in_flight_lines.drain(..) {
+                    workers.abort_all();
+                    // Queued lines may not have left, but their start is recorded: uncertain.
+                    for line in outstanding.drain() {
                         let reason = "interrupted while its request was in flight".to_owned();
                         report.outcome(line, &Outcome::Uncertain { reason });
                     }
@@ -255,18 +280,14 @@ pub(super) async fn send(
                 }
                 stopping = true;
                 interrupted = true;
-                for (line, _) in ready.drain(..) {
-                    records.not_delivered(line, NOT_SENT);
-                }
-                if !in_flight.is_empty() {
-                    report.note(&format!(
-                        "interrupted: waiting for the {} requests in flight (Ctrl-C again to stop now; they would be left uncertain)",
-                        in_flight.len()
-                    ));
-                }
+                report.note(
+                    "interrupted: waiting for the requests in flight (Ctrl-C again to stop now; they would be left uncertain)",
+                );
             }
         }
     }
+    drop(ready_tx);
+    workers.abort_all();
 
     // Lines of a group still syncing were never sent; then everything is written and synced.
     for (line, _) in admitted.drain(..) {
@@ -290,12 +311,35 @@ pub(super) async fn send(
     }
 }
 
-async fn trigger(
+/// Queues a line for the workers. The queue has room for every line the window allows.
+fn hand_over(ready: &Option<mpsc::Sender<Ready>>, line: u64, bulletin: Bulletin<DynamicEvent>) {
+    if let Some(ready) = ready {
+        // Full or closed cannot happen: the window is smaller than the queue, and the
+        // receiver lives as long as the workers.
+        let _ = ready.try_send((line, bulletin));
+    }
+}
+
+/// One worker: sends the next ready line, hands back its result; after a stop, hands back the
+/// queued lines unsent (`None`).
+async fn work(
     client: Client,
-    line: u64,
-    bulletin: Bulletin<DynamicEvent>,
-) -> (u64, Result<Triggered, bulletins_http::Error>) {
-    (line, client.trigger(&bulletin).await)
+    ready: Arc<tokio::sync::Mutex<mpsc::Receiver<Ready>>>,
+    done: mpsc::UnboundedSender<Done>,
+    stop: Arc<AtomicBool>,
+) {
+    loop {
+        let next = ready.lock().await.recv().await;
+        let Some((line, bulletin)) = next else { return };
+        let result = if stop.load(Ordering::SeqCst) {
+            None
+        } else {
+            Some(client.trigger(&bulletin).await)
+        };
+        if done.send((line, result)).is_err() {
+            return;
+        }
+    }
 }
 
 /// The sync being written, once it is done; never, if none is.
