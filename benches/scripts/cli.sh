@@ -83,6 +83,12 @@ for round in $(seq "$ROUNDS"); do
     samples[journal_phase]+="$(cat "$work/phase") "
     samples[nojournal]+="$(send --no-journal) "
     samples[nojournal_phase]+="$(cat "$work/phase") "
+    # Ratios within the round: the load drifts less within a round than across rounds.
+    b=$(awk '{print $NF}' <<<"${samples[blast]}")
+    j=$(awk '{print $NF}' <<<"${samples[journal_phase]}")
+    n=$(awk '{print $NF}' <<<"${samples[nojournal_phase]}")
+    samples[paired_journal]+="$(echo "scale=2; $j / $b" | bc -l) "
+    samples[paired_nojournal]+="$(echo "scale=2; $n / $b" | bc -l) "
     echo "round $round done" >&2
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -93,6 +99,9 @@ for k in blast bare journal journal_phase nojournal nojournal_phase; do
     declare "med_$k=$m"
 done
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
+echo "paired (same round) sending-phase ratios to blast client, median [samples]:"
+echo "  journal on:   $(median <<<"${samples[paired_journal]}")x  [${samples[paired_journal]}]"
+echo "  --no-journal: $(median <<<"${samples[paired_nojournal]}")x  [${samples[paired_nojournal]}]"
 echo "send, journal on   / blast client: process $(ratio "$med_journal" "$med_blast")x, sending phase $(ratio "$med_journal_phase" "$med_blast")x"
 echo "send, --no-journal / blast client: process $(ratio "$med_nojournal" "$med_blast")x, sending phase $(ratio "$med_nojournal_phase" "$med_blast")x"
 

@@ -35,7 +35,7 @@ use crate::journal::{Journal, Records, Replay, State};
 use crate::payload;
 
 /// The most lines started ahead of those in flight.
-pub(super) const MAX_AHEAD: usize = 64;
+pub(super) const MAX_AHEAD: usize = 256;
 
 /// Recorded for lines whose start was synced but that were never sent.
 const NOT_SENT: &str = "not sent: interrupted before its request left";
