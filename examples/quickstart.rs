@@ -6,13 +6,13 @@
 //!
 //! With `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE` and `CLEVERTAP_REGION` (or
 //! `CLEVERTAP_BASE_URL`) set, it talks to CleverTap — and real users get the bulletin. Without
-//! them it starts the emulator in-process, with the documented demo dashboard and account, and
-//! says so.
+//! them it starts the emulator in-process, serving the example schema's `bulletins.json` (the
+//! dashboard file its events are checked against) to the documented demo account, and says so.
 
 // An example's job is to show what happens, on the terminal.
 #![allow(clippy::print_stdout)]
 
-use bulletins_emulator::Emulator;
+use bulletins_emulator::{Dashboard, Emulator};
 use bulletins_http::{Bulletin, BusinessEvent, Client, When, ACCOUNT_ID_VAR};
 
 /// The documented example event: a new episode of a programme was released.
@@ -43,7 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("Sending to CleverTap at {}", client.base_url());
         (client, None)
     } else {
-        let emulator = Emulator::demo().start().await?;
+        let dashboard = Dashboard::from_json(bulletins_example_schema::DASHBOARD)?;
+        let emulator = Emulator::builder().dashboard(dashboard).start().await?;
         println!(
             "{ACCOUNT_ID_VAR} is not set: using the embedded emulator at {} \
              (demo account ABCD-RSTU-1234, event \"Program Released\"; nothing leaves this machine)",

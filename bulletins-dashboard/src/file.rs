@@ -4,8 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::{AccountProblem, Error, ErrorKind};
 use crate::key::check_key;
@@ -15,53 +14,18 @@ use crate::model::{Account, Dashboard, EventDefinition};
 /// The origin named in errors about text parsed without a file.
 const STRING_ORIGIN: &str = "<string>";
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileIn {
-    // Read as plain JSON and converted by hand, so that serde's messages (which quote the
-    // offending value) never see a passcode.
-    #[serde(default)]
-    accounts: Option<Value>,
-    #[serde(default)]
-    concurrency_limit: Option<usize>,
-    #[serde(default)]
-    business_events: Vec<EventIn>,
+/// The file as read: events typed, accounts as plain JSON (converted by [`accounts`]).
+pub(crate) struct FileIn {
+    pub(crate) accounts: Option<Value>,
+    pub(crate) concurrency_limit: Option<usize>,
+    pub(crate) business_events: Vec<EventIn>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EventIn {
-    name: String,
-    #[serde(default)]
-    properties: Vec<String>,
-    #[serde(default)]
-    required: Vec<String>,
-    #[serde(default)]
-    targets: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct FileOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    accounts: Option<Vec<AccountOut<'a>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    concurrency_limit: Option<usize>,
-    business_events: Vec<EventOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct AccountOut<'a> {
-    account_id: &'a str,
-    passcode: &'a str,
-}
-
-#[derive(Serialize)]
-struct EventOut<'a> {
-    name: &'a str,
-    properties: &'a [String],
-    required: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    targets: Option<u64>,
+pub(crate) struct EventIn {
+    pub(crate) name: String,
+    pub(crate) properties: Vec<String>,
+    pub(crate) required: Vec<String>,
+    pub(crate) targets: Option<u64>,
 }
 
 impl Dashboard {
@@ -161,30 +125,43 @@ impl Dashboard {
     /// assert_eq!(text.parse::<Dashboard>().ok(), Some(dashboard));
     /// ```
     pub fn to_json_pretty(&self) -> String {
-        let file = FileOut {
-            accounts: self.accounts.as_ref().map(|accounts| {
-                accounts
-                    .iter()
-                    .map(|a| AccountOut {
-                        account_id: &a.account_id,
-                        passcode: &a.passcode,
-                    })
-                    .collect()
-            }),
-            concurrency_limit: self.concurrency_limit,
-            business_events: self
-                .events
+        // Keys are inserted in alphabetical order, so the text is the same whether serde_json
+        // keeps maps sorted or in insertion order (its `preserve_order` feature).
+        let strings =
+            |keys: &[String]| Value::Array(keys.iter().cloned().map(Value::String).collect());
+        let mut file = Map::new();
+        if let Some(accounts) = &self.accounts {
+            let accounts = accounts
                 .iter()
-                .map(|e| EventOut {
-                    name: &e.name,
-                    properties: &e.properties,
-                    required: &e.required,
-                    targets: e.targets,
+                .map(|a| {
+                    let mut account = Map::new();
+                    account.insert("account_id".into(), Value::String(a.account_id.clone()));
+                    account.insert("passcode".into(), Value::String(a.passcode.clone()));
+                    Value::Object(account)
                 })
-                .collect(),
-        };
-        // Strings, integers and sequences always serialize; there is no error to report.
-        let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
+                .collect();
+            file.insert("accounts".into(), Value::Array(accounts));
+        }
+        let events = self
+            .events
+            .iter()
+            .map(|e| {
+                let mut event = Map::new();
+                event.insert("name".into(), Value::String(e.name.clone()));
+                event.insert("properties".into(), strings(&e.properties));
+                event.insert("required".into(), strings(&e.required));
+                if let Some(targets) = e.targets {
+                    event.insert("targets".into(), Value::from(targets));
+                }
+                Value::Object(event)
+            })
+            .collect();
+        file.insert("business_events".into(), Value::Array(events));
+        if let Some(limit) = self.concurrency_limit {
+            file.insert("concurrency_limit".into(), Value::from(limit));
+        }
+        // A `Value` always serializes; there is no error to report.
+        let mut text = serde_json::to_string_pretty(&Value::Object(file)).unwrap_or_default();
         text.push('\n');
         text
     }

@@ -43,6 +43,7 @@ mod file;
 mod key;
 mod locate;
 mod model;
+mod read;
 mod suggest;
 
 pub use error::{AccountProblem, Error, ErrorKind};

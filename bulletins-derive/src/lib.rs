@@ -90,6 +90,8 @@
 //! build: the generated code reads both with `include_bytes!` and `option_env!`, which cargo
 //! tracks. Each file is parsed once per compiler process (keyed by its path, modification time
 //! and length), however many events it checks.
+//! A file that cannot be read is not tracked (there is nothing to include): once it exists,
+//! the next build after a source change checks against it.
 
 mod ast;
 mod attr;

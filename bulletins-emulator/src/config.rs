@@ -1,4 +1,5 @@
-//! The dashboard file read by the `bulletins-emulator` binary.
+//! The dashboard file read by the `bulletins-emulator` binary: `bulletins.json`, parsed and
+//! checked by `bulletins-dashboard` (the parser the derive, the core and the CLI use).
 //!
 //! ```json
 //! {
@@ -13,40 +14,25 @@
 //! }
 //! ```
 //!
-//! Unknown fields are refused. `concurrency_limit` (default 3, 0 for unlimited), `properties`,
-//! `required` and `targets` (default 1) may be left out.
+//! Everything but each event's `name` may be left out: without `accounts` (a file checked into
+//! a repository holds no passcode) the emulator serves the demo account `ABCD-RSTU-1234` /
+//! `XXXXXX`; `concurrency_limit` defaults to 3 (0 for unlimited), `targets` to 1.
 
 use std::path::Path;
 
-use serde::Deserialize;
-
-use crate::dashboard::{Account, Dashboard, EventDefinition, DEFAULT_CONCURRENCY_LIMIT};
+use crate::dashboard::{
+    Account, Dashboard, EventDefinition, DEFAULT_CONCURRENCY_LIMIT, DEMO_ACCOUNT_ID, DEMO_PASSCODE,
+};
 
 /// Why a dashboard file was refused.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The file is not valid JSON, or does not have the expected fields.
-    #[error("{origin}: line {line}, column {column}: {message}")]
-    Json {
-        /// The file, or `<string>`.
-        origin: String,
-        /// 1-based line of the problem.
-        line: usize,
-        /// 1-based column of the problem.
-        column: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// The file is well-formed but describes a dashboard that cannot exist.
+    /// The file could not be read, is not valid JSON, or breaks a rule of the file format:
+    /// `file:line:column: problem`. It never repeats a value from `accounts`.
+    #[error(transparent)]
+    File(#[from] bulletins_dashboard::Error),
+    /// The file is well-formed but describes a dashboard the emulator cannot serve.
     #[error("{origin}: {message}")]
     Invalid {
         /// The file, or `<string>`.
@@ -56,45 +42,8 @@ pub enum ConfigError {
     },
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileDashboard {
-    accounts: Vec<FileAccount>,
-    #[serde(default = "default_limit")]
-    concurrency_limit: usize,
-    #[serde(default)]
-    business_events: Vec<FileEvent>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileAccount {
-    account_id: String,
-    passcode: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileEvent {
-    name: String,
-    #[serde(default)]
-    properties: Vec<String>,
-    #[serde(default)]
-    required: Vec<String>,
-    #[serde(default = "default_targets")]
-    targets: u64,
-}
-
-fn default_limit() -> usize {
-    DEFAULT_CONCURRENCY_LIMIT
-}
-
-fn default_targets() -> u64 {
-    1
-}
-
 impl Dashboard {
-    /// Reads a dashboard file, the format the `bulletins-emulator` binary takes:
+    /// Reads a dashboard file, `bulletins.json`:
     ///
     /// ```json
     /// {
@@ -109,77 +58,85 @@ impl Dashboard {
     /// }
     /// ```
     ///
-    /// Unknown fields are refused. `concurrency_limit` (default 3, 0 for unlimited),
-    /// `business_events`, `properties`, `required` and `targets` (default 1) may be left out.
-    /// The dashboard must pass [`Dashboard::check`].
+    /// Everything but each event's `name` may be left out: without `accounts` the demo account
+    /// `ABCD-RSTU-1234` / `XXXXXX` is served; `concurrency_limit` defaults to 3 (0 for
+    /// unlimited), `targets` to 1. Unknown fields are refused.
     ///
     /// # Errors
-    /// [`ConfigError`] naming the file and the problem, with line and column for JSON errors.
+    /// [`ConfigError`] naming the file, with the line and column of the problem.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: origin.clone(),
-            source,
-        })?;
-        parse(&text, origin)
+        let file = bulletins_dashboard::Dashboard::from_file(path)?;
+        Self::from_definition(file, &path.display().to_string())
     }
 
     /// Parses a dashboard from the JSON text of a file (see [`Dashboard::from_file`]).
     ///
     /// ```
     /// let dashboard = bulletins_emulator::Dashboard::from_json(
-    ///     r#"{"accounts":[{"account_id":"A","passcode":"P"}],
-    ///         "business_events":[{"name":"order_placed","properties":["order_id"],"required":["order_id"]}]}"#,
+    ///     r#"{"business_events":[{"name":"order_placed","properties":["order_id"],"required":["order_id"]}]}"#,
     /// )?;
     /// assert_eq!(dashboard.concurrency_limit(), 3);
+    /// // No `accounts`: the demo account is served.
+    /// assert_eq!(dashboard.accounts()[0].id(), "ABCD-RSTU-1234");
     /// # Ok::<(), bulletins_emulator::ConfigError>(())
     /// ```
     ///
     /// # Errors
-    /// [`ConfigError`] naming the problem, with line and column for JSON errors.
+    /// [`ConfigError`] naming the problem, with its line and column.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        parse(text, "<string>".to_owned())
+        let file: bulletins_dashboard::Dashboard = text.parse()?;
+        Self::from_definition(file, "<string>")
     }
-}
 
-fn parse(text: &str, origin: String) -> Result<Dashboard, ConfigError> {
-    let file: FileDashboard = serde_json::from_str(text).map_err(|e| ConfigError::Json {
-        origin: origin.clone(),
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e.to_string()),
-    })?;
-    let mut dashboard = Dashboard::empty();
-    dashboard.set_concurrency_limit(file.concurrency_limit);
-    for account in file.accounts {
-        dashboard.add_account(Account::new(account.account_id, account.passcode));
-    }
-    for event in file.business_events {
-        dashboard.add_event(
-            EventDefinition::new(event.name)
-                .properties(event.properties)
-                .required(event.required)
-                .targets(event.targets),
+    /// The dashboard a parsed file describes; the demo account when it lists no `accounts`.
+    /// `origin` names the file in errors.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] if the result fails [`Dashboard::check`].
+    pub fn from_definition(
+        file: bulletins_dashboard::Dashboard,
+        origin: &str,
+    ) -> Result<Self, ConfigError> {
+        let mut dashboard = Dashboard::empty();
+        dashboard.set_concurrency_limit(
+            file.concurrency_limit()
+                .unwrap_or(DEFAULT_CONCURRENCY_LIMIT),
         );
-    }
-    dashboard
-        .check()
-        .map_err(|message| ConfigError::Invalid { origin, message })?;
-    Ok(dashboard)
-}
-
-/// serde_json ends its messages with " at line L column C"; the error states them itself.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
+        match file.accounts() {
+            Some(accounts) => {
+                for account in accounts {
+                    dashboard.add_account(Account::new(account.account_id(), account.passcode()));
+                }
+            }
+            None => dashboard.add_account(Account::new(DEMO_ACCOUNT_ID, DEMO_PASSCODE)),
+        }
+        for event in file.events() {
+            dashboard.add_event(
+                EventDefinition::new(event.name())
+                    .properties(event.property_keys())
+                    .required(event.required_keys())
+                    .targets(event.target_count().unwrap_or(1)),
+            );
+        }
+        dashboard.check().map_err(|message| ConfigError::Invalid {
+            origin: origin.to_owned(),
+            message,
+        })?;
+        Ok(dashboard)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refused(text: &str) -> String {
+        match Dashboard::from_json(text) {
+            Ok(d) => panic!("accepted: {d:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
 
     #[test]
     fn the_issue_example_parses() {
@@ -199,24 +156,36 @@ mod tests {
     }
 
     #[test]
+    fn without_accounts_the_demo_account_is_served() {
+        let d = Dashboard::from_json(r#"{"business_events":[{"name":"e","targets":4}]}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ids: Vec<&str> = d.accounts().iter().map(Account::id).collect();
+        assert_eq!(ids, [DEMO_ACCOUNT_ID]);
+        assert_eq!(d.events()[0].target_count(), 4);
+        assert_eq!(d.concurrency_limit(), DEFAULT_CONCURRENCY_LIMIT);
+    }
+
+    #[test]
     fn unknown_fields_are_refused_with_their_position() {
-        let text = "{\n  \"accounts\": [],\n  \"concurency_limit\": 3\n}";
-        let err = Dashboard::from_json(text)
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        let err = err.err().unwrap_or_default();
-        assert!(err.contains("line 3"), "{err}");
+        let err = refused("{\n  \"accounts\": [],\n  \"concurency_limit\": 3\n}");
+        assert!(err.starts_with("<string>:3:"), "{err}");
         assert!(err.contains("unknown field `concurency_limit`"), "{err}");
     }
 
     #[test]
     fn semantic_problems_are_named() {
-        let text = r#"{"accounts":[{"account_id":"A","passcode":"P"}],
-            "business_events":[{"name":"e","properties":["a"],"required":["b"]}]}"#;
-        let err = Dashboard::from_json(text)
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        let err = err.err().unwrap_or_default();
-        assert!(err.contains("required property \"b\""), "{err}");
+        let err =
+            refused(r#"{"business_events":[{"name":"e","properties":["a"],"required":["b"]}]}"#);
+        assert!(err.contains("required key \"b\""), "{err}");
+    }
+
+    #[test]
+    fn a_passcode_written_as_a_number_is_not_echoed() {
+        let err = refused(r#"{"accounts":[{"account_id":"A","passcode":987654321}]}"#);
+        assert!(!err.contains("987654321"), "{err}");
+        assert!(
+            err.contains("accounts[0]: `passcode` must be a string"),
+            "{err}"
+        );
     }
 }

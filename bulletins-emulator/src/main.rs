@@ -4,7 +4,8 @@
 //! bulletins-emulator --listen 127.0.0.1:8787 --config dashboard.json
 //! ```
 //!
-//! Without `--config` it serves the documentation's demo dashboard. It prints the URL it listens
+//! Without `--config` it serves the documentation's demo dashboard; a config without
+//! `accounts` (a `bulletins.json` checked into a repository) is served to the demo account. It prints the URL it listens
 //! on to stdout, logs one line per request to stderr (`RUST_LOG` filters), and stops cleanly on
 //! Ctrl-C or SIGTERM.
 
@@ -13,7 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bulletins_emulator::{serve_until_signal, Dashboard, Emulator};
+use bulletins_emulator::{serve_until_signal, served_dashboard, Dashboard, Emulator};
 use clap::Parser;
 
 /// A local CleverTap Bulletins endpoint: CleverTap's validation and errors, every bulletin
@@ -24,8 +25,9 @@ struct Args {
     /// The address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// The dashboard file (accounts, concurrency limit, business events). Without it, the
-    /// documentation's demo dashboard is served.
+    /// The dashboard file, `bulletins.json` (business events; optionally accounts and the
+    /// concurrency limit). Without it, the documentation's demo dashboard is served; without
+    /// `accounts` in it, the demo account.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -41,15 +43,12 @@ fn main() -> ExitCode {
         )
         .init();
 
-    let dashboard = match &args.config {
-        Some(path) => match Dashboard::from_file(path) {
-            Ok(dashboard) => dashboard,
-            Err(error) => {
-                eprintln!("bulletins-emulator: invalid config: {error}");
-                return ExitCode::from(2);
-            }
-        },
-        None => Dashboard::demo(),
+    let (dashboard, notice) = match served_dashboard(args.config.as_deref()) {
+        Ok(served) => served,
+        Err(error) => {
+            eprintln!("bulletins-emulator: invalid config: {error}");
+            return ExitCode::from(2);
+        }
     };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -62,13 +61,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(args, dashboard))
+    runtime.block_on(run(args, dashboard, notice))
 }
 
-async fn run(args: Args, dashboard: Dashboard) -> ExitCode {
-    let demo = args.config.is_none();
+async fn run(args: Args, dashboard: Dashboard, notice: Option<String>) -> ExitCode {
     let builder = Emulator::builder().dashboard(dashboard).bind(args.listen);
-    match serve_until_signal(builder, demo).await {
+    match serve_until_signal(builder, notice.as_deref()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("bulletins-emulator: {error}");

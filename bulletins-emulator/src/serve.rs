@@ -2,30 +2,54 @@
 //! `bulletins emulator` do after reading their arguments.
 
 use std::io::Write as _;
+use std::path::Path;
 
-use crate::{EmulatorBuilder, Error, DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE};
+use crate::{
+    ConfigError, Dashboard, EmulatorBuilder, Error, DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE,
+};
+
+/// The dashboard `--config` asks for — the file's, served to the demo account when it lists no
+/// `accounts`; the documentation's demo dashboard without a file — and a line telling the user
+/// which demo parts are served, if any.
+///
+/// # Errors
+/// [`ConfigError`] if the file cannot be read or is refused.
+pub fn served_dashboard(config: Option<&Path>) -> Result<(Dashboard, Option<String>), ConfigError> {
+    let Some(path) = config else {
+        let notice = format!(
+            "no --config given: serving the demo dashboard (account {DEMO_ACCOUNT_ID} / \
+             {DEMO_PASSCODE}, business event {DEMO_EVENT:?} requiring program_id, language, \
+             prev_program_id)"
+        );
+        return Ok((Dashboard::demo(), Some(notice)));
+    };
+    let file = bulletins_dashboard::Dashboard::from_file(path)?;
+    let notice = file.accounts().is_none().then(|| {
+        format!("the config lists no accounts: serving the demo account {DEMO_ACCOUNT_ID} / {DEMO_PASSCODE}")
+    });
+    let dashboard = Dashboard::from_definition(file, &path.display().to_string())?;
+    Ok((dashboard, notice))
+}
 
 /// Starts the emulator, prints where it listens to stdout, serves until Ctrl-C or (on Unix)
 /// SIGTERM, then stops cleanly.
 ///
 /// The last line printed is `bulletins-emulator listening on <base url>`, so a script can read
-/// up to it and know everything before it. `demo` adds a line naming the demo dashboard's
-/// account and event.
+/// up to it and know everything before it. `notice` (see [`served_dashboard`]) is printed
+/// first.
 ///
 /// # Errors
 /// As [`EmulatorBuilder::start`].
-pub async fn serve_until_signal(builder: EmulatorBuilder, demo: bool) -> Result<(), Error> {
+pub async fn serve_until_signal(
+    builder: EmulatorBuilder,
+    notice: Option<&str>,
+) -> Result<(), Error> {
     let emulator = builder.start().await?;
 
     let mut out = std::io::stdout().lock();
     // Nothing useful to do if stdout is closed: the server still runs.
-    if demo {
-        let _ = writeln!(
-            out,
-            "no --config given: serving the demo dashboard (account {DEMO_ACCOUNT_ID} / \
-             {DEMO_PASSCODE}, business event {DEMO_EVENT:?} requiring program_id, language, \
-             prev_program_id)"
-        );
+    if let Some(notice) = notice {
+        let _ = writeln!(out, "{notice}");
     }
     let _ = writeln!(
         out,

@@ -221,23 +221,23 @@ fn an_invalid_config_is_refused_at_start_naming_the_problem() {
         (
             "unknown-field",
             "{\n  \"accounts\": [{\"account_id\": \"A\", \"passcode\": \"P\"}],\n  \"concurrency\": 3\n}",
-            vec!["line 3", "unknown field `concurrency`"],
+            vec![":3:15: ", "unknown field `concurrency`"],
         ),
         (
             "syntax",
             "{\n  \"accounts\": [\n}",
-            vec!["line 3, column 1"],
+            vec![":3:1: "],
         ),
         (
             "required-undeclared",
             r#"{"accounts":[{"account_id":"A","passcode":"P"}],
                "business_events":[{"name":"order_placed","properties":["order_id"],"required":["product_category"]}]}"#,
-            vec!["business event \"order_placed\"", "\"product_category\" is not among its properties"],
+            vec!["business event \"order_placed\"", "required key \"product_category\" is not among its `properties`"],
         ),
         (
             "no-accounts",
             r#"{"accounts":[]}"#,
-            vec!["no accounts"],
+            vec!["`accounts` is empty"],
         ),
     ];
     for (name, contents, expected) in cases {
@@ -256,7 +256,110 @@ fn an_invalid_config_is_refused_at_start_naming_the_problem() {
     let (status, stderr) = run(&["--config", "/nonexistent/dashboard.json"]);
     assert!(!status.success());
     assert!(
-        stderr.contains("cannot read /nonexistent/dashboard.json"),
+        stderr.contains("/nonexistent/dashboard.json: cannot read the dashboard file"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_config_error_never_repeats_a_value_from_accounts() {
+    const SENTINEL: &str = "5318008";
+    for (name, contents) in [
+        (
+            "number",
+            format!(r#"{{"accounts":[{{"account_id":"A","passcode":{SENTINEL}}}]}}"#),
+        ),
+        (
+            "syntax",
+            format!(r#"{{"accounts":[{{"account_id":"A","passcode":"{SENTINEL}" "#),
+        ),
+        (
+            "twice",
+            format!(
+                r#"{{"accounts":[{{"account_id":"{SENTINEL}","passcode":"p"}},{{"account_id":"{SENTINEL}","passcode":"p"}}]}}"#
+            ),
+        ),
+    ] {
+        let file = TempFile::new(&format!("sentinel-{name}"), &contents);
+        let path = file.0.to_string_lossy().into_owned();
+        let (status, stderr) = run(&["--listen", "127.0.0.1:0", "--config", &path]);
+        assert!(!status.success(), "{name}: {status:?}");
+        assert!(
+            stderr.contains("accounts") || stderr.contains(&path),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains(SENTINEL), "{name}: {stderr}");
+    }
+}
+
+/// The example schema crate's `bulletins.json`: no accounts, so the demo account is served.
+const EXAMPLE_DASHBOARD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/schema/bulletins.json"
+);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_dashboard_file_is_served_to_the_demo_account() {
+    let (mut child, url, lines) =
+        spawn(&["--listen", "127.0.0.1:0", "--config", EXAMPLE_DASHBOARD]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("serving the demo account ABCD-RSTU-1234")),
+        "{lines:?}"
+    );
+    let trigger = |body: String| {
+        let url = url.clone();
+        async move {
+            let response = client()
+                .post(format!("{url}/1/targets/trigger.json"))
+                .header("X-CleverTap-Account-Id", ACCOUNT)
+                .header("X-CleverTap-Passcode", PASSCODE)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("no answer: {e}"));
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap_or_default())
+        }
+    };
+    let payload = |event: &str, properties: &str| {
+        format!(
+            r#"{{"business_event":"{event}","name":"n","c-by":"[email protected]","when":"now","properties":{properties}}}"#
+        )
+    };
+
+    // Each event as the file defines it, with its required properties only.
+    let accepted = [
+        payload(
+            "order_placed",
+            r#"{"order_id":"1","product_category":"books"}"#,
+        ),
+        payload("Price Drop", r#"{"productId":"sku-42","newPrice":"1499"}"#),
+        payload(
+            "Program Released",
+            r#"{"program_id":"234567","language":"Hindi","prev_program_id":"123457"}"#,
+        ),
+    ];
+    for body in accepted {
+        assert_eq!(
+            trigger(body.clone()).await,
+            (200, r#"{"status":"success","targets":1}"#.to_owned()),
+            "{body}"
+        );
+    }
+
+    let (status, text) = trigger(payload("Program Releasd", r#"{"program_id":"1"}"#)).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("Business Event Not Found"), "{text}");
+    let (status, text) = trigger(payload(
+        "Program Released",
+        r#"{"program_id":"234567","prev_program_id":"123457"}"#,
+    ))
+    .await;
+    assert_eq!(status, 400);
+    assert!(text.contains("Property language missing"), "{text}");
+
+    assert!(terminate(&mut child).success());
 }

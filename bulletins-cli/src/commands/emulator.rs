@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal as _;
 
-use bulletins_emulator::{serve_until_signal, Dashboard, Emulator};
+use bulletins_emulator::{serve_until_signal, served_dashboard, Emulator};
 
 use crate::cli::EmulatorArgs;
 use crate::exit::{Exit, Failure, Result};
@@ -10,14 +10,11 @@ use crate::exit::{Exit, Failure, Result};
 pub(crate) fn run(args: EmulatorArgs) -> Result<Exit> {
     // Its request log, as the emulator's own binary writes it (RUST_LOG filters).
     let _ = tracing_subscriber_init();
-    let dashboard = match &args.config {
-        Some(path) => Dashboard::from_file(path)
-            .map_err(|e| Failure::new(Exit::Invalid, format!("invalid emulator config: {e}")))?,
-        None => Dashboard::demo(),
-    };
+    let (dashboard, notice) = served_dashboard(args.config.as_deref())
+        .map_err(|e| Failure::new(Exit::Invalid, format!("invalid emulator config: {e}")))?;
     let builder = Emulator::builder().dashboard(dashboard).bind(args.listen);
     super::runtime()?
-        .block_on(serve_until_signal(builder, args.config.is_none()))
+        .block_on(serve_until_signal(builder, notice.as_deref()))
         .map_err(|e| Failure::new(Exit::Failed, e.to_string()))?;
     Ok(Exit::Success)
 }

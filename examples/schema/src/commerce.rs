@@ -6,7 +6,7 @@ use bulletins_core::BusinessEvent;
 
 /// An order was placed. The documentation's own error samples use this event.
 #[derive(Debug, Clone, BusinessEvent)]
-#[business_event(name = "order_placed", requires = ["order_id", "product_category"])]
+#[business_event(name = "order_placed", dashboard = "bulletins.json")]
 pub struct OrderPlaced<'a> {
     /// The order's id.
     pub order_id: &'a str,
@@ -22,7 +22,11 @@ pub struct OrderPlaced<'a> {
 
 /// A watched product got cheaper.
 #[derive(Debug, Clone, BusinessEvent)]
-#[business_event(name = "Price Drop", rename_all = "camelCase", requires = ["productId", "newPrice"])]
+#[business_event(
+    name = "Price Drop",
+    rename_all = "camelCase",
+    dashboard = "bulletins.json"
+)]
 pub struct PriceDrop {
     /// The product, sent as `productId`.
     pub product_id: String,

@@ -4,10 +4,7 @@ use bulletins_core::BusinessEvent;
 
 /// A new episode of a programme was released: CleverTap's documented example event.
 #[derive(Debug, Clone, BusinessEvent)]
-#[business_event(
-    name = "Program Released",
-    requires = ["program_id", "language", "prev_program_id"]
-)]
+#[business_event(name = "Program Released", dashboard = "bulletins.json")]
 pub struct ProgramReleased {
     /// The released programme.
     pub program_id: String,

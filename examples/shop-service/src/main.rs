@@ -61,21 +61,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bulletins_emulator::Emulator;
+    use bulletins_emulator::{Dashboard, Emulator, DEMO_ACCOUNT_ID, DEMO_PASSCODE};
 
     #[tokio::test]
     async fn both_events_reach_the_dashboard_with_string_properties() {
+        // The emulator serves the schema crate's bulletins.json, the file the events are
+        // checked against at compile time; it lists no accounts, so the demo account is served.
+        let dashboard = Dashboard::from_json(bulletins_example_schema::DASHBOARD)
+            .unwrap_or_else(|e| panic!("{e}"));
         let emulator = Emulator::builder()
-            .account("ACC", "PASS")
-            .business_event::<OrderPlaced<'static>>()
-            .business_event::<PriceDrop>()
+            .dashboard(dashboard)
             .start()
             .await
             .expect("emulator starts");
         let client = Client::builder()
             .base_url(emulator.base_url())
-            .account_id("ACC")
-            .passcode("PASS")
+            .account_id(DEMO_ACCOUNT_ID)
+            .passcode(DEMO_PASSCODE)
             .build()
             .expect("client");
 
