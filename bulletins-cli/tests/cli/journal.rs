@@ -25,7 +25,21 @@ fn a_send_killed_midway_resumes_and_sends_every_line_at_most_once() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    emu.wait_for(3_000);
+    // Watched through the journal, not the emulator: its record is cloned whole to be read,
+    // under the lock its handlers take to record.
+    let journal = dir.path().join("batch.jsonl.journal");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        if text.lines().filter(|l| l.starts_with("d ")).count() >= 3_000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the send made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
     let _ = child.wait();
     let before = emu.received();

@@ -266,6 +266,11 @@ pub(super) async fn send(
                     }
                 }
             }
+            Some(Err(ended)) = workers.join_next() => {
+                // A worker panicked: its line stays started, so it reads as uncertain.
+                failure = Some(format!("a sending task failed: {ended}; unfinished lines are left uncertain"));
+                break;
+            }
             () = interrupts.recv() => {
                 if stopping {
                     report.note("interrupted again: stopping now; the requests in flight are left uncertain");
