@@ -200,3 +200,33 @@ fn seven_when_the_input_changed() {
     );
     assert_eq!(emu.received(), 3);
 }
+
+#[test]
+fn skip_invalid_sends_the_valid_lines_and_reports_the_others_as_skipped() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = jsonl(dir.path(), "in.jsonl", 4);
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    text.push_str("{\"business_event\":\"Program Released\"}\n");
+    std::fs::write(&path, text).expect("write");
+    let out = run(against(&emu)
+        .args(["send", "--skip-invalid", "--json"])
+        .arg(&path));
+    expect_code(&out, 6);
+    assert!(
+        out.stderr.contains("in.jsonl:5: missing \"name\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("skipped as invalid: line 5"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(crate::support::lines_with(&out.stdout, "skipped"), [5]);
+    assert_eq!(
+        crate::support::lines_with(&out.stdout, "delivered").len(),
+        4
+    );
+    assert_eq!(emu.received(), 4);
+}
