@@ -8,6 +8,16 @@ use bulletins_emulator::Fault;
 
 use crate::support::{against, expect_code, jsonl, lines_with, run, Emu};
 
+/// Kills the child if the test fails before it does.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_send_killed_midway_resumes_and_sends_every_line_at_most_once() {
     const LINES: u64 = 10_000;
@@ -18,13 +28,15 @@ fn a_send_killed_midway_resumes_and_sends_every_line_at_most_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = jsonl(dir.path(), "batch.jsonl", LINES);
 
-    let mut child = against(&emu)
-        .arg("send")
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = KillOnDrop(
+        against(&emu)
+            .arg("send")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
     // Watched through the journal, not the emulator: its record is cloned whole to be read,
     // under the lock its handlers take to record.
     let journal = dir.path().join("batch.jsonl.journal");
@@ -40,8 +52,8 @@ fn a_send_killed_midway_resumes_and_sends_every_line_at_most_once() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
-    let _ = child.wait();
+    child.0.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
+    let _ = child.0.wait();
     let before = emu.received();
     assert!(
         before < LINES as usize,
