@@ -3,7 +3,7 @@
 use std::io::{BufRead as _, BufReader};
 use std::process::Stdio;
 
-use crate::support::{against, bulletins, expect_code, jsonl, run, Emu, PASSCODE};
+use crate::support::{against, bulletins, expect_code, jsonl, run, Emu, KillOnDrop, PASSCODE};
 
 #[test]
 fn the_dry_run_curl_is_accepted_by_the_emulator() {
@@ -123,14 +123,16 @@ fn help_shows_an_example_for_every_command_and_the_exit_codes() {
 
 #[test]
 fn the_emulator_command_serves_until_sigterm() {
-    let mut child = bulletins()
-        .args(["emulator", "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
+    let mut child = KillOnDrop(
+        bulletins()
+            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
     let mut base_url = None;
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("a line");
@@ -162,9 +164,9 @@ fn the_emulator_command_serves_until_sigterm() {
         .env("CLEVERTAP_BASE_URL", &base_url));
     expect_code(&out, 0);
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
-    assert_eq!(child.wait().expect("wait").code(), Some(0));
+    assert_eq!(child.0.wait().expect("wait").code(), Some(0));
 }

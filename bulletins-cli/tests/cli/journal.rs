@@ -6,17 +6,7 @@ use std::time::Duration;
 
 use bulletins_emulator::Fault;
 
-use crate::support::{against, expect_code, jsonl, lines_with, run, Emu};
-
-/// Kills the child if the test fails before it does.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::{against, expect_code, jsonl, lines_with, run, Emu, KillOnDrop};
 
 #[test]
 fn a_send_killed_midway_resumes_and_sends_every_line_at_most_once() {

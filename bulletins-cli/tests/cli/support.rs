@@ -181,3 +181,13 @@ pub(crate) fn lines_with(stdout: &str, outcome: &str) -> Vec<u64> {
         .filter_map(|v| v["line"].as_u64())
         .collect()
 }
+
+/// A spawned process, killed if the test fails before it is done with it.
+pub(crate) struct KillOnDrop(pub(crate) std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
