@@ -96,6 +96,7 @@ mod handle;
 mod passcode;
 mod record;
 mod routes;
+mod serve;
 mod server;
 mod trigger;
 mod validate;
@@ -109,6 +110,7 @@ pub use error::Error;
 pub use fault::{Fault, OVERSIZED_BODY_BYTES};
 pub use handle::{Emulator, EmulatorBuilder};
 pub use record::{DeliveryStatus, Recorded, Rejection};
+pub use serve::{serve_until_signal, served_dashboard};
 pub use validate::MAX_BODY_BYTES;
 
 /// Not public API: the trigger endpoint's checks on raw parts, for the fuzz targets in the

@@ -9,14 +9,12 @@
 //! on to stdout, logs one line per request to stderr (`RUST_LOG` filters), and stops cleanly on
 //! Ctrl-C or SIGTERM.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bulletins_emulator::{
-    ConfigError, Dashboard, Emulator, DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE,
-};
+use bulletins_emulator::{serve_until_signal, served_dashboard, Dashboard, Emulator};
 use clap::Parser;
 
 /// A local CleverTap Bulletins endpoint: CleverTap's validation and errors, every bulletin
@@ -45,15 +43,12 @@ fn main() -> ExitCode {
         )
         .init();
 
-    let (dashboard, demo_account) = match &args.config {
-        Some(path) => match load(path) {
-            Ok(loaded) => loaded,
-            Err(error) => {
-                eprintln!("bulletins-emulator: invalid config: {error}");
-                return ExitCode::from(2);
-            }
-        },
-        None => (Dashboard::demo(), true),
+    let (dashboard, notice) = match served_dashboard(args.config.as_deref()) {
+        Ok(served) => served,
+        Err(error) => {
+            eprintln!("bulletins-emulator: invalid config: {error}");
+            return ExitCode::from(2);
+        }
     };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -66,88 +61,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(args, dashboard, demo_account))
+    runtime.block_on(run(args, dashboard, notice))
 }
 
-/// The file's dashboard, and whether it lists no accounts (the demo account is then served).
-fn load(path: &std::path::Path) -> Result<(Dashboard, bool), ConfigError> {
-    let file = bulletins_dashboard::Dashboard::from_file(path)?;
-    let demo_account = file.accounts().is_none();
-    let dashboard = Dashboard::from_definition(file, &path.display().to_string())?;
-    Ok((dashboard, demo_account))
-}
-
-async fn run(args: Args, dashboard: Dashboard, demo_account: bool) -> ExitCode {
-    let demo = args.config.is_none();
-    let emulator = match Emulator::builder()
-        .dashboard(dashboard)
-        .bind(args.listen)
-        .start()
-        .await
-    {
-        Ok(emulator) => emulator,
+async fn run(args: Args, dashboard: Dashboard, notice: Option<String>) -> ExitCode {
+    let builder = Emulator::builder().dashboard(dashboard).bind(args.listen);
+    match serve_until_signal(builder, notice.as_deref()).await {
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("bulletins-emulator: {error}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
-
-    let mut out = std::io::stdout().lock();
-    // Nothing useful to do if stdout is closed: the server still runs.
-    if demo {
-        let _ = writeln!(
-            out,
-            "no --config given: serving the demo dashboard (account {DEMO_ACCOUNT_ID} / \
-             {DEMO_PASSCODE}, business event {DEMO_EVENT:?} requiring program_id, language, \
-             prev_program_id)"
-        );
-    } else if demo_account {
-        let _ = writeln!(
-            out,
-            "the config lists no accounts: serving the demo account {DEMO_ACCOUNT_ID} / {DEMO_PASSCODE}"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "trigger: POST {}; recorded: GET {}/_emulator/bulletins",
-        emulator.trigger_url(),
-        emulator.base_url()
-    );
-    // Last, so a script can read up to this line and know everything before it.
-    let _ = writeln!(
-        out,
-        "bulletins-emulator listening on {}",
-        emulator.base_url()
-    );
-    let _ = out.flush();
-    drop(out);
-
-    let signal = shutdown_signal().await;
-    tracing::info!(signal, "shutting down");
-    emulator.shutdown().await;
-    tracing::info!("stopped");
-    ExitCode::SUCCESS
-}
-
-/// Waits for Ctrl-C or (on Unix) SIGTERM and names it.
-async fn shutdown_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "interrupt",
-                _ = terminate.recv() => "terminate",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "interrupt"
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "interrupt"
     }
 }

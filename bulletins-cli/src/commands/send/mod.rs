@@ -1,0 +1,159 @@
+//! `bulletins send FILE`: every line of a JSONL file, checked first, then sent at most once,
+//! with a journal that lets a re-run resume.
+
+mod pipeline;
+mod report;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::cli::SendArgs;
+use crate::dashboard::{self, Dashboard};
+use crate::exit::{Exit, Failure, Result};
+use crate::input::Input;
+use crate::journal::{Journal, JournalError};
+use crate::{credentials, payload};
+
+use pipeline::Source;
+use report::Report;
+
+pub(crate) fn run(args: SendArgs) -> Result<Exit> {
+    let journal_path = journal_path(&args)?;
+    let input = Input::open(&args.file)?;
+    let dashboard = match dashboard::path(&args.dashboard) {
+        Some(path) => Some(dashboard::load(&path).map_err(|e| Failure::new(Exit::Invalid, e))?),
+        None => None,
+    };
+
+    // Every line is checked before anything is sent.
+    let checked = check_all(&input, dashboard.as_ref())?;
+    if checked.invalid > 0 && !args.skip_invalid {
+        return Err(Failure::new(
+            Exit::Invalid,
+            format!(
+                "{} of {} lines of {} are invalid; nothing was sent",
+                checked.invalid, checked.lines, input.name
+            ),
+        )
+        .hint("fix them, or pass --skip-invalid to send the valid lines"));
+    }
+
+    let concurrency = usize::from(args.concurrency);
+    let client = credentials::client_builder(&args.credentials)?
+        .max_concurrency(concurrency)
+        .build()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+
+    let (journal, replay) = match &journal_path {
+        Some(path) => {
+            let (journal, replay) =
+                Journal::open(path, &checked.fingerprint).map_err(journal_failure)?;
+            if replay.torn_bytes > 0 {
+                eprintln!(
+                    "recovered the journal {}: cut off a torn last record ({} bytes) left by a crash",
+                    path.display(),
+                    replay.torn_bytes
+                );
+            }
+            (Some(journal), Some(replay))
+        }
+        None => (None, None),
+    };
+
+    let source = Source {
+        lines: input.lines()?,
+        replay,
+        resend_uncertain: args.resend_uncertain,
+        dashboard,
+    };
+    let report = Report::new(args.json, checked.lines);
+    let runtime = super::runtime()?;
+    // Driven from a spawned task, not `block_on`'s own future: that one is polled outside the
+    // runtime's workers, which halves the request rate (BENCHMARKS.md §2).
+    let ended = runtime
+        .block_on(runtime.spawn(pipeline::send(source, client, journal, report, concurrency)))
+        .map_err(|e| Failure::new(Exit::Failed, format!("the sending task failed: {e}")))?;
+    if ended.source.lines.fingerprint() != checked.fingerprint {
+        ended.report.note(&format!(
+            "warning: {} changed while it was being sent; the journal describes the version first read",
+            input.name
+        ));
+    }
+    let exit = ended.report.finish(ended.interrupted);
+    match ended.failure {
+        Some(failure) => Err(Failure::new(Exit::Failed, failure).hint(
+            "lines started but not finished are uncertain; the journal lists them on the next run",
+        )),
+        None => Ok(exit),
+    }
+}
+
+/// `--journal`, else `FILE.journal`; none with `--no-journal`.
+fn journal_path(args: &SendArgs) -> Result<Option<PathBuf>> {
+    if args.no_journal {
+        return Ok(None);
+    }
+    if let Some(path) = &args.journal {
+        return Ok(Some(path.clone()));
+    }
+    if args.file == Path::new("-") {
+        return Err(Failure::usage("reading stdin, there is no FILE.journal to default to")
+            .hint("pass --journal PATH to keep a journal (re-run with the same input to resume), or --no-journal"));
+    }
+    let mut path = OsString::from(args.file.as_os_str());
+    path.push(".journal");
+    Ok(Some(PathBuf::from(path)))
+}
+
+fn journal_failure(error: JournalError) -> Failure {
+    let hint = match &error {
+        JournalError::Locked { .. } => {
+            "wait for the other run to finish; two runs sharing a journal could send a line twice"
+        }
+        JournalError::OtherInput { .. } => {
+            "resume with the input the journal was started with, or use another --journal for this input"
+        }
+        JournalError::NotAJournal { .. } => "pass the path of a bulletins journal to --journal",
+        JournalError::Corrupt { .. } => {
+            "this is not the damage of a crash; inspect the file before sending anything"
+        }
+        JournalError::Io { .. } => {
+            return Failure::new(Exit::Failed, error.to_string());
+        }
+    };
+    Failure::new(Exit::Journal, error.to_string()).hint(hint)
+}
+
+struct Checked {
+    fingerprint: String,
+    /// Non-blank lines.
+    lines: u64,
+    invalid: u64,
+}
+
+/// Reads the whole input once: every problem printed as `FILE:LINE: problem`, and the input's
+/// fingerprint.
+fn check_all(input: &Input, dashboard: Option<&Dashboard>) -> Result<Checked> {
+    let mut lines = input.lines()?;
+    let (mut count, mut invalid) = (0, 0);
+    while let Some(line) = lines
+        .next_line()
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.name)))?
+    {
+        if line.is_blank() {
+            continue;
+        }
+        count += 1;
+        if let Err(problems) = payload::parse_checked(&line.bytes, dashboard) {
+            invalid += 1;
+            for problem in problems {
+                eprintln!("{}:{}: {problem}", input.name, line.number);
+            }
+        }
+    }
+    Ok(Checked {
+        fingerprint: lines.fingerprint(),
+        lines: count,
+        invalid,
+    })
+}

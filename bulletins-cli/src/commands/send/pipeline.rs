@@ -1,0 +1,401 @@
+//! The sending loop: at most `concurrency` requests in flight, each line's start on disk before
+//! its request leaves, the journal's syncs grouped.
+//!
+//! # How "started is durable before the request" holds with grouped syncs
+//! Lines move through three stages: *admitted* (their start records are written and the file
+//! is being synced), *ready* (that sync returned: their starts are on disk) and *in flight*.
+//! Only ready lines are handed to the client, and a group's lines become ready only after its
+//! `fdatasync` returned without error. One sync runs at a time, on a blocking thread through a
+//! second handle on the file, while the requests of earlier groups proceed. Outcomes are written
+//! as they come (so a killed process loses none) and made durable by the next sync.
+//!
+//! How many lines are started ahead adapts to what limits the rate. When a sync returns and
+//! the client had a free slot and nothing ready — the disk's sync rate was the limit — the
+//! lookahead doubles, up to [`MAX_AHEAD`]; otherwise (the server is the limit) it shrinks by a
+//! quarter, down to twice the concurrency, which keeps a burst of answers from waiting for a
+//! sync. Against a slow server (say 50 ms an answer) a crash thus leaves at most three times the
+//! concurrency of lines uncertain; against a fast one the groups grow until the disk no longer
+//! limits the send rate, and at most `concurrency + MAX_AHEAD` lines are uncertain. On Ctrl-C,
+//! lines started but not sent are recorded as not delivered, so only requests actually in
+//! flight can end up uncertain.
+
+use std::collections::HashSet;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::report::{Outcome, Report};
+use crate::dashboard::Dashboard;
+use crate::input::Lines;
+use crate::journal::{Journal, Records, Replay, State};
+use crate::payload;
+
+/// The most lines started ahead of those in flight.
+pub(super) const MAX_AHEAD: usize = 256;
+
+/// Recorded for lines whose start was synced but that were never sent.
+const NOT_SENT: &str = "not sent: interrupted before its request left";
+
+/// The lines to send, in order, skipping (and reporting) those that need no request.
+#[derive(Debug)]
+pub(super) struct Source {
+    pub(super) lines: Lines,
+    pub(super) replay: Option<Replay>,
+    pub(super) resend_uncertain: bool,
+    pub(super) dashboard: Option<Dashboard>,
+}
+
+impl Source {
+    fn next(&mut self, report: &mut Report) -> io::Result<Option<(u64, Bulletin<'static, DynamicEvent>)>> {
+        while let Some(line) = self.lines.next_line()? {
+            if line.is_blank() {
+                continue;
+            }
+            let state = self
+                .replay
+                .as_ref()
+                .map_or(State::Unsent, |r| r.state(line.number));
+            if state == State::Delivered {
+                report.delivered_earlier(line.number);
+                continue;
+            }
+            if state.is_uncertain() && !self.resend_uncertain {
+                report.uncertain_earlier(line.number);
+                continue;
+            }
+            match payload::parse_checked(&line.bytes, self.dashboard.as_ref()) {
+                Ok(bulletin) => return Ok(Some((line.number, bulletin))),
+                Err(problems) => report.skipped(line.number, &problems),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// How the loop ended.
+#[derive(Debug)]
+pub(super) struct Ended {
+    pub(super) source: Source,
+    pub(super) report: Report,
+    pub(super) interrupted: bool,
+    /// Why the journal could not be written or the input read, if so.
+    pub(super) failure: Option<String>,
+}
+
+type Synced = Result<io::Result<()>, tokio::task::JoinError>;
+
+/// A line ready to send: its start is on disk (or there is no journal).
+type Ready = (u64, Bulletin<'static, DynamicEvent>);
+
+/// What a worker hands back for a line.
+type Done = (u64, Option<Result<Triggered, bulletins_http::Error>>);
+
+/// Sends every line of `source`.
+pub(super) async fn send(
+    mut source: Source,
+    client: Client,
+    mut journal: Option<Journal>,
+    mut report: Report,
+    concurrency: usize,
+) -> Ended {
+    let mut failure: Option<String> = None;
+    // A second handle on the journal, synced from a blocking thread while this task writes.
+    let syncer = match journal.as_ref().map(Journal::syncer).transpose() {
+        Ok(syncer) => syncer.map(Arc::new),
+        Err(e) => {
+            failure = Some(format!("cannot open the journal again to sync it: {e}"));
+            journal = None;
+            None
+        }
+    };
+    let journaling = journal.is_some();
+    let min_ahead = 2 * concurrency;
+    let max_ahead = MAX_AHEAD.max(min_ahead);
+    let mut ahead = min_ahead;
+
+    // `concurrency` workers, each sending one line at a time from the queue of ready lines
+    // (the hand-written loop's shape: no hop through this task between two requests).
+    let (ready_tx, ready_rx) = mpsc::channel::<Ready>(concurrency + max_ahead);
+    let mut ready_tx = Some(ready_tx);
+    let ready_rx = Arc::new(tokio::sync::Mutex::new(ready_rx));
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency {
+        workers.spawn(work(
+            client.clone(),
+            Arc::clone(&ready_rx),
+            done_tx.clone(),
+            Arc::clone(&stop),
+        ));
+    }
+    drop(done_tx);
+
+    // Lines handed to the workers and not yet finished: queued or in flight.
+    let mut outstanding: HashSet<u64> = HashSet::new();
+    let mut admitted: Vec<(u64, Bulletin<'static, DynamicEvent>)> = Vec::new();
+    let mut records = Records::default();
+    let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
+    let mut exhausted = false;
+    let mut stopping = failure.is_some();
+    let mut interrupted = false;
+    let mut interrupts = Interrupts::new();
+
+    loop {
+        // Without a journal, lines go straight to the workers.
+        if !journaling {
+            while !stopping && !exhausted && outstanding.len() < concurrency + min_ahead {
+                match source.next(&mut report) {
+                    Ok(Some((line, bulletin))) => {
+                        outstanding.insert(line);
+                        hand_over(&ready_tx, line, bulletin);
+                    }
+                    Ok(None) => exhausted = true,
+                    Err(e) => {
+                        failure = Some(format!("cannot read the input: {e}"));
+                        stopping = true;
+                    }
+                }
+            }
+        }
+
+        // Start the next group: its start records, written below, then synced.
+        let mut group_started = false;
+        if journaling && syncing.is_none() && !stopping && !exhausted {
+            let want = (concurrency + ahead).saturating_sub(outstanding.len());
+            for _ in 0..want {
+                match source.next(&mut report) {
+                    Ok(Some((line, bulletin))) => {
+                        records.started(line);
+                        admitted.push((line, bulletin));
+                    }
+                    Ok(None) => {
+                        exhausted = true;
+                        break;
+                    }
+                    Err(e) => {
+                        failure = Some(format!("cannot read the input: {e}"));
+                        stopping = true;
+                        break;
+                    }
+                }
+            }
+            group_started = !admitted.is_empty();
+        }
+
+        // Everything recorded so far, in one write: the new starts and the outcomes.
+        if let Some(open) = journal.as_mut() {
+            if let Err(e) = open.write(&records) {
+                // Not knowing what reached the file, send nothing more.
+                failure = Some(format!("cannot write the journal: {e}"));
+                stopping = true;
+                admitted.clear();
+                group_started = false;
+                journal = None;
+            }
+            records.clear();
+        }
+        if let (true, Some(syncer)) = (group_started, syncer.as_ref()) {
+            let syncer = Arc::clone(syncer);
+            syncing = Some(tokio::task::spawn_blocking(move || syncer.sync_data()));
+        }
+
+        if stopping {
+            // Workers hand back the queued lines unsent, then end.
+            stop.store(true, Ordering::SeqCst);
+            ready_tx = None;
+        }
+        if outstanding.is_empty() && syncing.is_none() && (exhausted || stopping) {
+            break;
+        }
+
+        tokio::select! {
+            done = done_rx.recv() => {
+                let Some((line, result)) = done else {
+                    // Every worker ended (one panicked?): what is outstanding stays uncertain.
+                    failure = Some("the sending tasks ended early; unfinished lines are left uncertain".to_owned());
+                    break;
+                };
+                outstanding.remove(&line);
+                let Some(result) = result else {
+                    records.not_delivered(line, NOT_SENT);
+                    continue;
+                };
+                let outcome = Outcome::of(result);
+                match &outcome {
+                    Outcome::Delivered { targets } => records.delivered(line, *targets),
+                    Outcome::NotDelivered { reason } => records.not_delivered(line, reason),
+                    Outcome::Uncertain { reason } => records.uncertain(line, reason),
+                }
+                report.outcome(line, &outcome);
+            }
+            synced = wait(&mut syncing) => {
+                match synced {
+                    Ok(Ok(())) => {
+                        // A worker idled waiting for this sync: the disk was the limit.
+                        let starved = outstanding.len() < concurrency;
+                        ahead = if starved {
+                            (ahead * 2).min(max_ahead)
+                        } else {
+                            (ahead - ahead / 4).max(min_ahead)
+                        };
+                        if stopping {
+                            for (line, _) in admitted.drain(..) {
+                                records.not_delivered(line, NOT_SENT);
+                            }
+                        } else {
+                            for (line, bulletin) in admitted.drain(..) {
+                                outstanding.insert(line);
+                                hand_over(&ready_tx, line, bulletin);
+                            }
+                        }
+                    }
+                    Ok(Err(e)) => {
+                        failure = Some(format!("cannot sync the journal: {e}"));
+                        stopping = true;
+                        admitted.clear();
+                    }
+                    Err(e) => {
+                        failure = Some(format!("the journal's sync failed: {e}"));
+                        stopping = true;
+                        admitted.clear();
+                    }
+                }
+            }
+            Some(Err(ended)) = workers.join_next() => {
+                // A worker panicked: its line stays started, so it reads as uncertain.
+                failure = Some(format!("a sending task failed: {ended}; unfinished lines are left uncertain"));
+                break;
+            }
+            () = interrupts.recv() => {
+                if stopping {
+                    report.note("interrupted again: stopping now; the requests in flight are left uncertain");
+                    interrupted = true;
+                    workers.abort_all();
+                    // Queued lines may not have left, but their start is recorded: uncertain.
+                    for line in outstanding.drain() {
+                        let reason = "interrupted while its request was in flight".to_owned();
+                        report.outcome(line, &Outcome::Uncertain { reason });
+                    }
+                    break;
+                }
+                stopping = true;
+                interrupted = true;
+                report.note(
+                    "interrupted: waiting for the requests in flight (Ctrl-C again to stop now; they would be left uncertain)",
+                );
+            }
+        }
+    }
+    drop(ready_tx);
+    workers.abort_all();
+
+    // Lines of a group still syncing were never sent; then everything is written and synced.
+    for (line, _) in admitted.drain(..) {
+        records.not_delivered(line, NOT_SENT);
+    }
+    if let Some(mut open) = journal {
+        if failure.is_none() {
+            let flushed = tokio::task::spawn_blocking(move || open.append(&records)).await;
+            match flushed {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => failure = Some(format!("cannot write the journal: {e}")),
+                Err(e) => failure = Some(format!("the journal's writer failed: {e}")),
+            }
+        }
+    }
+    Ended {
+        source,
+        report,
+        interrupted,
+        failure,
+    }
+}
+
+/// Queues a line for the workers. The queue has room for every line the window allows.
+fn hand_over(ready: &Option<mpsc::Sender<Ready>>, line: u64, bulletin: Bulletin<'static, DynamicEvent>) {
+    if let Some(ready) = ready {
+        // Full or closed cannot happen: the window is smaller than the queue, and the
+        // receiver lives as long as the workers.
+        let _ = ready.try_send((line, bulletin));
+    }
+}
+
+/// One worker: sends the next ready line, hands back its result; after a stop, hands back the
+/// queued lines unsent (`None`).
+async fn work(
+    client: Client,
+    ready: Arc<tokio::sync::Mutex<mpsc::Receiver<Ready>>>,
+    done: mpsc::UnboundedSender<Done>,
+    stop: Arc<AtomicBool>,
+) {
+    loop {
+        let next = ready.lock().await.recv().await;
+        let Some((line, bulletin)) = next else { return };
+        let result = if stop.load(Ordering::SeqCst) {
+            None
+        } else {
+            Some(client.trigger(&bulletin).await)
+        };
+        if done.send((line, result)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The sync being written, once it is done; never, if none is.
+async fn wait(syncing: &mut Option<JoinHandle<io::Result<()>>>) -> Synced {
+    match syncing.as_mut() {
+        Some(handle) => {
+            let synced = handle.await;
+            *syncing = None;
+            synced
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Ctrl-C, and SIGTERM on Unix (what `kill` and service managers send). The handlers are
+/// installed once, so a signal arriving between two waits is not lost.
+struct Interrupts {
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Interrupts {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
+                .ok();
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            match self.signals.as_mut() {
+                Some((interrupt, terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! What `send` tells the user: a progress bar on a terminal, one JSON result per line on stdout
+//! with `--json`, a line on stderr for each line not delivered, and the summary.
+
+use std::io::{BufWriter, IsTerminal as _, Stdout, Write as _};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::exit::Exit;
+
+/// How one request ended.
+#[derive(Debug)]
+pub(super) enum Outcome {
+    Delivered { targets: u64 },
+    NotDelivered { reason: String },
+    Uncertain { reason: String },
+}
+
+impl Outcome {
+    pub(super) fn of(result: Result<bulletins_http::Triggered, bulletins_http::Error>) -> Self {
+        match result {
+            Ok(triggered) => Outcome::Delivered {
+                targets: triggered.targets,
+            },
+            Err(error) if error.may_have_been_delivered() => Outcome::Uncertain {
+                reason: error.to_string(),
+            },
+            Err(error) => Outcome::NotDelivered {
+                reason: error.to_string(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    delivered: u64,
+    delivered_earlier: u64,
+    not_delivered: u64,
+    uncertain: u64,
+    uncertain_earlier: u64,
+    skipped: u64,
+}
+
+#[derive(Debug)]
+pub(super) struct Report {
+    json: bool,
+    bar: ProgressBar,
+    out: BufWriter<Stdout>,
+    counts: Counts,
+    not_delivered: Vec<u64>,
+    uncertain: Vec<u64>,
+    skipped: Vec<u64>,
+    /// When sending began, for the rate in the summary.
+    started: Instant,
+}
+
+impl Report {
+    /// `total`: the non-blank lines of the input.
+    pub(super) fn new(json: bool, total: u64) -> Self {
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{wide_bar} {pos}/{len} lines  {per_sec}  eta {eta}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Self {
+            json,
+            bar,
+            out: BufWriter::new(std::io::stdout()),
+            counts: Counts::default(),
+            not_delivered: Vec::new(),
+            uncertain: Vec::new(),
+            skipped: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    /// A message on stderr, above the progress bar.
+    pub(super) fn note(&self, message: &str) {
+        self.bar.suspend(|| eprintln!("{message}"));
+    }
+
+    fn json(&mut self, value: serde_json::Value) {
+        if self.json {
+            // stdout closed: nothing to tell; the journal and the summary still say it.
+            let _ = writeln!(self.out, "{value}");
+        }
+    }
+
+    pub(super) fn outcome(&mut self, line: u64, outcome: &Outcome) {
+        self.bar.inc(1);
+        match outcome {
+            Outcome::Delivered { targets } => {
+                self.counts.delivered += 1;
+                self.json(
+                    serde_json::json!({"line": line, "outcome": "delivered", "targets": targets}),
+                );
+            }
+            Outcome::NotDelivered { reason } => {
+                self.counts.not_delivered += 1;
+                self.not_delivered.push(line);
+                self.note(&format!("line {line}: not delivered: {reason}"));
+                self.json(
+                    serde_json::json!({"line": line, "outcome": "not_delivered", "error": reason}),
+                );
+            }
+            Outcome::Uncertain { reason } => {
+                self.counts.uncertain += 1;
+                self.uncertain.push(line);
+                self.note(&format!("line {line}: may have been delivered: {reason}"));
+                self.json(
+                    serde_json::json!({"line": line, "outcome": "uncertain", "error": reason}),
+                );
+            }
+        }
+    }
+
+    /// A line an earlier run delivered: not sent again.
+    pub(super) fn delivered_earlier(&mut self, line: u64) {
+        self.bar.inc(1);
+        self.counts.delivered_earlier += 1;
+        self.json(serde_json::json!({"line": line, "outcome": "delivered", "earlier": true}));
+    }
+
+    /// A line an earlier run may have delivered: not sent again.
+    pub(super) fn uncertain_earlier(&mut self, line: u64) {
+        self.bar.inc(1);
+        self.counts.uncertain_earlier += 1;
+        self.uncertain.push(line);
+        self.json(serde_json::json!({"line": line, "outcome": "uncertain", "earlier": true}));
+    }
+
+    /// An invalid line left out by `--skip-invalid` (its problems were printed when checked).
+    pub(super) fn skipped(&mut self, line: u64, problems: &[String]) {
+        self.bar.inc(1);
+        self.counts.skipped += 1;
+        self.skipped.push(line);
+        self.json(
+            serde_json::json!({"line": line, "outcome": "skipped", "error": problems.join("; ")}),
+        );
+    }
+
+    /// Prints the summary on stderr and says how the process exits.
+    pub(super) fn finish(mut self, interrupted: bool) -> Exit {
+        self.bar.finish_and_clear();
+        let _ = self.out.flush();
+        let c = &self.counts;
+        let delivered = c.delivered + c.delivered_earlier;
+        let uncertain = c.uncertain + c.uncertain_earlier;
+        let mut summary = format!("{delivered} delivered");
+        if c.delivered_earlier > 0 {
+            summary.push_str(&format!(" ({} by an earlier run)", c.delivered_earlier));
+        }
+        summary.push_str(&format!(", {} not delivered", c.not_delivered));
+        summary.push_str(&format!(", {uncertain} may have been delivered"));
+        if c.uncertain_earlier > 0 {
+            summary.push_str(&format!(" ({} by an earlier run)", c.uncertain_earlier));
+        }
+        summary.push_str(&format!(", {} skipped", c.skipped));
+        let requests = c.delivered + c.not_delivered + c.uncertain;
+        if requests > 0 {
+            let seconds = self.started.elapsed().as_secs_f64();
+            summary.push_str(&format!(
+                "; {requests} requests in {seconds:.2} s ({:.0}/s)",
+                requests as f64 / seconds.max(1e-9)
+            ));
+        }
+        eprintln!("{summary}");
+        if !self.not_delivered.is_empty() {
+            eprintln!(
+                "not delivered (safe to send again: re-run the same command): {}",
+                ranges(&self.not_delivered)
+            );
+        }
+        if !self.skipped.is_empty() {
+            eprintln!("skipped as invalid: {}", ranges(&self.skipped));
+        }
+        if !self.uncertain.is_empty() {
+            eprintln!(
+                "may have been delivered, so not resent: {}\n  check them; --resend-uncertain sends them again",
+                ranges(&self.uncertain)
+            );
+        }
+        if interrupted {
+            eprintln!("interrupted: the journal is flushed; re-run the same command to resume");
+            Exit::Interrupted
+        } else if uncertain > 0 {
+            Exit::Uncertain
+        } else if c.not_delivered + c.skipped > 0 {
+            Exit::Partial
+        } else {
+            Exit::Success
+        }
+    }
+}
+
+/// `lines 3, 7-9, 12`, in ascending order.
+fn ranges(lines: &[u64]) -> String {
+    let mut sorted = lines.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts = Vec::new();
+    let mut iter = sorted.into_iter().peekable();
+    while let Some(first) = iter.next() {
+        let mut last = first;
+        while iter.peek() == Some(&(last + 1)) {
+            last += 1;
+            iter.next();
+        }
+        parts.push(if first == last {
+            first.to_string()
+        } else {
+            format!("{first}-{last}")
+        });
+    }
+    let s = if parts.len() == 1 && !parts[0].contains('-') {
+        ""
+    } else {
+        "s"
+    };
+    format!("line{s} {}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ranges;
+
+    #[test]
+    fn lines_are_listed_as_ranges() {
+        assert_eq!(ranges(&[9, 3, 7, 8, 12]), "lines 3, 7-9, 12");
+        assert_eq!(ranges(&[4]), "line 4");
+    }
+}

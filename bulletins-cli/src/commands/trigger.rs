@@ -1,0 +1,130 @@
+//! `bulletins trigger EVENT -p KEY=VALUE … --name NAME --created-by WHO`: one bulletin.
+
+use std::io::Write as _;
+
+use bulletins_http::protocol::TRIGGER_PATH;
+use bulletins_http::{Bulletin, DynamicEvent, Error};
+
+use crate::cli::TriggerArgs;
+use crate::exit::{Exit, Failure, Result};
+use crate::{credentials, dashboard, payload};
+
+pub(crate) fn run(args: TriggerArgs) -> Result<Exit> {
+    let bulletin = build(&args)?;
+    if let Some(path) = dashboard::path(&args.dashboard) {
+        let dashboard = dashboard::load(&path).map_err(|e| Failure::new(Exit::Invalid, e))?;
+        let problems = dashboard::check(&dashboard, bulletin.event());
+        if let Some((last, others)) = problems.split_last() {
+            for problem in others {
+                eprintln!("error: {problem}");
+            }
+            return Err(Failure::new(Exit::Invalid, last.clone()).hint(format!(
+                "nothing was sent; fix the bulletin or the dashboard file {}",
+                path.display()
+            )));
+        }
+    }
+    if args.dry_run {
+        return dry_run(&args, &bulletin);
+    }
+    let client = credentials::client_builder(&args.credentials)?
+        .build()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let result = super::runtime()?.block_on(client.trigger(&bulletin));
+    let mut out = std::io::stdout().lock();
+    match result {
+        Ok(triggered) => {
+            if args.json {
+                let line =
+                    serde_json::json!({"outcome": "delivered", "targets": triggered.targets});
+                let _ = writeln!(out, "{line}");
+            } else {
+                let s = if triggered.targets == 1 { "" } else { "s" };
+                let _ = writeln!(out, "delivered to {} target{s}", triggered.targets);
+            }
+            Ok(Exit::Success)
+        }
+        Err(error) => {
+            let (exit, outcome, hint) = classify(&error);
+            if args.json {
+                let line = serde_json::json!({"outcome": outcome, "error": error.to_string()});
+                let _ = writeln!(out, "{line}");
+            }
+            Err(Failure::new(exit, error.to_string()).hint(hint))
+        }
+    }
+}
+
+/// The exit code, the outcome's name and what to do, for a failed trigger.
+fn classify(error: &Error) -> (Exit, &'static str, &'static str) {
+    if error.may_have_been_delivered() {
+        (
+            Exit::Uncertain,
+            "uncertain",
+            "it may have been delivered: check before triggering it again",
+        )
+    } else {
+        (
+            Exit::Refused,
+            "not_delivered",
+            "it certainly was not delivered: fix the cause, then trigger it again",
+        )
+    }
+}
+
+fn build(args: &TriggerArgs) -> Result<Bulletin<'static, DynamicEvent>> {
+    let invalid = |e: bulletins_http::BuildError| {
+        Failure::new(Exit::Invalid, e.to_string()).hint("nothing was sent")
+    };
+    let mut event = DynamicEvent::new(args.event.as_str()).map_err(invalid)?;
+    for property in &args.properties {
+        let (key, value) = property.split_once('=').ok_or_else(|| {
+            Failure::usage(format!("-p {property:?}: expected KEY=VALUE"))
+                .hint("for example -p order_id=12345")
+        })?;
+        event.insert(key, value).map_err(invalid)?;
+    }
+    let when = payload::parse_when(&args.when).ok_or_else(|| {
+        Failure::usage(format!(
+            "--when {:?}: expected `now` or a positive UNIX timestamp in seconds",
+            args.when
+        ))
+    })?;
+    let bulletin = Bulletin::new(event, args.name.clone(), args.created_by.clone()).when(when);
+    payload::check(&bulletin)
+        .map_err(|e| Failure::new(Exit::Invalid, e).hint("nothing was sent"))?;
+    Ok(bulletin)
+}
+
+/// Prints the body and a curl command that sends it; the passcode stays `$CLEVERTAP_PASSCODE`.
+fn dry_run(args: &TriggerArgs, bulletin: &Bulletin<'static, DynamicEvent>) -> Result<Exit> {
+    let body = bulletin
+        .to_json_vec()
+        .map_err(|e| Failure::new(Exit::Invalid, e.to_string()))?;
+    let body = String::from_utf8_lossy(&body);
+    let target = credentials::target(&args.credentials)?;
+    let url = format!("{}{TRIGGER_PATH}", target.base_url());
+    let account = match credentials::account_id(&args.credentials) {
+        Some(id) => shell_quote(&format!("X-CleverTap-Account-Id: {id}")),
+        None => "\"X-CleverTap-Account-Id: $CLEVERTAP_ACCOUNT_ID\"".to_owned(),
+    };
+    let curl = format!(
+        "curl -sS -X POST {} \\\n  -H {account} \\\n  -H \"X-CleverTap-Passcode: $CLEVERTAP_PASSCODE\" \\\n  -H 'Content-Type: application/json' \\\n  --data-binary {}",
+        shell_quote(&url),
+        shell_quote(&body)
+    );
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let line = serde_json::json!({"body": serde_json::from_str::<serde_json::Value>(&body).ok(), "curl": curl});
+        let _ = writeln!(out, "{line}");
+    } else {
+        let _ = writeln!(out, "{body}");
+        let _ = writeln!(out, "{curl}");
+    }
+    Ok(Exit::Success)
+}
+
+/// Single-quotes for POSIX shells: nothing inside is expanded.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}

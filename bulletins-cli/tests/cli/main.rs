@@ -1,0 +1,8 @@
+//! The built `bulletins` binary, driven as a process against the emulator over loopback.
+
+mod support;
+
+mod commands;
+mod exit_codes;
+mod journal;
+mod secrets;

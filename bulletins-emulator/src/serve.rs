@@ -1,0 +1,97 @@
+//! Serving in the foreground until Ctrl-C or SIGTERM: what the `bulletins-emulator` binary and
+//! `bulletins emulator` do after reading their arguments.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::{
+    ConfigError, Dashboard, EmulatorBuilder, Error, DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE,
+};
+
+/// The dashboard `--config` asks for — the file's, served to the demo account when it lists no
+/// `accounts`; the documentation's demo dashboard without a file — and a line telling the user
+/// which demo parts are served, if any.
+///
+/// # Errors
+/// [`ConfigError`] if the file cannot be read or is refused.
+pub fn served_dashboard(config: Option<&Path>) -> Result<(Dashboard, Option<String>), ConfigError> {
+    let Some(path) = config else {
+        let notice = format!(
+            "no --config given: serving the demo dashboard (account {DEMO_ACCOUNT_ID} / \
+             {DEMO_PASSCODE}, business event {DEMO_EVENT:?} requiring program_id, language, \
+             prev_program_id)"
+        );
+        return Ok((Dashboard::demo(), Some(notice)));
+    };
+    let file = bulletins_dashboard::Dashboard::from_file(path)?;
+    let notice = file.accounts().is_none().then(|| {
+        format!("the config lists no accounts: serving the demo account {DEMO_ACCOUNT_ID} / {DEMO_PASSCODE}")
+    });
+    let dashboard = Dashboard::from_definition(file, &path.display().to_string())?;
+    Ok((dashboard, notice))
+}
+
+/// Starts the emulator, prints where it listens to stdout, serves until Ctrl-C or (on Unix)
+/// SIGTERM, then stops cleanly.
+///
+/// The last line printed is `bulletins-emulator listening on <base url>`, so a script can read
+/// up to it and know everything before it. `notice` (see [`served_dashboard`]) is printed
+/// first.
+///
+/// # Errors
+/// As [`EmulatorBuilder::start`].
+pub async fn serve_until_signal(
+    builder: EmulatorBuilder,
+    notice: Option<&str>,
+) -> Result<(), Error> {
+    let emulator = builder.start().await?;
+
+    let mut out = std::io::stdout().lock();
+    // Nothing useful to do if stdout is closed: the server still runs.
+    if let Some(notice) = notice {
+        let _ = writeln!(out, "{notice}");
+    }
+    let _ = writeln!(
+        out,
+        "trigger: POST {}; recorded: GET {}/_emulator/bulletins",
+        emulator.trigger_url(),
+        emulator.base_url()
+    );
+    // Last, so a script can read up to this line and know everything before it.
+    let _ = writeln!(
+        out,
+        "bulletins-emulator listening on {}",
+        emulator.base_url()
+    );
+    let _ = out.flush();
+    drop(out);
+
+    let signal = shutdown_signal().await;
+    tracing::info!(signal, "shutting down");
+    emulator.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Waits for Ctrl-C or (on Unix) SIGTERM and names it.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupt",
+                _ = terminate.recv() => "terminate",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "interrupt"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupt"
+    }
+}
