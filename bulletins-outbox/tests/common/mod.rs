@@ -148,11 +148,13 @@ impl Db {
     }
 
     /// The relay binary on this outbox, delivering to `base_url`.
-    pub fn relay_process(&self, base_url: &str, args: &[&str]) -> Child {
-        self.command(base_url, "relay", args)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn bulletins-outbox relay")
+    pub fn relay_process(&self, base_url: &str, args: &[&str]) -> RelayProcess {
+        RelayProcess(Some(
+            self.command(base_url, "relay", args)
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("spawn bulletins-outbox relay"),
+        ))
     }
 
     /// The binary running `subcommand` on this outbox.
@@ -208,4 +210,35 @@ pub fn received(emulator: &EmulatorHandle) -> std::collections::HashMap<String, 
         *seen.entry(b.name.unwrap_or_default()).or_insert(0) += 1;
     }
     seen
+}
+
+/// A relay process, killed when dropped so that a failing test leaves none behind.
+pub struct RelayProcess(Option<Child>);
+
+impl RelayProcess {
+    /// SIGKILL (std's `kill` on Unix), then reap it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reap");
+        }
+    }
+
+    /// Waits for it to exit by itself.
+    pub async fn wait(mut self) -> std::process::ExitStatus {
+        let mut child = self.0.take().expect("running");
+        tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .expect("join")
+            .expect("wait")
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
