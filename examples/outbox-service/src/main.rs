@@ -141,8 +141,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (Db::Postgres(pool.clone()), Store::postgres(pool))
     };
     match &db {
-        Db::Sqlite(pool) => drop(sqlx::query(ORDERS_TABLE).execute(pool).await?),
-        Db::Postgres(pool) => drop(sqlx::query(ORDERS_TABLE).execute(pool).await?),
+        Db::Sqlite(pool) => {
+            sqlx::query(ORDERS_TABLE).execute(pool).await?;
+        }
+        Db::Postgres(pool) => {
+            sqlx::query(ORDERS_TABLE).execute(pool).await?;
+        }
     }
     store.migrate().await?;
 
