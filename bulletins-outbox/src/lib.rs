@@ -1,4 +1,8 @@
-//! A transactional outbox for CleverTap Bulletins.
+#![doc = include_str!("../README.md")]
+//!
+//! # Features
+//! - `sqlite` (default): the SQLite store.
+//! - `postgres`: the PostgreSQL store.
 mod error;
 pub mod ops;
 mod outbox;
@@ -13,5 +17,7 @@ pub use error::Error;
 pub use outbox::{Outbox, OutboxConnection};
 pub use relay::{Relay, Report};
 pub use state::State;
-pub use store::*;
+pub use store::{
+    Claim, ClaimedRow, Outcome, Resolution, Status, Store, Swept, UncertainRow, SQLITE_BUSY_TIMEOUT,
+};
 pub use table::{InvalidTableName, TableName, DEFAULT_TABLE, MAX_TABLE_NAME_LEN};

@@ -190,10 +190,15 @@ impl Store {
                 let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
                 Ok(Self::postgres(pool))
             }
-            #[cfg(not(all(feature = "sqlite", feature = "postgres")))]
-            "sqlite" | "postgres" | "postgresql" => Err(Error::UnsupportedUrl {
+            #[cfg(not(feature = "sqlite"))]
+            "sqlite" => Err(Error::UnsupportedUrl {
                 url: redact(url),
-                hint: "this build lacks that store; enable the bulletins-outbox feature `sqlite` or `postgres`",
+                hint: "this build lacks the SQLite store; enable the bulletins-outbox feature `sqlite`",
+            }),
+            #[cfg(not(feature = "postgres"))]
+            "postgres" | "postgresql" => Err(Error::UnsupportedUrl {
+                url: redact(url),
+                hint: "this build lacks the PostgreSQL store; enable the bulletins-outbox feature `postgres`",
             }),
             _ => Err(Error::UnsupportedUrl {
                 url: redact(url),
