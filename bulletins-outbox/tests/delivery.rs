@@ -309,9 +309,11 @@ async fn two_relays_racing_one_killed_send_no_bulletin_twice(db: Db) {
             other => panic!("a row ended {other}"),
         }
     }
-    assert_eq!(
-        emulator.accepted().len(),
-        delivered + uncertain.min(emulator.accepted().len() - delivered)
+    // Every delivered row reached the emulator; an uncertain one may or may not have.
+    let accepted = emulator.accepted().len();
+    assert!(
+        delivered <= accepted && accepted <= delivered + uncertain,
+        "{accepted} accepted"
     );
     assert!(
         delivered + uncertain == rows && delivered > 0,
