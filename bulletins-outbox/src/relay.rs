@@ -256,11 +256,19 @@ impl Relay {
         let mut results = futures_util::stream::iter(claim.rows)
             .map(|row| self.deliver(token, row))
             .buffer_unordered(self.client.max_concurrency().max(1));
+        // Every request of the batch finishes and is recorded even if one record fails: leaving
+        // early would strand the others in `sending`, to be called uncertain later.
         let mut report = Report::default();
+        let mut first_error = None;
         while let Some(result) = results.next().await {
-            report.add(result?);
+            match result {
+                Ok(row) => report.add(row),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
         }
-        Ok(report)
+        first_error.map_or(Ok(report), Err)
     }
 
     /// Sweeps expired leases and purges delivered rows past their retention.
