@@ -72,7 +72,8 @@ pub enum OutboxCommand {
     },
     /// Decides an uncertain row: it was delivered, or it should be sent once more.
     #[command(
-        after_help = "Examples:\n  bulletins-outbox resolve 42 --delivered --database sqlite:shop.db\n  bulletins-outbox resolve 42 --resend --database sqlite:shop.db"
+        after_help = "Examples:\n  bulletins-outbox resolve 42 --delivered --database sqlite:shop.db\n  bulletins-outbox resolve 42 --resend --database sqlite:shop.db",
+        group(clap::ArgGroup::new("decision").required(true).args(["delivered", "resend"]))
     )]
     Resolve {
         /// The outbox: database and table.
@@ -81,7 +82,7 @@ pub enum OutboxCommand {
         /// The row's id, as `uncertain` lists it.
         id: i64,
         /// CleverTap did raise it (checked on the dashboard): never send it.
-        #[arg(long, conflicts_with = "resend", required_unless_present = "resend")]
+        #[arg(long)]
         delivered: bool,
         /// CleverTap did not raise it: send it once more.
         #[arg(long)]
