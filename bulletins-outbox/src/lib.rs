@@ -8,6 +8,7 @@ pub mod ops;
 mod outbox;
 mod payload;
 mod relay;
+mod rows;
 mod sql;
 mod state;
 mod store;
@@ -16,8 +17,7 @@ mod table;
 pub use error::Error;
 pub use outbox::{Outbox, OutboxConnection};
 pub use relay::{Relay, Report};
+pub use rows::{Claim, ClaimedRow, Outcome, Resolution, Status, Swept, UncertainRow};
 pub use state::State;
-pub use store::{
-    Claim, ClaimedRow, Outcome, Resolution, Status, Store, Swept, UncertainRow, SQLITE_BUSY_TIMEOUT,
-};
+pub use store::{Store, SQLITE_BUSY_TIMEOUT};
 pub use table::{InvalidTableName, TableName, DEFAULT_TABLE, MAX_TABLE_NAME_LEN};

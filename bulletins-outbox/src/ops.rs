@@ -11,7 +11,8 @@ use clap::{Args, Subcommand};
 use crate::error::Error;
 use crate::payload;
 use crate::relay::{Relay, Report};
-use crate::store::{Resolution, Store};
+use crate::rows::Resolution;
+use crate::store::Store;
 use crate::table::{TableName, DEFAULT_TABLE};
 use crate::Outbox;
 

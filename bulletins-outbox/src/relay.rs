@@ -9,7 +9,8 @@ use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::payload;
-use crate::store::{ClaimedRow, Outcome, Store};
+use crate::rows::{ClaimedRow, Outcome};
+use crate::store::Store;
 
 /// Delivers an outbox's rows through a [`Client`], at most once each.
 ///
