@@ -1,0 +1,34 @@
+-- The bulletins outbox, PostgreSQL. `migrate()` runs this file with `bulletins_outbox` replaced
+-- by the configured table name, under an advisory lock; it is idempotent. Times are milliseconds
+-- since the UNIX epoch from the database's clock, so every relay measures leases with the same
+-- clock.
+CREATE TABLE IF NOT EXISTS bulletins_outbox (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account      TEXT   NOT NULL,                   -- the CleverTap account it goes to
+    event        TEXT   NOT NULL,                   -- the business event's name, for operators
+    body         TEXT   NOT NULL,                   -- the validated JSON payload, sent as is
+    state        TEXT   NOT NULL DEFAULT 'pending'
+                 CHECK (state IN ('pending', 'claimed', 'sending', 'delivered', 'refused', 'uncertain')),
+    attempts     BIGINT NOT NULL DEFAULT 0,         -- claims so far
+    created_at   BIGINT NOT NULL DEFAULT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT,
+    available_at BIGINT NOT NULL DEFAULT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT,
+    claim_token  TEXT,                              -- the claiming relay's token; guards every update
+    lease_until  BIGINT,                            -- when a claimed or sending row's lease expires
+    sent_at      BIGINT,                            -- when it was marked sending
+    finished_at  BIGINT,                            -- when it reached delivered, refused or uncertain
+    targets      BIGINT,                            -- CleverTap's `targets`, once delivered
+    last_error   TEXT
+);
+-- The claim query: pending rows of one account, due first. Partial, so it only holds the backlog
+-- and stays small however much the table churns.
+CREATE INDEX IF NOT EXISTS bulletins_outbox_claim
+    ON bulletins_outbox (account, available_at, id) WHERE state = 'pending';
+-- The sweeper: leases in flight.
+CREATE INDEX IF NOT EXISTS bulletins_outbox_lease
+    ON bulletins_outbox (lease_until) WHERE state IN ('claimed', 'sending');
+-- Retention: delivered rows by age.
+CREATE INDEX IF NOT EXISTS bulletins_outbox_done
+    ON bulletins_outbox (finished_at) WHERE state = 'delivered';
+-- Operators: the rows waiting for a person.
+CREATE INDEX IF NOT EXISTS bulletins_outbox_uncertain
+    ON bulletins_outbox (id) WHERE state = 'uncertain';

@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Features
+//! - `sqlite` (default): the SQLite store.
+//! - `postgres`: the PostgreSQL store.
+mod error;
+pub mod ops;
+mod outbox;
+mod payload;
+mod relay;
+mod rows;
+mod sql;
+mod state;
+mod store;
+mod table;
+
+pub use error::Error;
+pub use outbox::{Outbox, OutboxConnection};
+pub use relay::{Relay, Report};
+pub use rows::{Claim, ClaimedRow, Outcome, Resolution, Status, Swept, UncertainRow};
+pub use state::State;
+pub use store::{Store, SQLITE_BUSY_TIMEOUT};
+pub use table::{InvalidTableName, TableName, DEFAULT_TABLE, MAX_TABLE_NAME_LEN};

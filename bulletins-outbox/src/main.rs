@@ -1,0 +1,43 @@
+//! `bulletins-outbox`: the operator commands for a bulletins outbox.
+
+use std::process::ExitCode;
+
+use bulletins_outbox::ops::{self, OutboxCommand};
+use clap::Parser;
+
+/// Operate a bulletins outbox: status, relay, uncertain rows, backfills.
+#[derive(Debug, Parser)]
+#[command(name = "bulletins-outbox", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: OutboxCommand,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout();
+    match runtime.block_on(ops::run(cli.command, &mut stdout)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            if let Some(hint) = error.hint() {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

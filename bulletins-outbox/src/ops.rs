@@ -1,0 +1,330 @@
+//! The operator commands, as a clap [`Subcommand`] any binary can mount: this crate's
+//! `bulletins-outbox` binary, or a larger CLI as `bulletins outbox ...`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bulletins_http::Client;
+use clap::{Args, Subcommand};
+
+use crate::error::Error;
+use crate::payload;
+use crate::relay::{Relay, Report};
+use crate::rows::Resolution;
+use crate::store::Store;
+use crate::table::{TableName, DEFAULT_TABLE};
+use crate::Outbox;
+
+/// `status`, `relay`, `uncertain`, `resolve` and `enqueue`.
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum OutboxCommand {
+    /// Counts rows by state, and the age of the oldest pending row.
+    #[command(after_help = "Example:\n  bulletins-outbox status --database sqlite:shop.db --json")]
+    Status {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Prints JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delivers pending rows through CleverTap, configured from CLEVERTAP_ACCOUNT_ID,
+    /// CLEVERTAP_PASSCODE and CLEVERTAP_REGION (or CLEVERTAP_BASE_URL).
+    #[command(
+        after_help = "Example:\n  CLEVERTAP_ACCOUNT_ID=... CLEVERTAP_PASSCODE=... CLEVERTAP_REGION=in1 \\\n    bulletins-outbox relay --database postgres://localhost/shop --until-empty"
+    )]
+    Relay {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Stops once every row of the account is delivered, refused or uncertain, instead of
+        /// waiting for more.
+        #[arg(long)]
+        until_empty: bool,
+        /// Milliseconds a claim lasts before its row is handed to another relay.
+        #[arg(long, default_value_t = 30_000)]
+        claim_lease_ms: u64,
+        /// Milliseconds a request may take before its row is called uncertain.
+        #[arg(long, default_value_t = 300_000)]
+        send_lease_ms: u64,
+        /// Milliseconds between sweeps of expired leases.
+        #[arg(long, default_value_t = 5_000)]
+        sweep_interval_ms: u64,
+        /// Rows claimed at once (default: four times the client's concurrency).
+        #[arg(long)]
+        batch_size: Option<u32>,
+        /// Pauses after each claim (crash-recovery tests stop the relay there).
+        #[arg(long, hide = true)]
+        hold_claims_ms: Option<u64>,
+    },
+    /// Lists the rows that may have been delivered, waiting for a decision.
+    Uncertain {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Prints JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The most rows listed.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Decides an uncertain row: it was delivered, or it should be sent once more.
+    #[command(
+        after_help = "Examples:\n  bulletins-outbox resolve 42 --delivered --database sqlite:shop.db\n  bulletins-outbox resolve 42 --resend --database sqlite:shop.db",
+        group(clap::ArgGroup::new("decision").required(true).args(["delivered", "resend"]))
+    )]
+    Resolve {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The row's id, as `uncertain` lists it.
+        id: i64,
+        /// CleverTap did raise it (checked on the dashboard): never send it.
+        #[arg(long)]
+        delivered: bool,
+        /// CleverTap did not raise it: send it once more.
+        #[arg(long)]
+        resend: bool,
+    },
+    /// Enqueues trigger payloads from a JSON Lines file, one per line, in one transaction:
+    /// every line is checked first, and nothing is stored if one is invalid.
+    #[command(
+        after_help = "Example:\n  bulletins-outbox enqueue --database sqlite:shop.db --account ABCD-RSTU-1234 backfill.jsonl"
+    )]
+    Enqueue {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The CleverTap account the bulletins go to.
+        #[arg(long, env = "CLEVERTAP_ACCOUNT_ID")]
+        account: String,
+        /// The file: one `{"business_event":..,"name":..,"properties":{..},"c-by":..,"when":..}`
+        /// per line.
+        file: PathBuf,
+    },
+}
+
+/// Which outbox: the database and the table.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite:path/to/file.db` or `postgres://user@host/database`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database: String,
+    /// The outbox table.
+    #[arg(long, default_value = DEFAULT_TABLE)]
+    pub table: TableName,
+}
+
+/// An operator command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpsError {
+    /// The outbox failed.
+    #[error(transparent)]
+    Outbox(#[from] Error),
+    /// The CleverTap client could not be configured.
+    #[error(transparent)]
+    Client(#[from] bulletins_http::BuildClientError),
+    /// A line of the file is not a valid trigger payload.
+    #[error("{file}:{line}: {problem}")]
+    Line {
+        /// The file.
+        file: String,
+        /// The line number, from 1.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Reading the file or writing the output failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+impl OpsError {
+    /// A suggestion for the person at the terminal, when there is one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            OpsError::Outbox(Error::NotUncertain { .. }) => {
+                Some("run `uncertain` to list the rows waiting for a decision")
+            }
+            OpsError::Outbox(Error::Database(_)) => {
+                Some("check --database (or DATABASE_URL) and that the outbox was migrated")
+            }
+            OpsError::Client(_) => Some(
+                "set CLEVERTAP_ACCOUNT_ID, CLEVERTAP_PASSCODE and CLEVERTAP_REGION (or CLEVERTAP_BASE_URL)",
+            ),
+            OpsError::Line { .. } => Some("nothing was enqueued; fix the line and run it again"),
+            _ => None,
+        }
+    }
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> OpsError {
+    let context = context.into();
+    move |source| OpsError::Io { context, source }
+}
+
+async fn open(db: &DatabaseArgs) -> Result<Store, Error> {
+    Ok(Store::connect(&db.database)
+        .await?
+        .with_table(db.table.clone()))
+}
+
+/// Runs `command`, writing its output to `out`.
+///
+/// # Errors
+/// [`OpsError`], with a [`hint`](OpsError::hint) for the terminal.
+pub async fn run(command: OutboxCommand, out: &mut (dyn Write + Send)) -> Result<(), OpsError> {
+    match command {
+        OutboxCommand::Status { db, json } => {
+            let status = open(&db).await?.status().await?;
+            if json {
+                let text = serde_json::to_string(&status).unwrap_or_default();
+                writeln!(out, "{text}").map_err(io("writing the output"))?;
+            } else {
+                for (state, n) in &status.counts {
+                    writeln!(out, "{:<10} {n}", state.as_str())
+                        .map_err(io("writing the output"))?;
+                }
+                let oldest = status
+                    .oldest_pending_ms
+                    .map_or("-".to_owned(), |ms| format!("{:.1}s", ms as f64 / 1000.0));
+                writeln!(out, "oldest pending: {oldest}").map_err(io("writing the output"))?;
+            }
+        }
+        OutboxCommand::Relay {
+            db,
+            until_empty,
+            claim_lease_ms,
+            send_lease_ms,
+            sweep_interval_ms,
+            batch_size,
+            hold_claims_ms,
+        } => {
+            let client = Client::from_env()?;
+            let store = open(&db).await?;
+            store.migrate().await?;
+            let mut relay = Relay::new(store, client)
+                .claim_lease(Duration::from_millis(claim_lease_ms))
+                .send_lease(Duration::from_millis(send_lease_ms))
+                .sweep_interval(Duration::from_millis(sweep_interval_ms));
+            if let Some(rows) = batch_size {
+                relay = relay.batch_size(rows);
+            }
+            if let Some(ms) = hold_claims_ms {
+                relay = relay.hold_claims(Duration::from_millis(ms));
+            }
+            if until_empty {
+                let report = relay.run_until_empty().await?;
+                write_report(out, &report).map_err(io("writing the output"))?;
+            } else {
+                tokio::select! {
+                    () = relay.run() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+        }
+        OutboxCommand::Uncertain { db, json, limit } => {
+            let rows = open(&db).await?.uncertain(limit).await?;
+            for row in rows {
+                if json {
+                    let text = serde_json::to_string(&row).unwrap_or_default();
+                    writeln!(out, "{text}")
+                } else {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{:.0}s ago\t{}",
+                        row.id,
+                        row.account,
+                        row.event,
+                        row.age_ms as f64 / 1000.0,
+                        row.error.as_deref().unwrap_or("")
+                    )
+                }
+                .map_err(io("writing the output"))?;
+            }
+        }
+        OutboxCommand::Resolve {
+            db,
+            id,
+            delivered,
+            resend: _,
+        } => {
+            let resolution = if delivered {
+                Resolution::Delivered
+            } else {
+                Resolution::Resend
+            };
+            open(&db).await?.resolve(id, resolution).await?;
+            let what = match resolution {
+                Resolution::Delivered => "marked delivered",
+                Resolution::Resend => "pending again: the next relay sends it",
+            };
+            writeln!(out, "row {id}: {what}").map_err(io("writing the output"))?;
+        }
+        OutboxCommand::Enqueue { db, account, file } => {
+            let shown = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(io(format!("reading {shown}")))?;
+            let mut bulletins = Vec::new();
+            for (index, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let bulletin = payload::parse(line).map_err(|e| OpsError::Line {
+                    file: shown.clone(),
+                    line: index + 1,
+                    problem: e.to_string(),
+                })?;
+                bulletins.push(bulletin);
+            }
+            let store = open(&db).await?;
+            store.migrate().await?;
+            let outbox = Outbox::new(account).with_table(db.table.clone());
+            let n = enqueue_all(&store, &outbox, &bulletins).await?;
+            writeln!(out, "enqueued {n} bulletins").map_err(io("writing the output"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn enqueue_all(
+    store: &Store,
+    outbox: &Outbox,
+    bulletins: &[bulletins_http::Bulletin<'_, bulletins_http::DynamicEvent>],
+) -> Result<usize, Error> {
+    match store.pool() {
+        #[cfg(feature = "sqlite")]
+        crate::store::Pool::Sqlite(pool) => {
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            for bulletin in bulletins {
+                outbox.enqueue(&mut *tx, bulletin).await?;
+            }
+            tx.commit().await?;
+        }
+        #[cfg(feature = "postgres")]
+        crate::store::Pool::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            for bulletin in bulletins {
+                outbox.enqueue(&mut *tx, bulletin).await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(bulletins.len())
+}
+
+fn write_report(out: &mut (dyn Write + Send), report: &Report) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "delivered {}, refused {}, uncertain {}, retried {}, lost lease {}",
+        report.delivered, report.refused, report.uncertain, report.retried, report.lost
+    )
+}

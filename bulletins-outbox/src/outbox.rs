@@ -1,0 +1,160 @@
+//! Enqueueing: a bulletin written in the caller's own transaction.
+
+use futures_util::future::BoxFuture;
+use sqlx::{Row as _, SqlStr};
+
+use bulletins_http::{Bulletin, BusinessEvent};
+
+use crate::error::Error;
+use crate::sql::{Dialect, Queries};
+use crate::table::TableName;
+
+/// Where bulletins are enqueued: the account they go to and the outbox table.
+///
+/// ```no_run
+/// # #[cfg(feature = "sqlite")]
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use bulletins_http::{Bulletin, DynamicEvent};
+/// use bulletins_outbox::{Outbox, Store};
+///
+/// let pool = sqlx::SqlitePool::connect_with(Store::sqlite_options("sqlite:shop.db")?).await?;
+/// Store::sqlite(pool.clone()).migrate().await?;
+/// let outbox = Outbox::new("ABCD-RSTU-1234");
+///
+/// let mut tx = pool.begin().await?;
+/// sqlx::query("INSERT INTO orders (id) VALUES (?)").bind("12345").execute(&mut *tx).await?;
+/// let event = DynamicEvent::new("order_placed")?.property("order_id", "12345")?;
+/// outbox.enqueue(&mut *tx, &Bulletin::new(event, "Order 12345", "shop")).await?;
+/// tx.commit().await?; // the bulletin exists only if the order does
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    account: String,
+    table: TableName,
+    #[cfg(feature = "sqlite")]
+    sqlite_insert: SqlStr,
+    #[cfg(feature = "postgres")]
+    postgres_insert: SqlStr,
+}
+
+impl Outbox {
+    /// Enqueues for CleverTap account `account` into the default table. A relay delivers the
+    /// rows of its own client's account.
+    pub fn new(account: impl Into<String>) -> Self {
+        Self::build(account.into(), TableName::default())
+    }
+
+    fn build(account: String, table: TableName) -> Self {
+        Self {
+            account,
+            #[cfg(feature = "sqlite")]
+            sqlite_insert: Queries::new(Dialect::Sqlite, &table).insert,
+            #[cfg(feature = "postgres")]
+            postgres_insert: Queries::new(Dialect::Postgres, &table).insert,
+            table,
+        }
+    }
+
+    /// Uses table `table` instead of `bulletins_outbox` (the relay's [`Store`](crate::Store)
+    /// must use the same).
+    #[must_use]
+    pub fn with_table(self, table: TableName) -> Self {
+        Self::build(self.account, table)
+    }
+
+    /// The account bulletins are enqueued for.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The table.
+    pub fn table(&self) -> &TableName {
+        &self.table
+    }
+
+    /// Validates `bulletin` and, if it is valid, stores its JSON payload for this outbox's
+    /// account on `conn` — normally `&mut *tx`, the transaction that makes the change the
+    /// bulletin announces, so the bulletin is committed or rolled back with it. Returns the
+    /// row's id. On PostgreSQL it also notifies waiting relays, at commit.
+    ///
+    /// On SQLite, a transaction that reads before it writes should begin with
+    /// `pool.begin_with("BEGIN IMMEDIATE")`, or its first write may fail with `SQLITE_BUSY`
+    /// when another connection wrote in between.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] if the bulletin breaks one of CleverTap's rules (nothing is stored);
+    /// [`Error::Database`] if the insert fails (roll the transaction back).
+    pub async fn enqueue<C, E>(&self, conn: &mut C, bulletin: &Bulletin<'_, E>) -> Result<i64, Error>
+    where
+        C: OutboxConnection + ?Sized,
+        E: BusinessEvent,
+    {
+        let body = bulletin.to_json_vec().map_err(Error::Invalid)?;
+        // The core writes JSON from Rust strings: always UTF-8.
+        let body = String::from_utf8_lossy(&body).into_owned();
+        let event = bulletin.event().event_name();
+        Ok(conn.insert_row(self, event, body).await?)
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    #[cfg(feature = "sqlite")]
+    impl Sealed for sqlx::SqliteConnection {}
+    #[cfg(feature = "postgres")]
+    impl Sealed for sqlx::PgConnection {}
+}
+
+/// A connection [`Outbox::enqueue`] can write on: `sqlx::SqliteConnection` or
+/// `sqlx::PgConnection`, which is what `&mut *tx` gives for a transaction on either.
+pub trait OutboxConnection: sealed::Sealed + Send {
+    #[doc(hidden)]
+    fn insert_row<'a>(
+        &'a mut self,
+        outbox: &'a Outbox,
+        event: &'a str,
+        body: String,
+    ) -> BoxFuture<'a, Result<i64, sqlx::Error>>;
+}
+
+#[cfg(feature = "sqlite")]
+impl OutboxConnection for sqlx::SqliteConnection {
+    fn insert_row<'a>(
+        &'a mut self,
+        outbox: &'a Outbox,
+        event: &'a str,
+        body: String,
+    ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
+        Box::pin(async move {
+            sqlx::query(outbox.sqlite_insert.clone())
+                .bind(outbox.account.clone())
+                .bind(event.to_owned())
+                .bind(body)
+                .fetch_one(self)
+                .await?
+                .try_get(0)
+        })
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl OutboxConnection for sqlx::PgConnection {
+    fn insert_row<'a>(
+        &'a mut self,
+        outbox: &'a Outbox,
+        event: &'a str,
+        body: String,
+    ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
+        Box::pin(async move {
+            sqlx::query(outbox.postgres_insert.clone())
+                .bind(outbox.account.clone())
+                .bind(event.to_owned())
+                .bind(body)
+                .fetch_one(self)
+                .await?
+                .try_get(0)
+        })
+    }
+}

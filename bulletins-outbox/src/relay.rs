@@ -1,0 +1,405 @@
+//! The relay: claims committed rows, marks each `sending` before its request leaves, and records
+//! what came of it.
+
+use std::time::Duration;
+
+use bulletins_http::{Client, Error as SendError, Triggered};
+use futures_util::StreamExt as _;
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::payload;
+use crate::rows::{ClaimedRow, Outcome};
+use crate::store::Store;
+
+/// Delivers an outbox's rows through a [`Client`], at most once each.
+///
+/// Any number of relays, threads or processes, may run on one table: each row is claimed by one
+/// of them under a lease. A row is marked `sending` (committed) before its request leaves, so a
+/// relay that dies mid-request leaves it `sending`, and the sweeper later makes it `uncertain`
+/// — never sent again without a person's decision. The client's concurrency cap applies to
+/// every request.
+///
+/// ```no_run
+/// # #[cfg(feature = "sqlite")]
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use bulletins_outbox::{Relay, Store};
+///
+/// let store = Store::connect("sqlite:shop.db").await?;
+/// store.migrate().await?;
+/// let relay = Relay::new(store, bulletins_http::Client::from_env()?);
+/// tokio::spawn(relay.run());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Relay {
+    store: Store,
+    client: Client,
+    claim_lease: Duration,
+    send_lease: Duration,
+    batch_size: u32,
+    poll_interval: Duration,
+    sweep_interval: Duration,
+    retention: Duration,
+    retry_base: Duration,
+    retry_max: Duration,
+    hold_claims: Duration,
+}
+
+/// What a relay did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// Rows delivered.
+    pub delivered: u64,
+    /// Rows refused.
+    pub refused: u64,
+    /// Rows that may have been delivered: left for a person.
+    pub uncertain: u64,
+    /// Rows certainly not delivered, pending again after a backoff.
+    pub retried: u64,
+    /// Rows whose lease this relay lost before it could send or record them.
+    pub lost: u64,
+}
+
+impl Report {
+    fn add(&mut self, other: Report) {
+        self.delivered += other.delivered;
+        self.refused += other.refused;
+        self.uncertain += other.uncertain;
+        self.retried += other.retried;
+        self.lost += other.lost;
+    }
+
+    fn rows(&self) -> u64 {
+        self.delivered + self.refused + self.uncertain + self.retried + self.lost
+    }
+}
+
+impl Relay {
+    /// A relay delivering `store`'s rows for `client`'s account, with the defaults: a 30 s claim
+    /// lease, a 5 min sending lease, batches of four times the client's concurrency, a 500 ms
+    /// polling interval on SQLite (30 s on PostgreSQL, where `NOTIFY` wakes it), delivered rows
+    /// kept 7 days, backoff from 1 s to 5 min.
+    pub fn new(store: Store, client: Client) -> Self {
+        let batch_size = u32::try_from(client.max_concurrency().saturating_mul(4))
+            .unwrap_or(u32::MAX)
+            .clamp(8, 1000);
+        let poll_interval = match store.dialect() {
+            #[cfg(feature = "sqlite")]
+            crate::sql::Dialect::Sqlite => Duration::from_millis(500),
+            #[cfg(feature = "postgres")]
+            crate::sql::Dialect::Postgres => Duration::from_secs(30),
+        };
+        Self {
+            store,
+            client,
+            claim_lease: Duration::from_secs(30),
+            send_lease: Duration::from_secs(300),
+            batch_size,
+            poll_interval,
+            sweep_interval: Duration::from_secs(5),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            hold_claims: Duration::ZERO,
+        }
+    }
+
+    /// How long a claim lasts before its row goes back to pending if its request has not left.
+    /// Must cover waiting for a concurrency slot for a whole batch.
+    #[must_use]
+    pub fn claim_lease(mut self, lease: Duration) -> Self {
+        self.claim_lease = lease;
+        self
+    }
+
+    /// How long a `sending` row may take (every retry of the client included) before the
+    /// sweeper turns it uncertain. Keep it above the client's timeout times its attempts.
+    #[must_use]
+    pub fn send_lease(mut self, lease: Duration) -> Self {
+        self.send_lease = lease;
+        self
+    }
+
+    /// Rows claimed at once (at least 1).
+    #[must_use]
+    pub fn batch_size(mut self, rows: u32) -> Self {
+        self.batch_size = rows.max(1);
+        self
+    }
+
+    /// The longest wait for new rows before looking again (on PostgreSQL a `NOTIFY` ends it
+    /// early).
+    #[must_use]
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// How often expired leases are swept and old delivered rows purged.
+    #[must_use]
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.sweep_interval = interval;
+        self
+    }
+
+    /// How long delivered rows are kept before they are deleted.
+    #[must_use]
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// The backoff before a row that certainly was not delivered is tried again: `base` doubled
+    /// at each attempt, at most `max`.
+    #[must_use]
+    pub fn retry_backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.retry_base = base;
+        self.retry_max = max;
+        self
+    }
+
+    /// Waits this long after each claim before delivering: only for tests that stop a relay
+    /// between claim and send.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn hold_claims(mut self, pause: Duration) -> Self {
+        self.hold_claims = pause;
+        self
+    }
+
+    /// Relays until the future is dropped: claims due rows, delivers them, and waits for more
+    /// (a `NOTIFY` on PostgreSQL, the polling interval on SQLite). Database errors are logged
+    /// and retried after the polling interval. Spawn it: `tokio::spawn(relay.run())`.
+    pub async fn run(self) {
+        let mut waiter = Waiter::new(&self.store).await;
+        let mut last_sweep: Option<Instant> = None;
+        loop {
+            let step = async {
+                if last_sweep.is_none_or(|at| at.elapsed() >= self.sweep_interval) {
+                    self.housekeeping().await?;
+                    last_sweep = Some(Instant::now());
+                }
+                let report = self.run_batch().await?;
+                if report.rows() > 0 {
+                    return Ok::<_, Error>(Duration::ZERO);
+                }
+                let due = self.store.next_due(self.client.account_id()).await?;
+                Ok(due
+                    .unwrap_or(self.poll_interval)
+                    .min(self.poll_interval)
+                    .min(self.sweep_interval))
+            };
+            let wait = match step.await {
+                Ok(wait) => wait,
+                Err(error) => {
+                    tracing::warn!(%error, "outbox relay: database error; retrying");
+                    self.poll_interval.max(Duration::from_millis(100))
+                }
+            };
+            if !wait.is_zero() {
+                waiter.wait(wait).await;
+            }
+        }
+    }
+
+    /// Relays until none of the account's rows is pending, claimed or sending — every one
+    /// delivered, refused or uncertain — waiting out backoffs and other relays' leases.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn run_until_empty(&self) -> Result<Report, Error> {
+        let mut report = Report::default();
+        let mut last_sweep: Option<Instant> = None;
+        loop {
+            if last_sweep.is_none_or(|at| at.elapsed() >= self.sweep_interval) {
+                self.housekeeping().await?;
+                last_sweep = Some(Instant::now());
+            }
+            let batch = self.run_batch().await?;
+            report.add(batch);
+            if batch.rows() > 0 {
+                continue;
+            }
+            if self.store.active(self.client.account_id()).await? == 0 {
+                return Ok(report);
+            }
+            let due = self.store.next_due(self.client.account_id()).await?;
+            let wait = due
+                .unwrap_or(self.sweep_interval)
+                .min(self.sweep_interval)
+                .min(self.poll_interval)
+                .max(Duration::from_millis(10));
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Claims one batch of due rows and delivers it.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn run_batch(&self) -> Result<Report, Error> {
+        let account = self.client.account_id();
+        let claim = self
+            .store
+            .claim(account, self.batch_size, self.claim_lease)
+            .await?;
+        if claim.rows.is_empty() {
+            return Ok(Report::default());
+        }
+        tracing::debug!(rows = claim.rows.len(), "outbox relay: claimed");
+        if !self.hold_claims.is_zero() {
+            tokio::time::sleep(self.hold_claims).await;
+        }
+        let token = &claim.token;
+        let mut results = futures_util::stream::iter(claim.rows)
+            .map(|row| self.deliver(token, row))
+            .buffer_unordered(self.client.max_concurrency().max(1));
+        // Every request of the batch finishes and is recorded even if one record fails: leaving
+        // early would strand the others in `sending`, to be called uncertain later.
+        let mut report = Report::default();
+        let mut first_error = None;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(row) => report.add(row),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(report), Err)
+    }
+
+    /// Sweeps expired leases and purges delivered rows past their retention.
+    async fn housekeeping(&self) -> Result<(), Error> {
+        let swept = self.store.sweep().await?;
+        if swept.released > 0 || swept.uncertain > 0 {
+            tracing::info!(
+                released = swept.released,
+                uncertain = swept.uncertain,
+                "outbox relay: swept expired leases"
+            );
+        }
+        self.store.purge_delivered(self.retention, 1000).await?;
+        Ok(())
+    }
+
+    async fn deliver(&self, token: &str, row: ClaimedRow) -> Result<Report, Error> {
+        let mut report = Report::default();
+        let bulletin = match payload::parse(&row.body) {
+            Ok(bulletin) => bulletin,
+            Err(error) => {
+                let outcome = Outcome::Refused(format!("the stored body cannot be sent: {error}"));
+                if self.store.record(row.id, token, &outcome).await? {
+                    report.refused = 1;
+                } else {
+                    report.lost = 1;
+                }
+                return Ok(report);
+            }
+        };
+        // Committed before the request leaves: if this process dies from here on, the row
+        // can only become uncertain, never be sent again.
+        if !self
+            .store
+            .mark_sending(row.id, token, self.send_lease)
+            .await?
+        {
+            tracing::debug!(id = row.id, "outbox relay: lease lost before sending");
+            report.lost = 1;
+            return Ok(report);
+        }
+        let outcome = self.outcome(self.client.trigger(&bulletin).await, row.attempts);
+        let recorded = self.store.record(row.id, token, &outcome).await?;
+        match (recorded, &outcome) {
+            (false, _) => report.lost = 1,
+            (true, Outcome::Delivered { .. }) => report.delivered = 1,
+            (true, Outcome::Refused(_)) => report.refused = 1,
+            (true, Outcome::Uncertain(_)) => report.uncertain = 1,
+            (true, Outcome::Retry { .. }) => report.retried = 1,
+        }
+        Ok(report)
+    }
+
+    fn outcome(&self, result: Result<Triggered, SendError>, attempts: i64) -> Outcome {
+        let error = match result {
+            Ok(triggered) => {
+                return Outcome::Delivered {
+                    targets: triggered.targets,
+                }
+            }
+            Err(error) => error,
+        };
+        if error.may_have_been_delivered() {
+            return Outcome::Uncertain(error.to_string());
+        }
+        if certainly_not_sent_and_transient(&error) {
+            let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+            let after = self
+                .retry_base
+                .saturating_mul(2u32.saturating_pow(exponent))
+                .min(self.retry_max);
+            return Outcome::Retry {
+                error: error.to_string(),
+                after,
+            };
+        }
+        Outcome::Refused(error.to_string())
+    }
+}
+
+/// Whether a failure that certainly delivered nothing is worth trying again later: no
+/// connection could be made (no answer and at least one attempt; an invalid bulletin makes
+/// none), or CleverTap answered 429. Anything else CleverTap said is final.
+fn certainly_not_sent_and_transient(error: &SendError) -> bool {
+    match error.status() {
+        Some(status) => status.as_u16() == 429,
+        None => error.attempts() > 0 && error.api_error().is_none(),
+    }
+}
+
+/// Waits for new rows: a PostgreSQL `LISTEN`, or a plain sleep.
+enum Waiter {
+    Sleep,
+    #[cfg(feature = "postgres")]
+    Listen(Box<sqlx::postgres::PgListener>),
+}
+
+impl Waiter {
+    async fn new(store: &Store) -> Self {
+        match store.pool() {
+            #[cfg(feature = "postgres")]
+            crate::store::Pool::Postgres(pool) => {
+                let listener = async {
+                    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+                    listener.listen(store.table().as_str()).await?;
+                    Ok::<_, sqlx::Error>(listener)
+                };
+                match listener.await {
+                    Ok(listener) => Waiter::Listen(Box::new(listener)),
+                    Err(error) => {
+                        tracing::warn!(%error, "outbox relay: LISTEN failed; polling instead");
+                        Waiter::Sleep
+                    }
+                }
+            }
+            #[allow(unreachable_patterns)] // with only PostgreSQL built, every pool listens
+            _ => Waiter::Sleep,
+        }
+    }
+
+    async fn wait(&mut self, at_most: Duration) {
+        match self {
+            Waiter::Sleep => tokio::time::sleep(at_most).await,
+            #[cfg(feature = "postgres")]
+            Waiter::Listen(listener) => {
+                if let Ok(Err(error)) = tokio::time::timeout(at_most, listener.recv()).await {
+                    tracing::warn!(%error, "outbox relay: LISTEN connection failed; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The SQL each store runs, written once with placeholders and specialised per database and
+//! table name (which [`TableName`] has already checked to be a plain identifier).
+
+use sqlx::{AssertSqlSafe, SqlSafeStr as _, SqlStr};
+
+use crate::table::{TableName, DEFAULT_TABLE};
+
+/// Which database a statement is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    #[cfg(feature = "sqlite")]
+    Sqlite,
+    #[cfg(feature = "postgres")]
+    Postgres,
+}
+
+impl Dialect {
+    /// The current time in milliseconds since the UNIX epoch, on the database's clock.
+    fn now(self) -> &'static str {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT",
+        }
+    }
+
+    /// The shipped schema file.
+    pub(crate) fn schema(self) -> &'static str {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => include_str!("../sql/sqlite.sql"),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => include_str!("../sql/postgres.sql"),
+        }
+    }
+
+    /// Row locking for the claim's inner select: Postgres skips rows another relay is claiming;
+    /// SQLite has one writer at a time (`BEGIN IMMEDIATE`), so needs none.
+    fn skip_locked(self) -> &'static str {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => "",
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
+/// Every statement, ready to run.
+#[derive(Debug)]
+pub(crate) struct Queries {
+    pub(crate) schema: String,
+    pub(crate) insert: SqlStr,
+    pub(crate) claim: SqlStr,
+    pub(crate) mark_sending: SqlStr,
+    pub(crate) delivered: SqlStr,
+    pub(crate) refused: SqlStr,
+    pub(crate) uncertain: SqlStr,
+    pub(crate) retry: SqlStr,
+    pub(crate) release: SqlStr,
+    pub(crate) sweep_claimed: SqlStr,
+    pub(crate) sweep_sending: SqlStr,
+    pub(crate) purge: SqlStr,
+    pub(crate) next_due: SqlStr,
+    pub(crate) counts: SqlStr,
+    pub(crate) oldest_pending: SqlStr,
+    pub(crate) list_uncertain: SqlStr,
+    pub(crate) resolve_delivered: SqlStr,
+    pub(crate) resolve_resend: SqlStr,
+    pub(crate) state_of: SqlStr,
+    pub(crate) active: SqlStr,
+}
+
+/// Why a relay's lease on a `sending` row ran out: what the sweeper writes into `last_error`.
+const LEASE_EXPIRED: &str = "the relay sending it stopped or lost its lease after the request may have left; check CleverTap, then resolve it";
+
+impl Queries {
+    pub(crate) fn new(dialect: Dialect, table: &TableName) -> Self {
+        let t = table.as_str();
+        let now = dialect.now();
+        let q = |template: &str| -> SqlStr {
+            let mut sql = template.replace("{t}", t).replace("{now}", now);
+            if dialect_is_sqlite(dialect) {
+                // SQLite numbers its parameters `?1`; Postgres `$1`.
+                sql = sql.replace('$', "?");
+            }
+            AssertSqlSafe(sql).into_sql_str()
+        };
+        let insert = match dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => {
+                q("INSERT INTO {t} (account, event, body) VALUES ($1, $2, $3) RETURNING id")
+            }
+            // NOTIFY inside the caller's transaction: delivered at commit, dropped on rollback.
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => q(&format!(
+                "INSERT INTO {{t}} (account, event, body) SELECT $1, $2, $3 \
+                 FROM (SELECT pg_notify('{t}', '')) AS notified RETURNING id"
+            )),
+        };
+        Self {
+            schema: dialect.schema().replace(DEFAULT_TABLE, t),
+            insert,
+            claim: q(&format!(
+                "UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
+                 attempts = attempts + 1 \
+                 WHERE state = 'pending' AND id IN (SELECT id FROM {{t}} \
+                   WHERE state = 'pending' AND account = $3 AND available_at <= {{now}} \
+                   ORDER BY available_at, id LIMIT $4 {}) \
+                 RETURNING id, body, attempts",
+                dialect.skip_locked()
+            )),
+            // Only while the lease holds: past it, the sweeper may hand the row to another relay.
+            mark_sending: q("UPDATE {t} SET state = 'sending', sent_at = {now}, lease_until = {now} + $3 \
+                 WHERE id = $1 AND claim_token = $2 AND state = 'claimed' AND lease_until > {now}"),
+            // A relay's answer beats the sweeper's guess, so these also leave `uncertain`.
+            delivered: q("UPDATE {t} SET state = 'delivered', targets = $3, finished_at = {now}, \
+                 lease_until = NULL, last_error = NULL \
+                 WHERE id = $1 AND claim_token = $2 AND state IN ('sending', 'uncertain')"),
+            // Also from `claimed`: a stored body that cannot be read is refused without sending.
+            refused: q("UPDATE {t} SET state = 'refused', last_error = $3, finished_at = {now}, lease_until = NULL \
+                 WHERE id = $1 AND claim_token = $2 AND state IN ('claimed', 'sending', 'uncertain')"),
+            uncertain: q("UPDATE {t} SET state = 'uncertain', last_error = $3, finished_at = {now}, lease_until = NULL \
+                 WHERE id = $1 AND claim_token = $2 AND state = 'sending'"),
+            retry: q("UPDATE {t} SET state = 'pending', last_error = $3, available_at = {now} + $4, \
+                 claim_token = NULL, lease_until = NULL, finished_at = NULL \
+                 WHERE id = $1 AND claim_token = $2 AND state IN ('sending', 'uncertain')"),
+            release: q("UPDATE {t} SET state = 'pending', claim_token = NULL, lease_until = NULL \
+                 WHERE id = $1 AND claim_token = $2 AND state = 'claimed'"),
+            sweep_claimed: q("UPDATE {t} SET state = 'pending', claim_token = NULL, lease_until = NULL \
+                 WHERE state = 'claimed' AND lease_until <= {now}"),
+            // The token stays, so the relay, if alive after all, can still record what happened.
+            sweep_sending: q(&format!(
+                "UPDATE {{t}} SET state = 'uncertain', finished_at = {{now}}, lease_until = NULL, \
+                 last_error = '{LEASE_EXPIRED}' WHERE state = 'sending' AND lease_until <= {{now}}"
+            )),
+            purge: q("DELETE FROM {t} WHERE id IN (SELECT id FROM {t} \
+                 WHERE state = 'delivered' AND finished_at < {now} - $1 LIMIT $2)"),
+            next_due: q("SELECT MIN(available_at) - {now} FROM {t} WHERE state = 'pending' AND account = $1"),
+            counts: q("SELECT state, COUNT(*) FROM {t} GROUP BY state"),
+            oldest_pending: q("SELECT {now} - MIN(created_at) FROM {t} WHERE state = 'pending'"),
+            list_uncertain: q("SELECT id, account, event, body, attempts, \
+                 {now} - COALESCE(sent_at, created_at), last_error \
+                 FROM {t} WHERE state = 'uncertain' ORDER BY id LIMIT $1"),
+            // Operators' decisions; clearing the token keeps a late relay from overwriting them.
+            resolve_delivered: q("UPDATE {t} SET state = 'delivered', finished_at = {now}, claim_token = NULL \
+                 WHERE id = $1 AND state = 'uncertain'"),
+            resolve_resend: q("UPDATE {t} SET state = 'pending', available_at = {now}, claim_token = NULL, \
+                 lease_until = NULL, finished_at = NULL WHERE id = $1 AND state = 'uncertain'"),
+            state_of: q("SELECT state FROM {t} WHERE id = $1"),
+            active: q("SELECT COUNT(*) FROM {t} WHERE account = $1 AND state IN ('pending', 'claimed', 'sending')"),
+        }
+    }
+}
+
+fn dialect_is_sqlite(dialect: Dialect) -> bool {
+    match dialect {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => true,
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_name_reaches_every_statement_and_index() {
+        let table = TableName::new("shop_outbox").expect("valid");
+        #[cfg(feature = "sqlite")]
+        let q = Queries::new(Dialect::Sqlite, &table);
+        #[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+        let q = Queries::new(Dialect::Postgres, &table);
+        assert!(!q.schema.contains("bulletins_outbox"));
+        assert!(q
+            .schema
+            .contains("CREATE INDEX IF NOT EXISTS shop_outbox_claim"));
+        assert!(q.claim.as_str().contains("UPDATE shop_outbox "));
+    }
+}

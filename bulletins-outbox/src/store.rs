@@ -1,0 +1,528 @@
+//! A store: the outbox table in SQLite or PostgreSQL, and every statement the relay and the
+//! operators run on it. Each state change is one short statement (or, for SQLite's claim, one
+//! `BEGIN IMMEDIATE` transaction), guarded by the row's claim token.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{AssertSqlSafe, Row as _};
+
+use crate::error::Error;
+use crate::rows::{Claim, ClaimedRow, Outcome, Resolution, Status, Swept, UncertainRow};
+use crate::sql::{Dialect, Queries};
+use crate::state::State;
+use crate::table::TableName;
+
+#[cfg(feature = "postgres")]
+use sqlx::postgres::{PgPool, PgPoolOptions};
+#[cfg(feature = "sqlite")]
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("bulletins-outbox needs a store: enable the `sqlite` feature, `postgres`, or both");
+
+/// How long a SQLite connection waits for another writer before giving up with `SQLITE_BUSY`.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The outbox table in one database: what [`Relay`](crate::Relay) and the operator commands
+/// work on. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+    table: TableName,
+    sql: Arc<Queries>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the store's pool, whichever database it is.
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite($p) => $body,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// A store on an existing SQLite pool, using the default table. Give the pool
+    /// [`Store::sqlite_options`]' settings (WAL, a busy timeout) so that writers wait for each
+    /// other instead of failing with `SQLITE_BUSY`.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(pool: SqlitePool) -> Self {
+        Self::with_pool(Pool::Sqlite(pool), Dialect::Sqlite, TableName::default())
+    }
+
+    /// A store on an existing PostgreSQL pool, using the default table.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(pool: PgPool) -> Self {
+        Self::with_pool(
+            Pool::Postgres(pool),
+            Dialect::Postgres,
+            TableName::default(),
+        )
+    }
+
+    fn with_pool(pool: Pool, dialect: Dialect, table: TableName) -> Self {
+        let sql = Arc::new(Queries::new(dialect, &table));
+        Self { pool, table, sql }
+    }
+
+    /// Connects to `url`: `sqlite:path/to/file.db` (created if missing, in WAL mode with a busy
+    /// timeout) or `postgres://...`.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedUrl`] for another scheme or one whose feature is off;
+    /// [`Error::Database`] when the connection fails.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            #[cfg(feature = "sqlite")]
+            "sqlite" => {
+                let pool = SqlitePoolOptions::new()
+                    .connect_with(Self::sqlite_options(url)?)
+                    .await?;
+                Ok(Self::sqlite(pool))
+            }
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => {
+                let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+                Ok(Self::postgres(pool))
+            }
+            #[cfg(not(feature = "sqlite"))]
+            "sqlite" => Err(Error::UnsupportedUrl {
+                url: redact(url),
+                hint: "this build lacks the SQLite store; enable the bulletins-outbox feature `sqlite`",
+            }),
+            #[cfg(not(feature = "postgres"))]
+            "postgres" | "postgresql" => Err(Error::UnsupportedUrl {
+                url: redact(url),
+                hint: "this build lacks the PostgreSQL store; enable the bulletins-outbox feature `postgres`",
+            }),
+            _ => Err(Error::UnsupportedUrl {
+                url: redact(url),
+                hint: "use sqlite:path/to/file.db or postgres://user@host/database",
+            }),
+        }
+    }
+
+    /// The connection settings the outbox expects of a SQLite database, for the application's
+    /// own pool too: the file created if missing, WAL (readers never block the writer), and a
+    /// [`SQLITE_BUSY_TIMEOUT`] so a writer waits for another instead of failing.
+    ///
+    /// # Errors
+    /// [`Error::Database`] if `url` is not a SQLite URL.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, Error> {
+        use std::str::FromStr as _;
+        Ok(SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT))
+    }
+
+    /// Uses table `table` instead of `bulletins_outbox`.
+    #[must_use]
+    pub fn with_table(self, table: TableName) -> Self {
+        let dialect = self.dialect();
+        Self::with_pool(self.pool, dialect, table)
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &TableName {
+        &self.table
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        on_dialect(&self.pool)
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Creates the table and its indexes if they do not exist: the shipped SQL file for this
+    /// database (`sql/sqlite.sql` or `sql/postgres.sql`) with the configured table name. It
+    /// neither reads nor writes `_sqlx_migrations`, so it does not interfere with the
+    /// application's own migrations; you may instead copy the file into them.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn migrate(&self) -> Result<(), Error> {
+        let schema = AssertSqlSafe(self.sql.schema.clone());
+        match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::raw_sql(schema).execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => {
+                // Two services starting at once must not race on CREATE ... IF NOT EXISTS.
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                    .bind(format!("bulletins-outbox:{}", self.table))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::raw_sql(schema).execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims up to `limit` due pending rows of `account` for `lease`, under a fresh token.
+    ///
+    /// PostgreSQL: one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`, so relays
+    /// never wait for each other's rows. SQLite: the same in a `BEGIN IMMEDIATE` transaction, so
+    /// the write lock is taken before reading (no `SQLITE_BUSY` upgrade failure).
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn claim(&self, account: &str, limit: u32, lease: Duration) -> Result<Claim, Error> {
+        let token: Arc<str> = format!("{:032x}", rand::random::<u128>()).into();
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.claim.clone())
+                    .bind(token.to_string())
+                    .bind(millis(lease))
+                    .bind(account.to_owned())
+                    .bind(i64::from(limit))
+            };
+        }
+        let rows = match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let rows = query!().fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                claimed_rows(&rows)?
+            }
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => claimed_rows(&query!().fetch_all(pool).await?)?,
+        };
+        Ok(Claim { token, rows })
+    }
+
+    /// Marks a claimed row `sending`, committed, before its request leaves — only if `token`
+    /// still holds it and its lease has not expired; `send_lease` bounds how long the request
+    /// may take before the sweeper calls it uncertain. Returns whether it did: `false` means the
+    /// lease was lost, and the request must not be sent.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn mark_sending(
+        &self,
+        id: i64,
+        token: &str,
+        send_lease: Duration,
+    ) -> Result<bool, Error> {
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.mark_sending.clone())
+                    .bind(id)
+                    .bind(token.to_owned())
+                    .bind(millis(send_lease))
+            };
+        }
+        let done = on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Records a sent row's outcome, if `token` still holds it. Returns whether it did.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn record(&self, id: i64, token: &str, outcome: &Outcome) -> Result<bool, Error> {
+        // Delivered binds $3 targets; refused and uncertain $3 error; retry $3 error, $4 backoff.
+        let (sql, error, number) = match outcome {
+            Outcome::Delivered { targets } => (
+                self.sql.delivered.clone(),
+                None,
+                Some(i64::try_from(*targets).unwrap_or(i64::MAX)),
+            ),
+            Outcome::Refused(error) => (self.sql.refused.clone(), Some(error.clone()), None),
+            Outcome::Uncertain(error) => (self.sql.uncertain.clone(), Some(error.clone()), None),
+            Outcome::Retry { error, after } => (
+                self.sql.retry.clone(),
+                Some(error.clone()),
+                Some(millis(*after)),
+            ),
+        };
+        macro_rules! query {
+            () => {{
+                let mut query = sqlx::query(sql).bind(id).bind(token.to_owned());
+                if let Some(error) = error {
+                    query = query.bind(error);
+                }
+                if let Some(number) = number {
+                    query = query.bind(number);
+                }
+                query
+            }};
+        }
+        let done = on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Hands a claimed row back (pending, due now) if `token` still holds it and it never
+    /// reached `sending`. Returns whether it did.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn release(&self, id: i64, token: &str) -> Result<bool, Error> {
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.release.clone())
+                    .bind(id)
+                    .bind(token.to_owned())
+            };
+        }
+        let done = on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Returns expired claims that never reached `sending` to pending, and turns expired
+    /// `sending` rows into uncertain (their request may have left).
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn sweep(&self) -> Result<Swept, Error> {
+        macro_rules! released {
+            () => {
+                sqlx::query(self.sql.sweep_claimed.clone())
+            };
+        }
+        macro_rules! uncertain {
+            () => {
+                sqlx::query(self.sql.sweep_sending.clone())
+            };
+        }
+        let (released, uncertain) = on_pool!(&self.pool, pool => (
+            released!().execute(pool).await?.rows_affected(),
+            uncertain!().execute(pool).await?.rows_affected(),
+        ));
+        Ok(Swept {
+            released,
+            uncertain,
+        })
+    }
+
+    /// Deletes up to `limit` delivered rows older than `retention`. Returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn purge_delivered(&self, retention: Duration, limit: u32) -> Result<u64, Error> {
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.purge.clone())
+                    .bind(millis(retention))
+                    .bind(i64::from(limit))
+            };
+        }
+        Ok(on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected()))
+    }
+
+    /// How long until `account`'s next pending row is due (zero if one is due now), or `None`
+    /// if it has none.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn next_due(&self, account: &str) -> Result<Option<Duration>, Error> {
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.next_due.clone()).bind(account.to_owned())
+            };
+        }
+        let ms: Option<i64> =
+            on_pool!(&self.pool, pool => query!().fetch_one(pool).await?.try_get(0)?);
+        Ok(ms.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))))
+    }
+
+    /// How many of `account`'s rows are pending, claimed or sending: not yet finished.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn active(&self, account: &str) -> Result<u64, Error> {
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.active.clone()).bind(account.to_owned())
+            };
+        }
+        let n: i64 = on_pool!(&self.pool, pool => query!().fetch_one(pool).await?.try_get(0)?);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Counts by state and the age of the oldest pending row.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn status(&self) -> Result<Status, Error> {
+        macro_rules! counts_query {
+            () => {
+                sqlx::query(self.sql.counts.clone())
+            };
+        }
+        macro_rules! oldest_query {
+            () => {
+                sqlx::query(self.sql.oldest_pending.clone())
+            };
+        }
+        let (rows, oldest): (Vec<(String, i64)>, Option<i64>) = on_pool!(&self.pool, pool => {
+            let rows = counts_query!().fetch_all(pool).await?;
+            let rows = rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            (rows, oldest_query!().fetch_one(pool).await?.try_get(0)?)
+        });
+        let mut counts: BTreeMap<State, u64> = State::ALL.iter().map(|s| (*s, 0)).collect();
+        for (state, n) in rows {
+            if let Some(state) = State::from_column(&state) {
+                counts.insert(state, u64::try_from(n).unwrap_or(0));
+            }
+        }
+        Ok(Status {
+            counts,
+            oldest_pending_ms: oldest.map(|ms| u64::try_from(ms).unwrap_or(0)),
+        })
+    }
+
+    /// The uncertain rows, oldest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn uncertain(&self, limit: u32) -> Result<Vec<UncertainRow>, Error> {
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.list_uncertain.clone()).bind(i64::from(limit))
+            };
+        }
+        let rows = on_pool!(&self.pool, pool => {
+            let rows = query!().fetch_all(pool).await?;
+            rows.iter().map(|r| {
+                let age: i64 = r.try_get(5)?;
+                Ok(UncertainRow {
+                    id: r.try_get(0)?,
+                    account: r.try_get(1)?,
+                    event: r.try_get(2)?,
+                    body: r.try_get(3)?,
+                    attempts: r.try_get(4)?,
+                    age_ms: u64::try_from(age).unwrap_or(0),
+                    error: r.try_get(6)?,
+                })
+            }).collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Applies an operator's decision to uncertain row `id`.
+    ///
+    /// # Errors
+    /// [`Error::NotUncertain`] if there is no such row or it is not uncertain;
+    /// [`Error::Database`].
+    pub async fn resolve(&self, id: i64, resolution: Resolution) -> Result<(), Error> {
+        let sql = match resolution {
+            Resolution::Delivered => self.sql.resolve_delivered.clone(),
+            Resolution::Resend => self.sql.resolve_resend.clone(),
+        };
+        macro_rules! query {
+            () => {
+                sqlx::query(sql).bind(id)
+            };
+        }
+        let done = on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected());
+        if done == 1 {
+            #[cfg(feature = "postgres")]
+            if let (Pool::Postgres(pool), Resolution::Resend) = (&self.pool, resolution) {
+                sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(self.table.as_str().to_owned())
+                    .execute(pool)
+                    .await?;
+            }
+            return Ok(());
+        }
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.state_of.clone()).bind(id)
+            };
+        }
+        let state: Option<String> = on_pool!(&self.pool, pool => match query!().fetch_optional(pool).await? {
+            Some(row) => Some(row.try_get(0)?),
+            None => None,
+        });
+        Err(Error::NotUncertain { id, state })
+    }
+}
+
+fn on_dialect(pool: &Pool) -> Dialect {
+    match pool {
+        #[cfg(feature = "sqlite")]
+        Pool::Sqlite(_) => Dialect::Sqlite,
+        #[cfg(feature = "postgres")]
+        Pool::Postgres(_) => Dialect::Postgres,
+    }
+}
+
+fn claimed_rows<R: sqlx::Row>(rows: &[R]) -> Result<Vec<ClaimedRow>, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter()
+        .map(|row| {
+            Ok(ClaimedRow {
+                id: row.try_get(0)?,
+                body: row.try_get(1)?,
+                attempts: row.try_get(2)?,
+            })
+        })
+        .collect()
+}
+
+/// A duration in whole milliseconds, as the table's times are.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => {
+            let userinfo = &url[start + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..start + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact("mysql://u@h/db"), "mysql://u@h/db");
+        assert_eq!(redact("sqlite:x.db"), "sqlite:x.db");
+    }
+}
