@@ -4,13 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::client::{Client, Inner};
+use crate::limiter::{InProcess, Limiter};
 use bulletins_core::{
     BaseUrl, Credentials, InvalidBaseUrl, InvalidCredentials, Region, RetryPolicy,
 };
 use secrecy::SecretString;
-use tokio::sync::Semaphore;
-
-use crate::client::{Client, Inner};
 
 /// The per-attempt timeout unless [`ClientBuilder::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -49,6 +48,7 @@ pub struct ClientBuilder {
     max_concurrency: Option<usize>,
     retry: Option<RetryPolicy>,
     http_client: Option<reqwest::Client>,
+    limiter: Option<Arc<dyn Limiter>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -62,6 +62,7 @@ impl fmt::Debug for ClientBuilder {
             .field("max_concurrency", &self.max_concurrency)
             .field("retry", &self.retry)
             .field("http_client", &self.http_client.as_ref().map(|_| ".."))
+            .field("limiter", &self.limiter)
             .finish()
     }
 }
@@ -190,6 +191,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Takes each attempt's permit from `limiter` instead of this client's own cap: a limiter
+    /// shared between processes, such as `RedisLimiter` (feature `redis`), keeps every replica
+    /// of a service together under the account's [`Self::max_concurrency`].
+    pub fn limiter(mut self, limiter: impl Limiter) -> Self {
+        self.limiter = Some(Arc::new(limiter));
+        self
+    }
+
     /// When to retry (default [`RetryPolicy::at_most_once`]: a bulletin is never sent twice).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
@@ -207,7 +216,9 @@ impl ClientBuilder {
 
     /// A builder filled from the environment: `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE`, and
     /// `CLEVERTAP_REGION` (a region code: `in1`, `sg1`, `us1`, `aps3`, `mec1`, `eu1`) or
-    /// `CLEVERTAP_BASE_URL`. Further calls may adjust it before [`Self::build`].
+    /// `CLEVERTAP_BASE_URL`; with the `redis` feature, `CLEVERTAP_REDIS_URL` (if set) takes each
+    /// attempt's slot from a `RedisLimiter` there. Further calls may adjust it before
+    /// [`Self::build`].
     ///
     /// # Errors
     /// [`BuildClientError::MissingEnv`] or [`BuildClientError::InvalidEnv`], naming the
@@ -287,7 +298,9 @@ impl ClientBuilder {
                 timeout,
                 max_concurrency,
                 retry: self.retry.unwrap_or_default(),
-                permits: Semaphore::new(max_concurrency),
+                limiter: self
+                    .limiter
+                    .unwrap_or_else(|| Arc::new(InProcess::new(max_concurrency))),
             }),
         })
     }

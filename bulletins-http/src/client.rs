@@ -9,12 +9,12 @@ use bulletins_core::{
     BaseUrl, Bulletin, BusinessEvent, Credentials, Failure, RetryDecision, RetryPolicy, Triggered,
 };
 use bytes::Bytes;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tracing::{field, Instrument as _, Span};
 
 use crate::builder::ClientBuilder;
 use crate::error::Error;
+use crate::limiter::{self, Limiter, Slot};
 use crate::send;
 
 /// A CleverTap Bulletins client: raises business events, with retries that never send a
@@ -50,8 +50,9 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) max_concurrency: usize,
     pub(crate) retry: RetryPolicy,
-    /// One permit per request in flight, shared by every clone.
-    pub(crate) permits: Semaphore,
+    /// Hands out one permit per request in flight; shared by every clone (and, for a shared
+    /// limiter, by other processes).
+    pub(crate) limiter: Arc<dyn Limiter>,
 }
 
 impl fmt::Debug for Client {
@@ -63,6 +64,7 @@ impl fmt::Debug for Client {
             .field("timeout", &inner.timeout)
             .field("max_concurrency", &inner.max_concurrency)
             .field("retry", &inner.retry)
+            .field("limiter", &inner.limiter)
             .finish_non_exhaustive()
     }
 }
@@ -75,7 +77,8 @@ impl Client {
 
     /// A client configured from `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE`, and
     /// `CLEVERTAP_REGION` (a region code) or `CLEVERTAP_BASE_URL`, with every other setting at
-    /// its default. See [`ClientBuilder::from_env`] to adjust them.
+    /// its default; with the `redis` feature, `CLEVERTAP_REDIS_URL` (if set) shares the cap
+    /// through that Redis. See [`ClientBuilder::from_env`] to adjust them.
     ///
     /// # Errors
     /// [`BuildClientError`](crate::BuildClientError) naming the missing or malformed variable.
@@ -93,7 +96,8 @@ impl Client {
         self.inner.credentials.account_id()
     }
 
-    /// The most requests in flight at once, across this client and its clones.
+    /// The most requests in flight at once, across this client and its clones, and with a
+    /// shared [`Limiter`] across every process sharing it.
     pub fn max_concurrency(&self) -> usize {
         self.inner.max_concurrency
     }
@@ -155,13 +159,22 @@ impl Client {
         let mut attempts: u32 = 0;
         let mut maybe_delivered = false;
         loop {
+            // Held for the whole attempt, body read included; released before any backoff.
+            let permit = limiter::permit_for_attempt(&*inner.limiter, self.slot())
+                .await
+                .map_err(|source| {
+                    let error = Error::Limiter {
+                        source,
+                        attempts,
+                        may_have_been_delivered: maybe_delivered,
+                    };
+                    tracing::debug!(error = %error, "no slot; bulletin not sent");
+                    error
+                })?;
             attempts = attempts.saturating_add(1);
             span.record("attempt", attempts);
-            let attempt = {
-                // Held for the whole attempt, body read included; released before any backoff.
-                let _permit = inner.permits.acquire().await.ok();
-                send::once(inner, &parts.headers, &body).await
-            };
+            let attempt = send::once(inner, &parts.headers, &body).await;
+            drop(permit);
             span.record("latency_ms", millis(started.elapsed()));
             if let Some(status) = attempt.status {
                 span.record("status", status.as_u16());
@@ -201,6 +214,16 @@ impl Client {
                     return Err(error);
                 }
             }
+        }
+    }
+}
+
+impl Client {
+    fn slot(&self) -> Slot<'_> {
+        Slot {
+            account_id: self.inner.credentials.account_id(),
+            max_concurrency: self.inner.max_concurrency,
+            attempt_timeout: self.inner.timeout,
         }
     }
 }

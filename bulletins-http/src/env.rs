@@ -14,6 +14,10 @@ pub const REGION_VAR: &str = "CLEVERTAP_REGION";
 /// The custom base URL variable, instead of [`REGION_VAR`].
 pub const BASE_URL_VAR: &str = "CLEVERTAP_BASE_URL";
 
+/// The Redis URL variable: with the `redis` feature, [`Client::from_env`](crate::Client::from_env)
+/// shares the account's cap through the Redis there (see `RedisLimiter`).
+pub const REDIS_URL_VAR: &str = "CLEVERTAP_REDIS_URL";
+
 /// Fills a builder from variables looked up by name. The passcode's value never appears in an
 /// error.
 pub(crate) fn from_lookup(
@@ -43,6 +47,17 @@ pub(crate) fn from_lookup(
     let builder = ClientBuilder::new()
         .account_id(account_id)
         .passcode(passcode);
+    #[cfg(feature = "redis")]
+    let builder = match lookup(REDIS_URL_VAR) {
+        Some(url) => builder.limiter(crate::RedisLimiter::new(&url).map_err(|_| {
+            // Not the parser's message: the URL may carry a password.
+            BuildClientError::InvalidEnv {
+                name: REDIS_URL_VAR,
+                reason: "not a Redis URL; expected redis://[:password@]host[:port][/db]".into(),
+            }
+        })?),
+        None => builder,
+    };
 
     match (lookup(REGION_VAR), lookup(BASE_URL_VAR)) {
         (Some(_), Some(_)) => Err(BuildClientError::InvalidEnv {
@@ -134,6 +149,29 @@ mod tests {
             assert!(text.contains(name), "{vars:?}: {text}");
             assert!(!text.contains("S3NT1NEL") && !format!("{e:?}").contains("S3NT1NEL"));
         }
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_redis_url_shares_the_cap_and_a_bad_one_is_named() {
+        let client = from_lookup(lookup(&[
+            ID,
+            PASS,
+            (REGION, "in1"),
+            ("CLEVERTAP_REDIS_URL", "redis://127.0.0.1:6379"),
+        ]))
+        .and_then(ClientBuilder::build)
+        .expect("valid");
+        assert!(format!("{client:?}").contains("RedisLimiter"), "{client:?}");
+        let e = env_err(&[
+            ID,
+            PASS,
+            (REGION, "in1"),
+            ("CLEVERTAP_REDIS_URL", "http://:S3NT1NEL@x"),
+        ]);
+        let text = e.to_string();
+        assert!(text.contains("CLEVERTAP_REDIS_URL"), "{text}");
+        assert!(!text.contains("S3NT1NEL"), "{text}");
     }
 
     #[test]

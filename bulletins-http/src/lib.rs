@@ -53,6 +53,10 @@
 //! (default 3); further triggers wait their turn. [`Client::trigger_all`] and
 //! [`Client::trigger_stream`] raise many bulletins within that cap, pulling them lazily.
 //!
+//! Several processes sending as one account (replicas of a service) share the cap through a
+//! [`Limiter`] set with [`ClientBuilder::limiter`]: `RedisLimiter` (feature `redis`) keeps it
+//! in Redis, with leases that free the slots of a process that dies.
+//!
 //! # Safety
 //!
 //! The passcode never appears in `Debug`, `Display`, errors or logs. Plain `http://` base URLs
@@ -66,6 +70,8 @@
 //!
 //! # Features
 //! - `blocking`: [`blocking::Client`], for programs without an async runtime.
+//! - `redis`: `RedisLimiter`, one account's cap shared by every process through Redis; and
+//!   [`Client::from_env`] reads `CLEVERTAP_REDIS_URL`.
 
 mod batch;
 #[cfg(feature = "blocking")]
@@ -74,6 +80,7 @@ mod builder;
 mod client;
 mod env;
 mod error;
+mod limiter;
 mod send;
 
 pub use builder::{
@@ -81,8 +88,11 @@ pub use builder::{
     DEFAULT_TIMEOUT,
 };
 pub use client::Client;
-pub use env::{ACCOUNT_ID_VAR, BASE_URL_VAR, PASSCODE_VAR, REGION_VAR};
+pub use env::{ACCOUNT_ID_VAR, BASE_URL_VAR, PASSCODE_VAR, REDIS_URL_VAR, REGION_VAR};
 pub use error::{BoxError, Error, TransportKind};
+pub use limiter::{Lease, Limiter, Permit, Slot};
+#[cfg(feature = "redis")]
+pub use limiter::{RedisLimiter, RedisLimiterBuilder, DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MARGIN};
 pub use send::MAX_BODY_BYTES;
 
 // Everything of the core. A glob, because the core's `BusinessEvent` names both the trait and
