@@ -101,6 +101,11 @@ impl Permit {
         }
     }
 
+    /// Whether a renewal found this permit's lease gone (expired, or lost by the store).
+    pub fn is_lost(&self) -> bool {
+        self.lease.as_ref().is_some_and(|lease| lease.is_lost())
+    }
+
     /// Whether an attempt lasting up to `attempt_timeout` may start on this permit now: the
     /// lease (if any) is not lost and certainly lasts that long.
     pub fn covers(&self, attempt_timeout: Duration) -> bool {

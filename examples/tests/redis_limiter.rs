@@ -73,7 +73,7 @@ async fn waiters_are_served_in_arrival_order() {
     let holder = take(&limiter, &account, 1, timeout).await;
     let order = Arc::new(AtomicUsize::new(0));
     let mut waiters = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let (limiter, account, order) = (limiter.clone(), account.clone(), Arc::clone(&order));
         waiters.push(tokio::spawn(async move {
             let permit = take(&limiter, &account, 1, timeout).await;
@@ -100,7 +100,7 @@ async fn waiters_are_served_in_arrival_order() {
     }
     assert_eq!(
         served,
-        [0, 1, 2],
+        [0, 1, 2, 3, 4],
         "waiters were not served in arrival order"
     );
 }
@@ -173,9 +173,10 @@ async fn a_lease_found_gone_covers_no_attempt() {
         return;
     };
     let account = fresh_account();
-    // A 300 ms lease (200 ms timeout + 100 ms margin), renewed every 100 ms.
+    // A 3 s lease (200 ms timeout + 2.8 s margin), renewed every second: lost long before
+    // it would end.
     let limiter = RedisLimiter::builder(&url)
-        .lease_margin(Duration::from_millis(100))
+        .lease_margin(Duration::from_millis(2800))
         .build()
         .expect("url");
     let timeout = Duration::from_millis(200);
@@ -189,15 +190,17 @@ async fn a_lease_found_gone_covers_no_attempt() {
         .expect("redis");
     let _: () = redis.del(limiter.leases_key(&account)).await.expect("del");
     for _ in 0..100 {
-        if !permit.covers(Duration::ZERO) {
+        if permit.is_lost() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Found lost by a renewal, not merely outlived by the local clock.
     assert!(
-        !permit.covers(Duration::ZERO),
+        permit.is_lost(),
         "a renewal did not notice the lease was gone"
     );
+    assert!(!permit.covers(Duration::ZERO));
     assert!(limiter.renewals() >= 1);
 }
 
