@@ -90,9 +90,12 @@ pub use builder::{
 pub use client::Client;
 pub use env::{ACCOUNT_ID_VAR, BASE_URL_VAR, PASSCODE_VAR, REDIS_URL_VAR, REGION_VAR};
 pub use error::{BoxError, Error, TransportKind};
-pub use limiter::{Lease, Limiter, Permit, Slot};
 #[cfg(feature = "redis")]
-pub use limiter::{RedisLimiter, RedisLimiterBuilder, DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MARGIN};
+pub use limiter::{
+    InvalidRedisLimiter, RedisLimiter, RedisLimiterBuilder, DEFAULT_KEY_PREFIX,
+    DEFAULT_LEASE_MARGIN,
+};
+pub use limiter::{Lease, Limiter, Permit, Slot};
 pub use send::MAX_BODY_BYTES;
 
 // Everything of the core. A glob, because the core's `BusinessEvent` names both the trait and

@@ -19,7 +19,8 @@ use crate::error::BoxError;
 mod redis;
 #[cfg(feature = "redis")]
 pub use self::redis::{
-    RedisLimiter, RedisLimiterBuilder, DEFAULT_KEY_PREFIX, DEFAULT_LEASE_MARGIN,
+    InvalidRedisLimiter, RedisLimiter, RedisLimiterBuilder, DEFAULT_KEY_PREFIX,
+    DEFAULT_LEASE_MARGIN,
 };
 
 /// Hands out the permits that keep an account's requests in flight under its limit.

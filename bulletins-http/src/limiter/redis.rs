@@ -164,6 +164,24 @@ impl fmt::Debug for RedisLimiter {
     }
 }
 
+/// Why a [`RedisLimiter`] could not be built. Never contains the URL's password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidRedisLimiter {
+    /// The URL is not a Redis URL.
+    #[error("invalid Redis URL for the limiter ({reason}); expected redis://[:password@]host[:port][/db]")]
+    Url {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A duration setting is zero.
+    #[error("the limiter's {which} is zero; give a positive duration")]
+    ZeroDuration {
+        /// `lease margin`, `poll interval` or `Redis timeout`.
+        which: &'static str,
+    },
+}
+
 /// Configures a [`RedisLimiter`]; start with [`RedisLimiter::builder`].
 #[must_use]
 #[derive(Debug)]
@@ -219,18 +237,19 @@ impl RedisLimiterBuilder {
     /// # Errors
     /// The URL is not a Redis URL (`redis://[:password@]host[:port][/db]`), or the margin,
     /// poll interval or Redis timeout is zero.
-    pub fn build(self) -> Result<RedisLimiter, BoxError> {
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|e| format!("invalid Redis URL for the limiter: {e}"))?;
+    pub fn build(self) -> Result<RedisLimiter, InvalidRedisLimiter> {
+        let client =
+            redis::Client::open(self.url.as_str()).map_err(|e| InvalidRedisLimiter::Url {
+                // Its messages are fixed descriptions: the URL (and its password) is not in them.
+                reason: e.to_string(),
+            })?;
         for (name, value) in [
             ("lease margin", self.lease_margin),
             ("poll interval", self.poll_interval),
             ("Redis timeout", self.redis_timeout),
         ] {
             if value.is_zero() {
-                return Err(
-                    format!("the limiter's {name} is zero; give a positive duration").into(),
-                );
+                return Err(InvalidRedisLimiter::ZeroDuration { which: name });
             }
         }
         Ok(RedisLimiter {
@@ -259,7 +278,7 @@ impl RedisLimiter {
     ///
     /// # Errors
     /// See [`RedisLimiterBuilder::build`].
-    pub fn new(url: &str) -> Result<Self, BoxError> {
+    pub fn new(url: &str) -> Result<Self, InvalidRedisLimiter> {
         Self::builder(url).build()
     }
 
@@ -517,5 +536,33 @@ async fn renew(place: TicketRef, lease: Arc<Lease>, lease_ms: u64) {
             // Unreachable for now: the lease may still hold; it ends at its last known time.
             Err(error) => tracing::debug!(%error, "could not renew the slot's lease"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_settings_are_named_and_the_password_never_shown() {
+        let e = RedisLimiter::new("http://:S3NT1NEL@127.0.0.1").expect_err("not redis://");
+        assert!(matches!(e, InvalidRedisLimiter::Url { .. }), "{e}");
+        assert!(!e.to_string().contains("S3NT1NEL"), "{e}");
+        let e = RedisLimiter::builder("redis://127.0.0.1")
+            .lease_margin(Duration::ZERO)
+            .build()
+            .expect_err("zero margin");
+        assert!(e.to_string().contains("lease margin"), "{e}");
+        let limiter = RedisLimiter::new("redis://:S3NT1NEL@127.0.0.1:6379/").expect("valid");
+        let debug = format!("{limiter:?}");
+        assert!(!debug.contains("S3NT1NEL") && debug.contains("127.0.0.1"), "{debug}");
+    }
+
+    #[test]
+    fn an_accounts_keys_share_one_cluster_slot_under_the_prefix() {
+        let keys = Keys::new("app:", "ABCD-RSTU-1234");
+        assert_eq!(keys.owners, "app:{ABCD-RSTU-1234}:owners");
+        assert_eq!(keys.leases, "app:{ABCD-RSTU-1234}:leases");
+        assert_eq!(keys.counter, "app:{ABCD-RSTU-1234}:counter");
     }
 }
