@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bulletins_emulator::Emulator;
+use bulletins_emulator::{Emulator, Fault};
 use bulletins_http::{BoxError, Client, Error, Limiter, Permit, RedisLimiter, Slot};
 use futures_util::future::BoxFuture;
 use redis::AsyncCommands as _;
@@ -254,9 +254,9 @@ async fn an_unreachable_redis_fails_closed_unless_falling_back() {
     assert_eq!(emulator.accepted().len(), 1);
 }
 
-#[tokio::test]
-async fn an_attempt_costs_two_round_trips() {
-    let Some(url) = redis_url("an_attempt_costs_two_round_trips") else {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_costs_two_round_trips_waiting_included() {
+    let Some(url) = redis_url("an_attempt_costs_two_round_trips_waiting_included") else {
         return;
     };
     let account = fresh_account();
@@ -265,28 +265,45 @@ async fn an_attempt_costs_two_round_trips() {
         .start()
         .await
         .expect("emulator");
-    let limiter = RedisLimiter::new(&url).expect("url");
-    let client = Client::builder()
-        .base_url(emulator.base_url())
-        .account_id(&account)
-        .passcode(PASSCODE)
-        .limiter(limiter.clone())
-        .build()
-        .expect("client");
-    const N: u64 = 20;
-    for n in 0..N {
-        client
-            .trigger(&bulletin(n as usize))
-            .await
-            .expect("triggered");
+    // Slow answers, so that most attempts wait for a slot held by the other "process".
+    emulator.inject(Fault::Delay(Duration::from_millis(10)), 1_000);
+    const N: usize = 30;
+    let limiters = [
+        RedisLimiter::new(&url).expect("url"),
+        RedisLimiter::new(&url).expect("url"),
+    ];
+    let runs = limiters.iter().map(|limiter| {
+        let client = Client::builder()
+            .base_url(emulator.base_url())
+            .account_id(&account)
+            .passcode(PASSCODE)
+            .limiter(limiter.clone())
+            .build()
+            .expect("client");
+        async move { client.trigger_all((0..N).map(bulletin)).await }
+    });
+    for results in futures_util::future::join_all(runs).await {
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
     }
-    // Releases run in the background: wait for the last one.
+    // Releases run in the background: wait for the last ones.
     for _ in 0..200 {
-        if limiter.round_trips() >= 2 * N {
+        if limiters.iter().all(|l| l.round_trips() >= 2 * N as u64) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(limiter.renewals(), 0);
-    assert_eq!(limiter.round_trips(), 2 * N, "take + release per attempt");
+    for limiter in &limiters {
+        assert_eq!(limiter.renewals(), 0);
+        assert_eq!(
+            limiter.round_trips(),
+            2 * N as u64,
+            "one to join the queue, one to leave it"
+        );
+    }
+    assert_eq!(emulator.accepted().len(), 2 * N);
+    assert!(
+        emulator.rejections().is_empty(),
+        "{:?}",
+        emulator.rejections()
+    );
 }

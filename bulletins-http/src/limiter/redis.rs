@@ -11,18 +11,23 @@
 //!   that died holding (or waiting for) a slot loses it when its lease ends.
 //! - `counter`: the last ticket drawn.
 //!
-//! Each operation is one Lua script, so one round trip, atomic, on Redis's clock alone.
+//! Each operation is one Lua script, so one round trip, atomic, on Redis's clock alone. A
+//! script that frees slots (a release, or expired leases dropped) publishes the members now
+//! holding the slots on `{prefix}{<account id>}:granted`; a waiting process, subscribed to
+//! that channel, learns its turn without asking, so an attempt costs two round trips: one to
+//! join the queue (granted at once when a slot is free), one to leave it.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use futures_util::StreamExt as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{Notify, OnceCell, Semaphore};
 use tokio::time::Instant;
 
 use super::{Lease, Limiter, Permit, Slot};
@@ -35,24 +40,40 @@ pub const DEFAULT_KEY_PREFIX: &str = "bulletins:limiter:";
 /// [`RedisLimiterBuilder::lease_margin`] says otherwise.
 pub const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(5);
 
-const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(2);
 const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Joins the queue (or renews a place in it) and says whether the place holds a slot.
-/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, lease in ms.
-/// Returns {1 if a slot is held else 0, the member's rank}.
-const ACQUIRE: &str = r"
+/// Drops expired leases from both sets; if any, publishes the members now holding the slots
+/// (KEYS[1] owners, KEYS[2] leases, ARGV[2] max_concurrency, ARGV[3] the channel).
+const PURGE: &str = r"
+local function purge(now)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+  for _, member in ipairs(expired) do
+    redis.call('ZREM', KEYS[1], member)
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  return #expired
+end
+local function publish_holders()
+  local holders = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+  if #holders > 0 then
+    redis.call('PUBLISH', ARGV[3], table.concat(holders, ' '))
+  end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
-for _, member in ipairs(expired) do
-  redis.call('ZREM', KEYS[1], member)
+";
+
+/// Joins the queue (or renews a place in it) and says whether the place holds a slot.
+/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, channel, lease in ms.
+/// Returns {1 if a slot is held else 0, the member's rank}.
+const ACQUIRE: &str = r"
+if purge(now) > 0 then
+  publish_holders()
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
 end
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
 local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
 if rank < tonumber(ARGV[2]) then
   return {1, rank}
@@ -75,10 +96,13 @@ redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 return 1
 ";
 
-/// Leaves the queue, freeing the slot if one was held. KEYS: owners, leases. ARGV: member.
+/// Leaves the queue, freeing the slot if one was held, and tells the waiters.
+/// KEYS: owners, leases. ARGV: member, max_concurrency, channel.
 const RELEASE: &str = r"
+purge(now)
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+publish_holders()
 return 1
 ";
 
@@ -101,7 +125,8 @@ return 1
 ///
 /// # How it behaves
 /// - **Fair:** waiters are served in arrival order across all processes (each draws a ticket
-///   when it starts waiting); a waiter polls Redis every couple of milliseconds.
+///   when it starts waiting). A waiter is told its turn through Redis Pub/Sub, and re-checks
+///   its place every third of a lease in case a message was lost.
 /// - **Leases:** a slot is leased for the attempt's timeout plus a margin
 ///   ([`DEFAULT_LEASE_MARGIN`]), by Redis's clock, and renewed while the attempt runs. An
 ///   attempt starts only if its lease certainly covers its timeout, by the local monotonic
@@ -119,10 +144,12 @@ return 1
 ///   timeout; their renewals find the leases gone and no further attempt starts on them).
 ///   CleverTap answers the excess 429, which the client retries. Nobody waits forever: waiting
 ///   resumes with new tickets.
-/// - **Cost:** one round trip to take a free slot and one to release it; a waiter adds one per
-///   poll, and an attempt longer than a third of its lease one per renewal.
-/// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`; the sets empty
-///   themselves; the counter (one integer per account) stays.
+/// - **Cost:** two round trips per attempt, waiting included: one to join the queue, one to
+///   leave it. Renewals add one per third of a lease, for an attempt or a wait that long, and
+///   one more when a waiter's turn comes after its lease no longer covers the attempt. Each
+///   process keeps one Pub/Sub connection besides its command connection.
+/// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`, and the channel
+///   `:granted`; the sets empty themselves; the counter (one integer per account) stays.
 #[derive(Clone)]
 pub struct RedisLimiter {
     shared: Arc<Shared>,
@@ -133,13 +160,27 @@ struct Shared {
     connection: OnceCell<ConnectionManager>,
     key_prefix: String,
     lease_margin: Duration,
-    poll_interval: Duration,
+    poll_interval: Option<Duration>,
     redis_timeout: Duration,
+    /// Waiters of this process, by member, woken when a grant names them.
+    waiters: Mutex<HashMap<String, Arc<Notify>>>,
+    /// The task reading grants from Pub/Sub, while it runs.
+    listener: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Per account, the cap used when Redis is unreachable; `None` fails closed.
     fallback: Option<Mutex<HashMap<String, Arc<Semaphore>>>>,
     scripts: Scripts,
     round_trips: AtomicU64,
     renewals: AtomicU64,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Ok(mut listener) = self.listener.try_lock() {
+            if let Some(task) = listener.take() {
+                task.abort();
+            }
+        }
+    }
 }
 
 struct Scripts {
@@ -189,7 +230,7 @@ pub struct RedisLimiterBuilder {
     url: String,
     key_prefix: String,
     lease_margin: Duration,
-    poll_interval: Duration,
+    poll_interval: Option<Duration>,
     redis_timeout: Duration,
     fall_back: bool,
 }
@@ -210,9 +251,11 @@ impl RedisLimiterBuilder {
         self
     }
 
-    /// How often a waiter asks Redis whether its turn has come (default 2 ms).
+    /// How often a waiter re-checks its place (and renews it) when no message came (default a
+    /// third of the lease). Messages normally tell it its turn; this bounds how long a lost
+    /// message, or a slot freed by an expired lease, can keep it waiting.
     pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval;
+        self.poll_interval = Some(interval);
         self
     }
 
@@ -245,7 +288,7 @@ impl RedisLimiterBuilder {
             })?;
         for (name, value) in [
             ("lease margin", self.lease_margin),
-            ("poll interval", self.poll_interval),
+            ("poll interval", self.poll_interval.unwrap_or(Duration::MAX)),
             ("Redis timeout", self.redis_timeout),
         ] {
             if value.is_zero() {
@@ -260,11 +303,13 @@ impl RedisLimiterBuilder {
                 lease_margin: self.lease_margin,
                 poll_interval: self.poll_interval,
                 redis_timeout: self.redis_timeout,
+                waiters: Mutex::new(HashMap::new()),
+                listener: tokio::sync::Mutex::new(None),
                 fallback: self.fall_back.then(|| Mutex::new(HashMap::new())),
                 scripts: Scripts {
-                    acquire: Script::new(ACQUIRE),
+                    acquire: Script::new(&format!("{PURGE}{ACQUIRE}")),
                     renew: Script::new(RENEW),
-                    release: Script::new(RELEASE),
+                    release: Script::new(&format!("{PURGE}{RELEASE}")),
                 },
                 round_trips: AtomicU64::new(0),
                 renewals: AtomicU64::new(0),
@@ -288,7 +333,7 @@ impl RedisLimiter {
             url: url.into(),
             key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
             lease_margin: DEFAULT_LEASE_MARGIN,
-            poll_interval: DEFAULT_POLL_INTERVAL,
+            poll_interval: None,
             redis_timeout: DEFAULT_REDIS_TIMEOUT,
             fall_back: false,
         }
@@ -312,16 +357,29 @@ impl RedisLimiter {
 
     async fn acquire_slot(&self, slot: Slot<'_>) -> Result<Permit, BoxError> {
         let shared = &self.shared;
-        let keys = Keys::new(&shared.key_prefix, slot.account_id);
         let lease = slot.attempt_timeout.saturating_add(shared.lease_margin);
         let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX);
-        // Removes the place from the queue if this future is dropped while waiting.
+        let poll = shared
+            .poll_interval
+            .unwrap_or(lease / 3)
+            .max(Duration::from_millis(1));
+        // Registered and subscribed before joining, so a grant published right after the join
+        // is not missed.
+        let waiter = Waiter::register(shared);
+        shared.listen().await;
+        // Leaves the queue if this future is dropped while waiting.
         let ticket = Ticket {
             shared: Arc::clone(shared),
-            keys,
-            member: member_id(),
+            keys: Keys::new(&shared.key_prefix, slot.account_id),
+            member: waiter.member.clone(),
+            max_concurrency: slot.max_concurrency,
         };
+        let mut first = true;
         loop {
+            if !std::mem::take(&mut first) {
+                shared.renewals.fetch_add(1, Ordering::Relaxed);
+            }
+            // The lease set by this call lasts until `sent + lease` at the latest.
             let sent = Instant::now();
             let (granted, _rank): (u8, u64) = shared
                 .invoke(
@@ -333,21 +391,24 @@ impl RedisLimiter {
                         .key(&ticket.keys.counter)
                         .arg(&ticket.member)
                         .arg(slot.max_concurrency)
+                        .arg(&ticket.keys.granted)
                         .arg(lease_ms),
                 )
                 .await?;
+            let valid_until = sent + lease;
             if granted == 1 {
-                let lease = Arc::new(Lease::new(sent + lease));
-                let renewal = tokio::spawn(renew(ticket.clone_ref(), Arc::clone(&lease), lease_ms));
-                return Ok(Permit::leased(
-                    Held {
-                        _ticket: ticket,
-                        renewal,
-                    },
-                    lease,
-                ));
+                return Ok(held(ticket, valid_until, lease_ms));
             }
-            tokio::time::sleep(shared.poll_interval).await;
+            // Our turn is published; without a message, re-check (and renew the place) later.
+            // A turn that comes when the place's lease no longer covers the attempt is checked
+            // (and the lease renewed) by the next round.
+            if tokio::time::timeout(poll, waiter.wake.notified())
+                .await
+                .is_ok()
+                && Instant::now() + slot.attempt_timeout <= valid_until
+            {
+                return Ok(held(ticket, valid_until, lease_ms));
+            }
         }
     }
 
@@ -384,7 +445,105 @@ impl Limiter for RedisLimiter {
     }
 }
 
+/// A slot granted to `ticket`: renewed until dropped, then released.
+fn held(ticket: Ticket, valid_until: Instant, lease_ms: u64) -> Permit {
+    let lease = Arc::new(Lease::new(valid_until));
+    let renewal = tokio::spawn(renew(ticket.clone_ref(), Arc::clone(&lease), lease_ms));
+    Permit::leased(
+        Held {
+            _ticket: ticket,
+            renewal,
+        },
+        lease,
+    )
+}
+
+/// A waiter of this process, woken when a grant names its member; unregistered when dropped.
+struct Waiter {
+    shared: Arc<Shared>,
+    member: String,
+    wake: Arc<Notify>,
+}
+
+impl Waiter {
+    fn register(shared: &Arc<Shared>) -> Self {
+        let waiter = Self {
+            shared: Arc::clone(shared),
+            member: member_id(),
+            wake: Arc::new(Notify::new()),
+        };
+        lock(&shared.waiters).insert(waiter.member.clone(), Arc::clone(&waiter.wake));
+        waiter
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        lock(&self.shared.waiters).remove(&self.member);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Wakes this process's waiters named in the grants published on the subscribed channels.
+async fn dispatch(shared: Weak<Shared>, pubsub: redis::aio::PubSub) {
+    let mut messages = pubsub.into_on_message();
+    while let Some(message) = messages.next().await {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let Ok(members) = message.get_payload::<String>() else {
+            continue;
+        };
+        let waiters = lock(&shared.waiters);
+        for member in members.split(' ') {
+            if let Some(wake) = waiters.get(member) {
+                wake.notify_one();
+            }
+        }
+    }
+    // The connection is gone: the next waiter subscribes again; meanwhile waiters re-check.
+}
+
+/// `text` with Redis's glob characters escaped.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 impl Shared {
+    /// Makes sure grants are being read from Pub/Sub. Best effort: without it, waiters find
+    /// their turn by re-checking.
+    async fn listen(self: &Arc<Self>) {
+        let mut listener = self.listener.lock().await;
+        if listener.as_ref().is_some_and(|task| !task.is_finished()) {
+            return;
+        }
+        let pattern = format!("{}*:granted", glob_escape(&self.key_prefix));
+        let subscribe = async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.psubscribe(&pattern).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        match tokio::time::timeout(self.redis_timeout, subscribe).await {
+            Ok(Ok(pubsub)) => {
+                *listener = Some(tokio::spawn(dispatch(Arc::downgrade(self), pubsub)));
+            }
+            Ok(Err(error)) => tracing::debug!(%error, "could not subscribe to slot grants"),
+            Err(_) => tracing::debug!("subscribing to slot grants timed out"),
+        }
+    }
+
     async fn connection(&self) -> Result<ConnectionManager, BoxError> {
         let connection = self
             .connection
@@ -423,6 +582,8 @@ struct Keys {
     owners: String,
     leases: String,
     counter: String,
+    /// The channel grants are published on.
+    granted: String,
 }
 
 impl Keys {
@@ -432,6 +593,7 @@ impl Keys {
             owners: format!("{base}:owners"),
             leases: format!("{base}:leases"),
             counter: format!("{base}:counter"),
+            granted: format!("{base}:granted"),
         }
     }
 }
@@ -446,6 +608,7 @@ struct Ticket {
     shared: Arc<Shared>,
     keys: Keys,
     member: String,
+    max_concurrency: usize,
 }
 
 impl Ticket {
@@ -465,6 +628,7 @@ impl Drop for Ticket {
             return;
         };
         let place = self.clone_ref();
+        let max_concurrency = self.max_concurrency;
         runtime.spawn(async move {
             let released: Result<u8, _> = place
                 .shared
@@ -475,7 +639,9 @@ impl Drop for Ticket {
                         .release
                         .key(&place.keys.owners)
                         .key(&place.keys.leases)
-                        .arg(&place.member),
+                        .arg(&place.member)
+                        .arg(max_concurrency)
+                        .arg(&place.keys.granted),
                 )
                 .await;
             if let Err(error) = released {
@@ -555,7 +721,10 @@ mod tests {
         assert!(e.to_string().contains("lease margin"), "{e}");
         let limiter = RedisLimiter::new("redis://:S3NT1NEL@127.0.0.1:6379/").expect("valid");
         let debug = format!("{limiter:?}");
-        assert!(!debug.contains("S3NT1NEL") && debug.contains("127.0.0.1"), "{debug}");
+        assert!(
+            !debug.contains("S3NT1NEL") && debug.contains("127.0.0.1"),
+            "{debug}"
+        );
     }
 
     #[test]
