@@ -1,5 +1,5 @@
 //! Where the client takes a permit before each attempt: the in-process cap by default, or a
-//! [`Limiter`] shared between processes (such as [`RedisLimiter`], feature `redis`).
+//! [`Limiter`] shared between processes (such as `RedisLimiter`, feature `redis`).
 //!
 //! A permit is held for one attempt, from sending to the end of the answer's body, and released
 //! before any backoff. Waiting for it does not count against the attempt's timeout.
