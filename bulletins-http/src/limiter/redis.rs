@@ -281,11 +281,17 @@ impl RedisLimiterBuilder {
     /// The URL is not a Redis URL (`redis://[:password@]host[:port][/db]`), or the margin,
     /// poll interval or Redis timeout is zero.
     pub fn build(self) -> Result<RedisLimiter, InvalidRedisLimiter> {
-        let client =
-            redis::Client::open(self.url.as_str()).map_err(|e| InvalidRedisLimiter::Url {
+        let info = redis::IntoConnectionInfo::into_connection_info(self.url.as_str())
+            .map_err(|e| InvalidRedisLimiter::Url {
                 // Its messages are fixed descriptions: the URL (and its password) is not in them.
                 reason: e.to_string(),
-            })?;
+            })?
+            // Without it, Nagle's algorithm holds each small script call for the previous
+            // one's ACK: about 40 ms per attempt.
+            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        let client = redis::Client::open(info).map_err(|e| InvalidRedisLimiter::Url {
+            reason: e.to_string(),
+        })?;
         for (name, value) in [
             ("lease margin", self.lease_margin),
             ("poll interval", self.poll_interval.unwrap_or(Duration::MAX)),
