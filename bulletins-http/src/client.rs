@@ -174,7 +174,7 @@ impl Client {
             attempts = attempts.saturating_add(1);
             span.record("attempt", attempts);
             let attempt = send::once(inner, &parts.headers, &body).await;
-            drop(permit);
+            permit.release().await;
             span.record("latency_ms", millis(started.elapsed()));
             if let Some(status) = attempt.status {
                 span.record("status", status.as_u16());

@@ -74,7 +74,11 @@ pub struct Permit {
     /// Whatever frees the slot when dropped.
     _guard: Box<dyn Send + Sync>,
     lease: Option<Arc<Lease>>,
+    /// Frees the slot now, waiting until the limiter has recorded it.
+    release: Option<ReleaseNow>,
 }
+
+type ReleaseNow = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send + Sync>;
 
 impl fmt::Debug for Permit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,6 +95,7 @@ impl Permit {
         Self {
             _guard: Box::new(guard),
             lease: None,
+            release: None,
         }
     }
 
@@ -99,6 +104,27 @@ impl Permit {
         Self {
             _guard: Box::new(guard),
             lease: Some(lease),
+            release: None,
+        }
+    }
+
+    /// Gives the permit a way to free its slot and wait until that is recorded (a store's
+    /// round trip), for [`Permit::release`]; dropping it still frees the slot in the
+    /// background.
+    pub fn on_release(
+        mut self,
+        release: impl FnOnce() -> BoxFuture<'static, ()> + Send + Sync + 'static,
+    ) -> Self {
+        self.release = Some(Box::new(release));
+        self
+    }
+
+    /// Frees the slot now and waits until the limiter has recorded it. The client releases
+    /// each attempt's permit this way, so a process that exits right after its last trigger
+    /// leaves no slot held behind it.
+    pub async fn release(mut self) {
+        if let Some(release) = self.release.take() {
+            release().await;
         }
     }
 

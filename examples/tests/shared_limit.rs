@@ -89,6 +89,15 @@ async fn four_blast_processes_keep_one_accounts_limit() {
         4 * 30,
         "every bulletin accepted once"
     );
+    // Each process released its slots before exiting: none is left to expire.
+    let mut connection = redis::Client::open(redis.as_str())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let leases = RedisLimiter::new(&redis).expect("url").leases_key(&account);
+    let held: usize = connection.zcard(&leases).await.expect("zcard");
+    assert_eq!(held, 0, "slots left held by processes that exited");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

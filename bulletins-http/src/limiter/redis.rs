@@ -379,6 +379,7 @@ impl RedisLimiter {
             keys: Keys::new(&shared.key_prefix, slot.account_id),
             member: waiter.member.clone(),
             max_concurrency: slot.max_concurrency,
+            released: false,
         };
         let mut first = true;
         loop {
@@ -451,17 +452,24 @@ impl Limiter for RedisLimiter {
     }
 }
 
-/// A slot granted to `ticket`: renewed until dropped, then released.
+/// A slot granted to `ticket`: renewed until released (by [`Permit::release`], or in the
+/// background when dropped).
 fn held(ticket: Ticket, valid_until: Instant, lease_ms: u64) -> Permit {
     let lease = Arc::new(Lease::new(valid_until));
     let renewal = tokio::spawn(renew(ticket.clone_ref(), Arc::clone(&lease), lease_ms));
-    Permit::leased(
-        Held {
-            _ticket: ticket,
-            renewal,
-        },
-        lease,
-    )
+    let held = Arc::new(Mutex::new(Some(Held {
+        ticket: Some(ticket),
+        renewal,
+    })));
+    let guard = Arc::clone(&held);
+    Permit::leased(guard, lease).on_release(move || {
+        Box::pin(async move {
+            let held = lock(&held).take();
+            if let Some(held) = held {
+                held.release().await;
+            }
+        })
+    })
 }
 
 /// A waiter of this process, woken when a grant names its member; unregistered when dropped.
@@ -615,6 +623,8 @@ struct Ticket {
     keys: Keys,
     member: String,
     max_concurrency: usize,
+    /// Set once released, so that dropping it does not release it again.
+    released: bool,
 }
 
 impl Ticket {
@@ -627,33 +637,44 @@ impl Ticket {
     }
 }
 
+impl Ticket {
+    /// Leaves the queue now, waiting for Redis to record it.
+    async fn release(mut self) {
+        self.released = true;
+        release(self.clone_ref(), self.max_concurrency).await;
+    }
+}
+
 impl Drop for Ticket {
     fn drop(&mut self) {
+        if self.released {
+            return;
+        }
         // No runtime (the process is shutting down): the lease ends on its own.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let place = self.clone_ref();
-        let max_concurrency = self.max_concurrency;
-        runtime.spawn(async move {
-            let released: Result<u8, _> = place
+        runtime.spawn(release(self.clone_ref(), self.max_concurrency));
+    }
+}
+
+async fn release(place: TicketRef, max_concurrency: usize) {
+    let released: Result<u8, _> = place
+        .shared
+        .invoke(
+            place
                 .shared
-                .invoke(
-                    place
-                        .shared
-                        .scripts
-                        .release
-                        .key(&place.keys.owners)
-                        .key(&place.keys.leases)
-                        .arg(&place.member)
-                        .arg(max_concurrency)
-                        .arg(&place.keys.granted),
-                )
-                .await;
-            if let Err(error) = released {
-                tracing::debug!(%error, "could not release the slot; its lease will end on its own");
-            }
-        });
+                .scripts
+                .release
+                .key(&place.keys.owners)
+                .key(&place.keys.leases)
+                .arg(&place.member)
+                .arg(max_concurrency)
+                .arg(&place.keys.granted),
+        )
+        .await;
+    if let Err(error) = released {
+        tracing::debug!(%error, "could not release the slot; its lease will end on its own");
     }
 }
 
@@ -666,9 +687,19 @@ struct TicketRef {
 
 /// A held slot: released, and its renewals stopped, when dropped.
 struct Held {
-    /// Released (by its own `Drop`) after `drop` below has stopped the renewals.
-    _ticket: Ticket,
+    /// Released (by its own `Drop`, in the background) after `drop` below has stopped the
+    /// renewals, unless [`Held::release`] took it.
+    ticket: Option<Ticket>,
     renewal: tokio::task::JoinHandle<()>,
+}
+
+impl Held {
+    async fn release(mut self) {
+        self.renewal.abort();
+        if let Some(ticket) = self.ticket.take() {
+            ticket.release().await;
+        }
+    }
 }
 
 impl Drop for Held {
