@@ -34,6 +34,11 @@ pub use self::redis::{
 /// An implementation waits (fairly, ideally in arrival order) until a slot is free. It fails
 /// only when it cannot tell whether a slot is free (its store is unreachable): the client then
 /// sends nothing and returns [`Error::Limiter`](crate::Error::Limiter).
+///
+/// The client ends each attempt with [`Permit::release`], which waits for a release given with
+/// [`Permit::on_release`] (a store's round trip), so that a process exiting right after its
+/// last trigger leaves no slot held; a permit dropped otherwise (a cancelled trigger) must
+/// free its slot on its own, in the background.
 pub trait Limiter: fmt::Debug + Send + Sync + 'static {
     /// Waits for a slot for one attempt described by `slot`.
     fn acquire<'a>(&'a self, slot: Slot<'a>) -> BoxFuture<'a, Result<Permit, BoxError>>;

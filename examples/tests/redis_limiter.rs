@@ -219,21 +219,17 @@ async fn an_unreachable_redis_fails_closed_unless_falling_back() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         format!("redis://{}", listener.local_addr().expect("addr"))
     };
-    let client = |fall_back: bool| {
+    let client = |limiter: RedisLimiter| {
         Client::builder()
             .base_url(emulator.base_url())
             .account_id(&account)
             .passcode(PASSCODE)
-            .limiter(
-                RedisLimiter::builder(&dead)
-                    .fall_back_to_in_process(fall_back)
-                    .build()
-                    .expect("url"),
-            )
+            .limiter(limiter)
             .build()
             .expect("client")
     };
-    let error = client(false)
+    // The default: fail closed.
+    let error = client(RedisLimiter::new(&dead).expect("url"))
         .trigger(&bulletin(1))
         .await
         .expect_err("no slot without Redis");
@@ -247,7 +243,11 @@ async fn an_unreachable_redis_fails_closed_unless_falling_back() {
     );
     assert!(emulator.bulletins().is_empty() && emulator.rejections().is_empty());
 
-    client(true)
+    let falling_back = RedisLimiter::builder(&dead)
+        .fall_back_to_in_process(true)
+        .build()
+        .expect("url");
+    client(falling_back)
         .trigger(&bulletin(2))
         .await
         .expect("the in-process cap stands in");
