@@ -147,7 +147,10 @@ return 1
 /// - **Cost:** two round trips per attempt, waiting included: one to join the queue, one to
 ///   leave it. Renewals add one per third of a lease, for an attempt or a wait that long, and
 ///   one more when a waiter's turn comes after its lease no longer covers the attempt. Each
-///   process keeps one Pub/Sub connection besides its command connection.
+///   process keeps one Pub/Sub connection besides its command connection. The client waits
+///   for the release before returning (so an exiting process leaves no slot held); when Redis
+///   is unreachable just then, that wait lasts at most the Redis timeout and the lease ends on
+///   its own.
 /// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`, and the channel
 ///   `:granted`; the sets empty themselves; the counter (one integer per account) stays.
 #[derive(Clone)]
