@@ -14,6 +14,15 @@
 //!   `serde_json::json!` payload and POSTing it with a shared `reqwest::Client`, then checking
 //!   the status and parsing the answer's JSON.
 //!
+//! - `--redis URL` (client mode): the cap of C is shared through Redis (`RedisLimiter`) by
+//!   every blast process given the same URL and account, so several processes together keep
+//!   the account's limit:
+//!
+//! ```text
+//! for i in 1 2 3 4; do cargo run --release --example blast -- --url http://127.0.0.1:8787 \
+//!     --count 1000 --concurrency 3 --redis redis://127.0.0.1:6379 & done; wait
+//! ```
+//!
 //! Credentials default to the emulator's demo account (`ABCD-RSTU-1234` / `XXXXXX`). Against
 //! the emulator binary, serve `benches/emulator-unlimited.json` so its per-account concurrency
 //! limit (CleverTap's 3) does not turn C = 16 into 429s.
@@ -26,11 +35,11 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bulletins_example_schema::media::ProgramReleased;
 use bulletins_http::protocol::{ACCOUNT_ID_HEADER, PASSCODE_HEADER, TRIGGER_PATH};
-use bulletins_http::{Bulletin, Client, When};
+use bulletins_http::{Bulletin, Client, RedisLimiter, When};
 use clap::{Parser, ValueEnum};
 use futures_util::StreamExt as _;
 
@@ -75,6 +84,17 @@ struct Args {
     /// With `--mode client`: which batch API raises the bulletins.
     #[arg(long, value_enum, default_value_t = Api::Stream)]
     api: Api,
+    /// With `--mode client`: share the cap of C with every process using this Redis
+    /// (`redis://host:port`).
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// The client's per-attempt timeout, in milliseconds (default: the client's).
+    #[arg(long)]
+    timeout_ms: Option<u64>,
+    /// With `--redis`: how much longer than the timeout a slot's lease lasts, in milliseconds
+    /// (default: the limiter's).
+    #[arg(long)]
+    lease_margin_ms: Option<u64>,
 }
 
 /// What a run counted.
@@ -144,12 +164,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The SDK: one client capped at C requests in flight, N bulletins pulled lazily.
 async fn client(args: &Args) -> Result<Tally, Box<dyn std::error::Error + Send + Sync>> {
-    let client = Client::builder()
+    let mut builder = Client::builder()
         .base_url(&args.url)
         .account_id(&args.account_id)
         .passcode(args.passcode.clone())
-        .max_concurrency(args.concurrency)
-        .build()?;
+        .max_concurrency(args.concurrency);
+    if let Some(millis) = args.timeout_ms {
+        builder = builder.timeout(Duration::from_millis(millis));
+    }
+    let limiter = match &args.redis {
+        Some(url) => {
+            let mut limiter = RedisLimiter::builder(url);
+            if let Some(millis) = args.lease_margin_ms {
+                limiter = limiter.lease_margin(Duration::from_millis(millis));
+            }
+            let limiter = limiter.build()?;
+            builder = builder.limiter(limiter.clone());
+            Some(limiter)
+        }
+        None => None,
+    };
+    let client = builder.build()?;
     let event = ProgramReleased {
         program_id: "234567".into(),
         language: "Hindi".into(),
@@ -172,6 +207,13 @@ async fn client(args: &Args) -> Result<Tally, Box<dyn std::error::Error + Send +
                 tally.record(result.map(drop));
             }
         }
+    }
+    if let Some(limiter) = limiter {
+        eprintln!(
+            "blast: redis_round_trips={} renewals={}",
+            limiter.round_trips(),
+            limiter.renewals()
+        );
     }
     Ok(tally)
 }

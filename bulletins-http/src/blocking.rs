@@ -94,6 +94,12 @@ impl ClientBuilder {
         self.map(|b| b.use_env_proxy(enabled))
     }
 
+    /// See [`crate::ClientBuilder::limiter`]. A `RedisLimiter` connects from the blocking
+    /// client's own runtime.
+    pub fn limiter(self, limiter: impl crate::Limiter) -> Self {
+        self.map(|b| b.limiter(limiter))
+    }
+
     /// See [`crate::ClientBuilder::http_client`].
     pub fn http_client(self, client: reqwest::Client) -> Self {
         self.map(|b| b.http_client(client))

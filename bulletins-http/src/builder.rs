@@ -8,10 +8,10 @@ use bulletins_core::{
     BaseUrl, Credentials, InvalidBaseUrl, InvalidCredentials, Region, RetryPolicy,
 };
 use secrecy::SecretString;
-use tokio::sync::Semaphore;
 
 use crate::client::Client;
 use crate::inner::Inner;
+use crate::limiter::{InProcess, Limiter};
 
 /// The per-attempt timeout unless [`ClientBuilder::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -52,6 +52,7 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     proxies: Vec<reqwest::Proxy>,
     use_env_proxy: bool,
+    limiter: Option<Arc<dyn Limiter>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -68,6 +69,7 @@ impl fmt::Debug for ClientBuilder {
             // A proxy's URL may carry its own credentials: counted, not shown.
             .field("proxies", &self.proxies.len())
             .field("use_env_proxy", &self.use_env_proxy)
+            .field("limiter", &self.limiter)
             .finish()
     }
 }
@@ -209,6 +211,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Takes each attempt's permit from `limiter` instead of this client's own cap: a limiter
+    /// shared between processes, such as `RedisLimiter` (feature `redis`), keeps every replica
+    /// of a service together under the account's [`Self::max_concurrency`].
+    pub fn limiter(mut self, limiter: impl Limiter) -> Self {
+        self.limiter = Some(Arc::new(limiter));
+        self
+    }
+
     /// When to retry (default [`RetryPolicy::at_most_once`]: a bulletin is never sent twice).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
@@ -339,8 +349,10 @@ impl ClientBuilder {
                 timeout,
                 max_concurrency,
                 retry: self.retry.unwrap_or_default(),
-                permits: Semaphore::new(max_concurrency),
                 proxy,
+                limiter: self
+                    .limiter
+                    .unwrap_or_else(|| Arc::new(InProcess::new(max_concurrency))),
             }),
         })
     }

@@ -14,6 +14,7 @@ use tracing::{field, Instrument as _, Span};
 
 use crate::error::Error;
 use crate::inner::Inner;
+use crate::limiter::{self, Slot};
 use crate::send;
 
 /// A CleverTap Bulletins client: raises business events, with retries that never send a
@@ -51,6 +52,7 @@ impl fmt::Debug for Client {
             .field("max_concurrency", &inner.max_concurrency)
             .field("retry", &inner.retry)
             .field("proxy", &inner.proxy.describe())
+            .field("limiter", &inner.limiter)
             .finish_non_exhaustive()
     }
 }
@@ -66,7 +68,8 @@ impl Client {
         self.inner.credentials.account_id()
     }
 
-    /// The most requests in flight at once, across this client and its clones.
+    /// The most requests in flight at once, across this client and its clones, and with a
+    /// shared [`Limiter`] across every process sharing it.
     pub fn max_concurrency(&self) -> usize {
         self.inner.max_concurrency
     }
@@ -146,15 +149,25 @@ impl Client {
             armed: false,
         };
         loop {
+            // Held for the whole attempt, body read included; released before any backoff.
+            let permit = limiter::permit_for_attempt(&*inner.limiter, self.slot())
+                .await
+                .map_err(|source| {
+                    let error = Error::Limiter {
+                        source,
+                        attempts,
+                        may_have_been_delivered: maybe_delivered,
+                    };
+                    tracing::debug!(error = %error, "no slot; bulletin not sent");
+                    error
+                })?;
             attempts = attempts.saturating_add(1);
             span.record("attempt", attempts);
-            let attempt = {
-                // Held for the whole attempt, body read included; released before any backoff.
-                let _permit = inner.permits.acquire().await.ok();
-                first_attempt.get_or_insert_with(Instant::now);
-                unreported.armed = true;
-                send::once(inner, &parts.headers, &body).await
-            };
+            first_attempt.get_or_insert_with(Instant::now);
+            unreported.armed = true;
+            let attempt = send::once(inner, &parts.headers, &body).await;
+            // Still armed while the slot is released: the result is not returned yet.
+            permit.release().await;
             unreported.armed = false;
             span.record("latency_ms", millis(called.elapsed()));
             if let Some(status) = attempt.status {
@@ -217,6 +230,16 @@ impl Drop for Unreported<'_> {
                 event = self.event,
                 "trigger cancelled before its result was known: the bulletin may have been delivered, and no result will say so"
             );
+        }
+    }
+}
+
+impl Client {
+    fn slot(&self) -> Slot<'_> {
+        Slot {
+            account_id: self.inner.credentials.account_id(),
+            max_concurrency: self.inner.max_concurrency,
+            attempt_timeout: self.inner.timeout,
         }
     }
 }

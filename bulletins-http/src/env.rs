@@ -18,7 +18,9 @@ pub const BASE_URL_VAR: &str = "CLEVERTAP_BASE_URL";
 impl ClientBuilder {
     /// A builder filled from the environment: `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE`, and
     /// `CLEVERTAP_REGION` (a region code: `in1`, `sg1`, `us1`, `aps3`, `mec1`, `eu1`) or
-    /// `CLEVERTAP_BASE_URL`. Further calls may adjust it before [`Self::build`].
+    /// `CLEVERTAP_BASE_URL`; with the `redis` feature, `CLEVERTAP_REDIS_URL` (if set) takes each
+    /// attempt's slot from a `RedisLimiter` there. Further calls may adjust it before
+    /// [`Self::build`].
     ///
     /// # Errors
     /// [`BuildClientError::MissingEnv`] or [`BuildClientError::InvalidEnv`], naming the
@@ -31,7 +33,8 @@ impl ClientBuilder {
 impl Client {
     /// A client configured from `CLEVERTAP_ACCOUNT_ID`, `CLEVERTAP_PASSCODE`, and
     /// `CLEVERTAP_REGION` (a region code) or `CLEVERTAP_BASE_URL`, with every other setting at
-    /// its default. See [`ClientBuilder::from_env`] to adjust them.
+    /// its default; with the `redis` feature, `CLEVERTAP_REDIS_URL` (if set) shares the cap
+    /// through that Redis. See [`ClientBuilder::from_env`] to adjust them.
     ///
     /// # Errors
     /// [`BuildClientError`] naming the missing or malformed variable.
@@ -39,6 +42,10 @@ impl Client {
         ClientBuilder::from_env()?.build()
     }
 }
+
+/// The Redis URL variable: with the `redis` feature, [`Client::from_env`](crate::Client::from_env)
+/// shares the account's cap through the Redis there (see `RedisLimiter`).
+pub const REDIS_URL_VAR: &str = "CLEVERTAP_REDIS_URL";
 
 /// Fills a builder from variables looked up by name. The passcode's value never appears in an
 /// error.
@@ -69,6 +76,17 @@ pub(crate) fn from_lookup(
     let builder = ClientBuilder::new()
         .account_id(account_id)
         .passcode(passcode);
+    #[cfg(feature = "redis")]
+    let builder = match lookup(REDIS_URL_VAR) {
+        Some(url) => builder.limiter(crate::RedisLimiter::new(&url).map_err(|_| {
+            // Not the parser's message: the URL may carry a password.
+            BuildClientError::InvalidEnv {
+                name: REDIS_URL_VAR,
+                reason: "not a Redis URL; expected redis://[:password@]host[:port][/db]".into(),
+            }
+        })?),
+        None => builder,
+    };
 
     match (lookup(REGION_VAR), lookup(BASE_URL_VAR)) {
         (Some(_), Some(_)) => Err(BuildClientError::InvalidEnv {
@@ -179,6 +197,29 @@ mod tests {
             e.to_string(),
             "environment variable CLEVERTAP_REGION is not set; set it to your account's region code (in1, sg1, us1, aps3, mec1 or eu1), or set CLEVERTAP_BASE_URL instead"
         );
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_redis_url_shares_the_cap_and_a_bad_one_is_named() {
+        let client = from_lookup(lookup(&[
+            ID,
+            PASS,
+            (REGION, "in1"),
+            ("CLEVERTAP_REDIS_URL", "redis://127.0.0.1:6379"),
+        ]))
+        .and_then(ClientBuilder::build)
+        .expect("valid");
+        assert!(format!("{client:?}").contains("RedisLimiter"), "{client:?}");
+        let e = env_err(&[
+            ID,
+            PASS,
+            (REGION, "in1"),
+            ("CLEVERTAP_REDIS_URL", "http://:S3NT1NEL@x"),
+        ]);
+        let text = e.to_string();
+        assert!(text.contains("CLEVERTAP_REDIS_URL"), "{text}");
+        assert!(!text.contains("S3NT1NEL"), "{text}");
     }
 
     #[test]

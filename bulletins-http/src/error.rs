@@ -68,6 +68,21 @@ pub enum Error {
         may_have_been_delivered: bool,
     },
 
+    /// The [`Limiter`](crate::Limiter) could not hand out a slot (a shared limiter's store,
+    /// such as Redis, is unreachable): the attempt was not made. When no earlier attempt was,
+    /// the bulletin certainly was not delivered and may be triggered again.
+    #[error("could not take a concurrency slot, so the attempt was not sent (after {attempts} attempt{s} made){maybe}: {source}",
+        s = plural(*attempts), maybe = maybe_sent(*may_have_been_delivered))]
+    Limiter {
+        /// The limiter's error.
+        #[source]
+        source: BoxError,
+        /// Attempts made before this one, which was not.
+        attempts: u32,
+        /// Whether an earlier attempt may have raised the bulletin.
+        may_have_been_delivered: bool,
+    },
+
     /// No answer came within the per-attempt timeout after the request was sent.
     #[error("CleverTap did not answer within {timeout:?} after {attempts} attempt{s}; the bulletin may have been delivered, so check before triggering it again, or raise the timeout", s = plural(*attempts))]
     Timeout {
@@ -136,6 +151,10 @@ impl Error {
             | Error::Transport {
                 may_have_been_delivered,
                 ..
+            }
+            | Error::Limiter {
+                may_have_been_delivered,
+                ..
             } => *may_have_been_delivered,
             Error::Timeout { .. } => true,
         }
@@ -148,6 +167,7 @@ impl Error {
             Error::Api { attempts, .. }
             | Error::Undecodable { attempts, .. }
             | Error::Transport { attempts, .. }
+            | Error::Limiter { attempts, .. }
             | Error::Timeout { attempts, .. } => *attempts,
         }
     }

@@ -1,10 +1,12 @@
 //! What a [`Client`](crate::Client) holds, shared by its clones: filled once by the builder,
 //! read by every attempt.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bulletins_core::{BaseUrl, Credentials, RetryPolicy};
-use tokio::sync::Semaphore;
+
+use crate::limiter::Limiter;
 
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
@@ -14,8 +16,9 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) max_concurrency: usize,
     pub(crate) retry: RetryPolicy,
-    /// One permit per request in flight, shared by every clone.
-    pub(crate) permits: Semaphore,
+    /// Hands out one permit per request in flight; shared by every clone (and, for a shared
+    /// limiter, by other processes).
+    pub(crate) limiter: Arc<dyn Limiter>,
     /// Which proxy requests go through.
     pub(crate) proxy: crate::builder::Proxy,
 }

@@ -67,6 +67,10 @@
 //! (default 3); further triggers wait their turn. [`Client::trigger_all`] and
 //! [`Client::trigger_stream`] raise many bulletins within that cap, pulling them lazily.
 //!
+//! Several processes sending as one account (replicas of a service) share the cap through a
+//! [`Limiter`] set with [`ClientBuilder::limiter`]: `RedisLimiter` (feature `redis`) keeps it
+//! in Redis, with leases that free the slots of a process that dies.
+//!
 //! # Safety
 //!
 //! The passcode never appears in `Debug`, `Display`, errors or logs. Plain `http://` base URLs
@@ -89,6 +93,8 @@
 //!
 //! # Features
 //! - `blocking`: [`blocking::Client`], for programs without an async runtime.
+//! - `redis`: `RedisLimiter`, one account's cap shared by every process through Redis; and
+//!   [`Client::from_env`] reads `CLEVERTAP_REDIS_URL`.
 //!
 // Without the feature the module does not exist: link to its published page instead.
 #![cfg_attr(
@@ -109,6 +115,7 @@ mod env;
 mod error;
 pub mod protocol;
 mod inner;
+mod limiter;
 mod send;
 mod slots;
 
@@ -117,8 +124,14 @@ pub use builder::{
     DEFAULT_TIMEOUT,
 };
 pub use client::Client;
-pub use env::{ACCOUNT_ID_VAR, BASE_URL_VAR, PASSCODE_VAR, REGION_VAR};
+pub use env::{ACCOUNT_ID_VAR, BASE_URL_VAR, PASSCODE_VAR, REDIS_URL_VAR, REGION_VAR};
 pub use error::{BoxError, Error, TransportKind};
+#[cfg(feature = "redis")]
+pub use limiter::{
+    InvalidRedisLimiter, RedisLimiter, RedisLimiterBuilder, DEFAULT_KEY_PREFIX,
+    DEFAULT_LEASE_MARGIN,
+};
+pub use limiter::{Lease, Limiter, Permit, Slot};
 
 // What a service writes: bulletins and their events, where to send them, retry settings, and
 // what can go wrong. The protocol pieces are in `protocol`.

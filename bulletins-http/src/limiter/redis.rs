@@ -1,0 +1,777 @@
+//! [`RedisLimiter`]: one account's concurrency cap shared by every process that uses it, as a
+//! fair counting semaphore in Redis (Redis in Action's fair semaphore, with leases).
+//!
+//! Per account, under `{prefix}{<account id>}:` (the braces keep an account's keys in one
+//! Redis Cluster slot):
+//! - `owners`, a sorted set: every waiter and holder, scored by its ticket, a number drawn from
+//!   `counter` when it arrived. The first `max_concurrency` of them hold the slots; the others
+//!   wait, in arrival order.
+//! - `leases`, a sorted set: the same members, scored by when their lease ends, in Redis's
+//!   clock (`TIME`). Every script first drops the expired ones from both sets, so a process
+//!   that died holding (or waiting for) a slot loses it when its lease ends.
+//! - `counter`: the last ticket drawn.
+//!
+//! Each operation is one Lua script, so one round trip, atomic, on Redis's clock alone. A
+//! script that frees slots (a release, or expired leases dropped) publishes the members now
+//! holding the slots on `{prefix}{<account id>}:granted`; a waiting process, subscribed to
+//! that channel, learns its turn without asking, so an attempt costs two round trips: one to
+//! join the queue (granted at once when a slot is free), one to leave it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt as _;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::Script;
+use tokio::sync::{Notify, OnceCell, Semaphore};
+use tokio::time::Instant;
+
+use super::{Lease, Limiter, Permit, Slot};
+use crate::error::BoxError;
+
+/// The key prefix unless [`RedisLimiterBuilder::key_prefix`] says otherwise.
+pub const DEFAULT_KEY_PREFIX: &str = "bulletins:limiter:";
+
+/// How much longer than the attempt's timeout a lease lasts, unless
+/// [`RedisLimiterBuilder::lease_margin`] says otherwise.
+pub const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Drops expired leases from both sets; if any, publishes the members now holding the slots
+/// (KEYS[1] owners, KEYS[2] leases, ARGV[2] max_concurrency, ARGV[3] the channel).
+const PURGE: &str = r"
+local function purge(now)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+  for _, member in ipairs(expired) do
+    redis.call('ZREM', KEYS[1], member)
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  return #expired
+end
+local function publish_holders()
+  local holders = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+  if #holders > 0 then
+    redis.call('PUBLISH', ARGV[3], table.concat(holders, ' '))
+  end
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+";
+
+/// Joins the queue (or renews a place in it) and says whether the place holds a slot.
+/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, channel, lease in ms.
+/// Returns {1 if a slot is held else 0, the member's rank}.
+const ACQUIRE: &str = r"
+if purge(now) > 0 then
+  publish_holders()
+end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
+end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
+local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
+if rank < tonumber(ARGV[2]) then
+  return {1, rank}
+end
+return {0, rank}
+";
+
+/// Extends a held lease; 0 if it is gone (expired, or Redis lost it).
+/// KEYS: owners, leases. ARGV: member, lease in ms.
+const RENEW: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ends = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not ends or tonumber(ends) <= now then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return 0
+end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+return 1
+";
+
+/// Leaves the queue, freeing the slot if one was held, and tells the waiters.
+/// KEYS: owners, leases. ARGV: member, max_concurrency, channel.
+const RELEASE: &str = r"
+purge(now)
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+publish_holders()
+return 1
+";
+
+/// A [`Limiter`] whose slots live in Redis, so that every process sending as one account
+/// shares that account's cap (CleverTap's 3 concurrent requests), however many replicas run.
+///
+/// ```no_run
+/// use bulletins_http::{Client, RedisLimiter, Region};
+///
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::builder()
+///     .region(Region::India)
+///     .account_id("ABCD-RSTU-1234")
+///     .passcode(std::env::var("CLEVERTAP_PASSCODE")?)
+///     .limiter(RedisLimiter::new("redis://127.0.0.1:6379")?)
+///     .build()?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # How it behaves
+/// - **Fair:** waiters are served in arrival order across all processes (each draws a ticket
+///   when it starts waiting). A waiter is told its turn through Redis Pub/Sub, and re-checks
+///   its place every third of a lease in case a message was lost.
+/// - **Leases:** a slot is leased for the attempt's timeout plus a margin
+///   ([`DEFAULT_LEASE_MARGIN`]), by Redis's clock, and renewed while the attempt runs. An
+///   attempt starts only if its lease certainly covers its timeout, by the local monotonic
+///   clock measured from before the request that granted it; a lease a renewal finds gone
+///   never starts another attempt. A process that crashes, is killed or is paused loses its
+///   slots when their leases end: the others wait at most one lease.
+/// - **Redis unreachable:** by default the bulletin is not sent and the trigger fails with
+///   [`Error::Limiter`](crate::Error::Limiter), which says it certainly was not delivered (so
+///   it may be triggered again). With [`RedisLimiterBuilder::fall_back_to_in_process`], the
+///   process falls back to its own cap of `max_concurrency` for that attempt instead: then
+///   each process may have that many in flight, and CleverTap may answer 429 (retried).
+/// - **Redis restarted (without persistence) or failed over:** the slots held at that moment
+///   are forgotten, so for at most one lease after the restart up to `max_concurrency`
+///   attempts more than the cap may be in flight (the old holders finish within their
+///   timeout; their renewals find the leases gone and no further attempt starts on them).
+///   CleverTap answers the excess 429, which the client retries. Nobody waits forever: waiting
+///   resumes with new tickets.
+/// - **Cost:** two round trips per attempt, waiting included: one to join the queue, one to
+///   leave it. Renewals add one per third of a lease, for an attempt or a wait that long, and
+///   one more when a waiter's turn comes after its lease no longer covers the attempt. Each
+///   process keeps one Pub/Sub connection besides its command connection. The client waits
+///   for the release before returning (so an exiting process leaves no slot held); when Redis
+///   is unreachable just then, that wait lasts at most the Redis timeout and the lease ends on
+///   its own.
+/// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`, and the channel
+///   `:granted`; the sets empty themselves; the counter (one integer per account) stays.
+#[derive(Clone)]
+pub struct RedisLimiter {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    client: redis::Client,
+    connection: OnceCell<ConnectionManager>,
+    key_prefix: String,
+    lease_margin: Duration,
+    poll_interval: Option<Duration>,
+    redis_timeout: Duration,
+    /// Waiters of this process, by member, woken when a grant names them.
+    waiters: Mutex<HashMap<String, Arc<Notify>>>,
+    /// The task reading grants from Pub/Sub, while it runs.
+    listener: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Per account, the cap used when Redis is unreachable; `None` fails closed.
+    fallback: Option<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    scripts: Scripts,
+    round_trips: AtomicU64,
+    renewals: AtomicU64,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Ok(mut listener) = self.listener.try_lock() {
+            if let Some(task) = listener.take() {
+                task.abort();
+            }
+        }
+    }
+}
+
+struct Scripts {
+    acquire: Script,
+    renew: Script,
+    release: Script,
+}
+
+impl fmt::Debug for RedisLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shared = &self.shared;
+        // The URL may carry a password: only the address is shown.
+        f.debug_struct("RedisLimiter")
+            .field(
+                "addr",
+                &shared.client.get_connection_info().addr().to_string(),
+            )
+            .field("key_prefix", &shared.key_prefix)
+            .field("lease_margin", &shared.lease_margin)
+            .field("fall_back_to_in_process", &shared.fallback.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a [`RedisLimiter`] could not be built. Never contains the URL's password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidRedisLimiter {
+    /// The URL is not a Redis URL.
+    #[error("invalid Redis URL for the limiter ({reason}); expected redis://[:password@]host[:port][/db]")]
+    Url {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A duration setting is zero.
+    #[error("the limiter's {which} is zero; give a positive duration")]
+    ZeroDuration {
+        /// `lease margin`, `poll interval` or `Redis timeout`.
+        which: &'static str,
+    },
+}
+
+/// Configures a [`RedisLimiter`]; start with [`RedisLimiter::builder`].
+#[must_use]
+#[derive(Debug)]
+pub struct RedisLimiterBuilder {
+    url: String,
+    key_prefix: String,
+    lease_margin: Duration,
+    poll_interval: Option<Duration>,
+    redis_timeout: Duration,
+    fall_back: bool,
+}
+
+impl RedisLimiterBuilder {
+    /// The prefix of every key (default [`DEFAULT_KEY_PREFIX`]); the account id follows it.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
+    }
+
+    /// How much longer than the attempt's timeout a lease lasts (default
+    /// [`DEFAULT_LEASE_MARGIN`]). It absorbs the round trip that grants the slot: an attempt
+    /// whose grant took longer than the margin is not started. A process that dies holding a
+    /// slot keeps it for the timeout plus this margin.
+    pub fn lease_margin(mut self, margin: Duration) -> Self {
+        self.lease_margin = margin;
+        self
+    }
+
+    /// How often a waiter re-checks its place (and renews it) when no message came (default a
+    /// third of the lease). Messages normally tell it its turn; this bounds how long a lost
+    /// message, or a slot freed by an expired lease, can keep it waiting.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = Some(interval);
+        self
+    }
+
+    /// How long connecting to Redis, and each answer, may take before Redis counts as
+    /// unreachable (default 2 s).
+    pub fn redis_timeout(mut self, timeout: Duration) -> Self {
+        self.redis_timeout = timeout;
+        self
+    }
+
+    /// When Redis is unreachable, take the slot from this process's own cap (per account,
+    /// `max_concurrency`) instead of failing the trigger. Off by default: replicas falling
+    /// back together may exceed the account's limit (CleverTap answers 429, which is retried).
+    pub fn fall_back_to_in_process(mut self, fall_back: bool) -> Self {
+        self.fall_back = fall_back;
+        self
+    }
+
+    /// Checks the URL and builds the limiter. It connects on first use, in the runtime of the
+    /// client using it.
+    ///
+    /// # Errors
+    /// The URL is not a Redis URL (`redis://[:password@]host[:port][/db]`), or the margin,
+    /// poll interval or Redis timeout is zero.
+    pub fn build(self) -> Result<RedisLimiter, InvalidRedisLimiter> {
+        let info = redis::IntoConnectionInfo::into_connection_info(self.url.as_str())
+            .map_err(|e| InvalidRedisLimiter::Url {
+                // Its messages are fixed descriptions: the URL (and its password) is not in them.
+                reason: e.to_string(),
+            })?
+            // Without it, Nagle's algorithm holds each small script call for the previous
+            // one's ACK: about 40 ms per attempt.
+            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        let client = redis::Client::open(info).map_err(|e| InvalidRedisLimiter::Url {
+            reason: e.to_string(),
+        })?;
+        for (name, value) in [
+            ("lease margin", self.lease_margin),
+            ("poll interval", self.poll_interval.unwrap_or(Duration::MAX)),
+            ("Redis timeout", self.redis_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(InvalidRedisLimiter::ZeroDuration { which: name });
+            }
+        }
+        Ok(RedisLimiter {
+            shared: Arc::new(Shared {
+                client,
+                connection: OnceCell::new(),
+                key_prefix: self.key_prefix,
+                lease_margin: self.lease_margin,
+                poll_interval: self.poll_interval,
+                redis_timeout: self.redis_timeout,
+                waiters: Mutex::new(HashMap::new()),
+                listener: tokio::sync::Mutex::new(None),
+                fallback: self.fall_back.then(|| Mutex::new(HashMap::new())),
+                scripts: Scripts {
+                    acquire: Script::new(&format!("{PURGE}{ACQUIRE}")),
+                    renew: Script::new(RENEW),
+                    release: Script::new(&format!("{PURGE}{RELEASE}")),
+                },
+                round_trips: AtomicU64::new(0),
+                renewals: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+impl RedisLimiter {
+    /// A limiter on the Redis at `url` with the default settings.
+    ///
+    /// # Errors
+    /// See [`RedisLimiterBuilder::build`].
+    pub fn new(url: &str) -> Result<Self, InvalidRedisLimiter> {
+        Self::builder(url).build()
+    }
+
+    /// Starts configuring a limiter on the Redis at `url`.
+    pub fn builder(url: impl Into<String>) -> RedisLimiterBuilder {
+        RedisLimiterBuilder {
+            url: url.into(),
+            key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            lease_margin: DEFAULT_LEASE_MARGIN,
+            poll_interval: None,
+            redis_timeout: DEFAULT_REDIS_TIMEOUT,
+            fall_back: false,
+        }
+    }
+
+    /// Round trips to Redis so far (taking, renewing and releasing slots), for metrics.
+    pub fn round_trips(&self) -> u64 {
+        self.shared.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// Of [`Self::round_trips`], the lease renewals.
+    pub fn renewals(&self) -> u64 {
+        self.shared.renewals.load(Ordering::Relaxed)
+    }
+
+    /// The key under which `account_id`'s holders and waiters are leased (a sorted set scored
+    /// by lease end, in milliseconds of Redis's clock).
+    pub fn leases_key(&self, account_id: &str) -> String {
+        Keys::new(&self.shared.key_prefix, account_id).leases
+    }
+
+    async fn acquire_slot(&self, slot: Slot<'_>) -> Result<Permit, BoxError> {
+        let shared = &self.shared;
+        let lease = slot.attempt_timeout.saturating_add(shared.lease_margin);
+        let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX);
+        let poll = shared
+            .poll_interval
+            .unwrap_or(lease / 3)
+            .max(Duration::from_millis(1));
+        // Registered and subscribed before joining, so a grant published right after the join
+        // is not missed.
+        let waiter = Waiter::register(shared);
+        shared.listen().await;
+        // Leaves the queue if this future is dropped while waiting.
+        let ticket = Ticket {
+            shared: Arc::clone(shared),
+            keys: Keys::new(&shared.key_prefix, slot.account_id),
+            member: waiter.member.clone(),
+            max_concurrency: slot.max_concurrency,
+            released: false,
+        };
+        let mut first = true;
+        loop {
+            if !std::mem::take(&mut first) {
+                shared.renewals.fetch_add(1, Ordering::Relaxed);
+            }
+            // The lease set by this call lasts until `sent + lease` at the latest.
+            let sent = Instant::now();
+            let (granted, _rank): (u8, u64) = shared
+                .invoke(
+                    shared
+                        .scripts
+                        .acquire
+                        .key(&ticket.keys.owners)
+                        .key(&ticket.keys.leases)
+                        .key(&ticket.keys.counter)
+                        .arg(&ticket.member)
+                        .arg(slot.max_concurrency)
+                        .arg(&ticket.keys.granted)
+                        .arg(lease_ms),
+                )
+                .await?;
+            let valid_until = sent + lease;
+            if granted == 1 {
+                return Ok(held(ticket, valid_until, lease_ms));
+            }
+            // Our turn is published; without a message, re-check (and renew the place) later.
+            // A turn that comes when the place's lease no longer covers the attempt is checked
+            // (and the lease renewed) by the next round.
+            if tokio::time::timeout(poll, waiter.wake.notified())
+                .await
+                .is_ok()
+                && Instant::now() + slot.attempt_timeout <= valid_until
+            {
+                return Ok(held(ticket, valid_until, lease_ms));
+            }
+        }
+    }
+
+    fn fallback_permit(
+        &self,
+        slot: Slot<'_>,
+        error: BoxError,
+    ) -> BoxFuture<'static, Result<Permit, BoxError>> {
+        let Some(fallback) = &self.shared.fallback else {
+            return Box::pin(async move { Err(error) });
+        };
+        tracing::warn!(%error, "Redis is unreachable; taking the slot from this process's own cap");
+        let semaphore = {
+            let mut caps = fallback
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(
+                caps.entry(slot.account_id.to_owned())
+                    .or_insert_with(|| Arc::new(Semaphore::new(slot.max_concurrency))),
+            )
+        };
+        Box::pin(async move { Ok(Permit::new(semaphore.acquire_owned().await?)) })
+    }
+}
+
+impl Limiter for RedisLimiter {
+    fn acquire<'a>(&'a self, slot: Slot<'a>) -> BoxFuture<'a, Result<Permit, BoxError>> {
+        Box::pin(async move {
+            match self.acquire_slot(slot).await {
+                Ok(permit) => Ok(permit),
+                Err(error) => self.fallback_permit(slot, error).await,
+            }
+        })
+    }
+}
+
+/// A slot granted to `ticket`: renewed until released (by [`Permit::release`], or in the
+/// background when dropped).
+fn held(ticket: Ticket, valid_until: Instant, lease_ms: u64) -> Permit {
+    let lease = Arc::new(Lease::new(valid_until));
+    let renewal = tokio::spawn(renew(ticket.clone_ref(), Arc::clone(&lease), lease_ms));
+    let held = Arc::new(Mutex::new(Some(Held {
+        ticket: Some(ticket),
+        renewal,
+    })));
+    let guard = Arc::clone(&held);
+    Permit::leased(guard, lease).on_release(move || {
+        Box::pin(async move {
+            let held = lock(&held).take();
+            if let Some(held) = held {
+                held.release().await;
+            }
+        })
+    })
+}
+
+/// A waiter of this process, woken when a grant names its member; unregistered when dropped.
+struct Waiter {
+    shared: Arc<Shared>,
+    member: String,
+    wake: Arc<Notify>,
+}
+
+impl Waiter {
+    fn register(shared: &Arc<Shared>) -> Self {
+        let waiter = Self {
+            shared: Arc::clone(shared),
+            member: member_id(),
+            wake: Arc::new(Notify::new()),
+        };
+        lock(&shared.waiters).insert(waiter.member.clone(), Arc::clone(&waiter.wake));
+        waiter
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        lock(&self.shared.waiters).remove(&self.member);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Wakes this process's waiters named in the grants published on the subscribed channels.
+async fn dispatch(shared: Weak<Shared>, pubsub: redis::aio::PubSub) {
+    let mut messages = pubsub.into_on_message();
+    while let Some(message) = messages.next().await {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let Ok(members) = message.get_payload::<String>() else {
+            continue;
+        };
+        let waiters = lock(&shared.waiters);
+        for member in members.split(' ') {
+            if let Some(wake) = waiters.get(member) {
+                wake.notify_one();
+            }
+        }
+    }
+    // The connection is gone: the next waiter subscribes again; meanwhile waiters re-check.
+}
+
+/// `text` with Redis's glob characters escaped.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+impl Shared {
+    /// Makes sure grants are being read from Pub/Sub. Best effort: without it, waiters find
+    /// their turn by re-checking.
+    async fn listen(self: &Arc<Self>) {
+        let mut listener = self.listener.lock().await;
+        if listener.as_ref().is_some_and(|task| !task.is_finished()) {
+            return;
+        }
+        let pattern = format!("{}*:granted", glob_escape(&self.key_prefix));
+        let subscribe = async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.psubscribe(&pattern).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        match tokio::time::timeout(self.redis_timeout, subscribe).await {
+            Ok(Ok(pubsub)) => {
+                *listener = Some(tokio::spawn(dispatch(Arc::downgrade(self), pubsub)));
+            }
+            Ok(Err(error)) => tracing::debug!(%error, "could not subscribe to slot grants"),
+            Err(_) => tracing::debug!("subscribing to slot grants timed out"),
+        }
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, BoxError> {
+        let connection = self
+            .connection
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.redis_timeout))
+                    .set_response_timeout(Some(self.redis_timeout))
+                    .set_number_of_retries(1);
+                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            })
+            .await
+            .map_err(|e| unreachable_error(&e))?;
+        Ok(connection.clone())
+    }
+
+    async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, BoxError> {
+        let mut connection = self.connection().await?;
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| unreachable_error(&e))
+    }
+}
+
+fn unreachable_error(error: &redis::RedisError) -> BoxError {
+    format!("the Redis limiter could not take a slot: {error}").into()
+}
+
+/// The three keys of one account.
+#[derive(Clone)]
+struct Keys {
+    owners: String,
+    leases: String,
+    counter: String,
+    /// The channel grants are published on.
+    granted: String,
+}
+
+impl Keys {
+    fn new(prefix: &str, account_id: &str) -> Self {
+        let base = format!("{prefix}{{{account_id}}}");
+        Self {
+            owners: format!("{base}:owners"),
+            leases: format!("{base}:leases"),
+            counter: format!("{base}:counter"),
+            granted: format!("{base}:granted"),
+        }
+    }
+}
+
+/// A unique member name: random, so processes never collide.
+fn member_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// A place in an account's queue, left when dropped.
+struct Ticket {
+    shared: Arc<Shared>,
+    keys: Keys,
+    member: String,
+    max_concurrency: usize,
+    /// Set once released, so that dropping it does not release it again.
+    released: bool,
+}
+
+impl Ticket {
+    fn clone_ref(&self) -> TicketRef {
+        TicketRef {
+            shared: Arc::clone(&self.shared),
+            keys: self.keys.clone(),
+            member: self.member.clone(),
+        }
+    }
+}
+
+impl Ticket {
+    /// Leaves the queue now, waiting for Redis to record it.
+    async fn release(mut self) {
+        self.released = true;
+        release(self.clone_ref(), self.max_concurrency).await;
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        // No runtime (the process is shutting down): the lease ends on its own.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(release(self.clone_ref(), self.max_concurrency));
+    }
+}
+
+async fn release(place: TicketRef, max_concurrency: usize) {
+    let released: Result<u8, _> = place
+        .shared
+        .invoke(
+            place
+                .shared
+                .scripts
+                .release
+                .key(&place.keys.owners)
+                .key(&place.keys.leases)
+                .arg(&place.member)
+                .arg(max_concurrency)
+                .arg(&place.keys.granted),
+        )
+        .await;
+    if let Err(error) = released {
+        tracing::debug!(%error, "could not release the slot; its lease will end on its own");
+    }
+}
+
+/// What a renewal needs: a [`Ticket`] that does not release.
+struct TicketRef {
+    shared: Arc<Shared>,
+    keys: Keys,
+    member: String,
+}
+
+/// A held slot: released, and its renewals stopped, when dropped.
+struct Held {
+    /// Released (by its own `Drop`, in the background) after `drop` below has stopped the
+    /// renewals, unless [`Held::release`] took it.
+    ticket: Option<Ticket>,
+    renewal: tokio::task::JoinHandle<()>,
+}
+
+impl Held {
+    async fn release(mut self) {
+        self.renewal.abort();
+        if let Some(ticket) = self.ticket.take() {
+            ticket.release().await;
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.renewal.abort();
+    }
+}
+
+/// Renews the lease every third of its length while the attempt runs; marks it lost when
+/// Redis no longer has it, or cannot say.
+async fn renew(place: TicketRef, lease: Arc<Lease>, lease_ms: u64) {
+    let every = Duration::from_millis(lease_ms / 3).max(Duration::from_millis(1));
+    loop {
+        tokio::time::sleep(every).await;
+        let sent = Instant::now();
+        place.shared.renewals.fetch_add(1, Ordering::Relaxed);
+        let renewed: Result<u8, _> = place
+            .shared
+            .invoke(
+                place
+                    .shared
+                    .scripts
+                    .renew
+                    .key(&place.keys.owners)
+                    .key(&place.keys.leases)
+                    .arg(&place.member)
+                    .arg(lease_ms),
+            )
+            .await;
+        match renewed {
+            Ok(1) => lease.renewed(sent + Duration::from_millis(lease_ms)),
+            Ok(_) => {
+                tracing::warn!("the slot's lease is gone (expired, or Redis lost it); no attempt will start on it");
+                lease.lose();
+                return;
+            }
+            // Unreachable for now: the lease may still hold; it ends at its last known time.
+            Err(error) => tracing::debug!(%error, "could not renew the slot's lease"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_settings_are_named_and_the_password_never_shown() {
+        let e = RedisLimiter::new("http://:S3NT1NEL@127.0.0.1").expect_err("not redis://");
+        assert!(matches!(e, InvalidRedisLimiter::Url { .. }), "{e}");
+        assert!(!e.to_string().contains("S3NT1NEL"), "{e}");
+        let e = RedisLimiter::builder("redis://127.0.0.1")
+            .lease_margin(Duration::ZERO)
+            .build()
+            .expect_err("zero margin");
+        assert!(e.to_string().contains("lease margin"), "{e}");
+        let limiter = RedisLimiter::new("redis://:S3NT1NEL@127.0.0.1:6379/").expect("valid");
+        let debug = format!("{limiter:?}");
+        assert!(
+            !debug.contains("S3NT1NEL") && debug.contains("127.0.0.1"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn an_accounts_keys_share_one_cluster_slot_under_the_prefix() {
+        let keys = Keys::new("app:", "ABCD-RSTU-1234");
+        assert_eq!(keys.owners, "app:{ABCD-RSTU-1234}:owners");
+        assert_eq!(keys.leases, "app:{ABCD-RSTU-1234}:leases");
+        assert_eq!(keys.counter, "app:{ABCD-RSTU-1234}:counter");
+    }
+}

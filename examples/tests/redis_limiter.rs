@@ -1,0 +1,309 @@
+//! `RedisLimiter` against a real Redis (`BULLETINS_TEST_REDIS_URL`), in one process: the cap
+//! holds across limiters, waiters are served in arrival order, a lost or outlived lease starts
+//! no attempt, an unreachable Redis fails closed, and the round trips per attempt.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bulletins_emulator::{Emulator, Fault};
+use bulletins_http::{BoxError, Client, Error, Limiter, Permit, RedisLimiter, Slot};
+use futures_util::future::BoxFuture;
+use redis::AsyncCommands as _;
+
+use common::{bulletin, fresh_account, redis_url, PASSCODE};
+
+/// Takes a slot of `account`'s cap of `max` as the client would, for an attempt of `timeout`.
+async fn take(limiter: &RedisLimiter, account: &str, max: usize, timeout: Duration) -> Permit {
+    limiter
+        .acquire(Slot::new(account, max, timeout))
+        .await
+        .expect("a slot")
+}
+
+#[tokio::test]
+async fn the_cap_holds_across_limiters_and_frees_on_release() {
+    let Some(url) = redis_url("the_cap_holds_across_limiters_and_frees_on_release") else {
+        return;
+    };
+    let account = fresh_account();
+    // Two limiters, as two processes would have.
+    let (a, b) = (
+        RedisLimiter::new(&url).expect("url"),
+        RedisLimiter::new(&url).expect("url"),
+    );
+    let timeout = Duration::from_secs(5);
+    let first = take(&a, &account, 2, timeout).await;
+    let second = take(&b, &account, 2, timeout).await;
+    let third = tokio::spawn({
+        let (a, account) = (a.clone(), account.clone());
+        async move { take(&a, &account, 2, timeout).await }
+    });
+    // A correct limiter never grants it while two are held, however long we wait.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !third.is_finished(),
+        "a third slot was granted with a cap of 2"
+    );
+    drop(first);
+    let third = tokio::time::timeout(Duration::from_secs(10), third)
+        .await
+        .expect("the freed slot was granted")
+        .expect("task");
+    assert!(third.covers(timeout));
+    drop((second, third));
+}
+
+#[tokio::test]
+async fn waiters_are_served_in_arrival_order() {
+    let Some(url) = redis_url("waiters_are_served_in_arrival_order") else {
+        return;
+    };
+    let account = fresh_account();
+    let limiter = RedisLimiter::new(&url).expect("url");
+    let mut redis = redis::Client::open(url.as_str())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let leases = limiter.leases_key(&account);
+    let timeout = Duration::from_secs(5);
+    let holder = take(&limiter, &account, 1, timeout).await;
+    let order = Arc::new(AtomicUsize::new(0));
+    let mut waiters = Vec::new();
+    for _ in 0..5 {
+        let (limiter, account, order) = (limiter.clone(), account.clone(), Arc::clone(&order));
+        waiters.push(tokio::spawn(async move {
+            let permit = take(&limiter, &account, 1, timeout).await;
+            let served = order.fetch_add(1, Ordering::SeqCst);
+            // Held briefly so the next one is served after.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            drop(permit);
+            served
+        }));
+        // Wait until this waiter is in the queue before the next one arrives.
+        let queued = waiters.len() + 1;
+        for _ in 0..500 {
+            let n: usize = redis.zcard(&leases).await.expect("zcard");
+            if n >= queued {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    drop(holder);
+    let mut served = Vec::new();
+    for waiter in waiters {
+        served.push(waiter.await.expect("waiter"));
+    }
+    assert_eq!(
+        served,
+        [0, 1, 2, 3, 4],
+        "waiters were not served in arrival order"
+    );
+}
+
+/// Blocks the thread for `pause` after taking each permit, as if the process were stopped
+/// (SIGSTOP) between taking a slot and sending: on a current-thread runtime nothing else runs,
+/// renewals included.
+#[derive(Debug)]
+struct Pausing {
+    to: RedisLimiter,
+    pause: Duration,
+    taken: Arc<AtomicUsize>,
+}
+
+impl Limiter for Pausing {
+    fn acquire<'a>(&'a self, slot: Slot<'a>) -> BoxFuture<'a, Result<Permit, BoxError>> {
+        Box::pin(async move {
+            let permit = self.to.acquire(slot).await?;
+            if self.taken.fetch_add(1, Ordering::SeqCst) == 0 {
+                std::thread::sleep(self.pause);
+            }
+            Ok(permit)
+        })
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_holder_paused_past_its_lease_starts_no_attempt_on_it() {
+    let Some(url) = redis_url("a_holder_paused_past_its_lease_starts_no_attempt_on_it") else {
+        return;
+    };
+    let emulator = Emulator::demo().account(fresh_account(), PASSCODE);
+    let account = fresh_account();
+    let emulator = emulator
+        .account(account.clone(), PASSCODE)
+        .start()
+        .await
+        .expect("emulator");
+    let timeout = Duration::from_millis(400);
+    let margin = Duration::from_millis(100);
+    let redis_limiter = RedisLimiter::builder(&url)
+        .lease_margin(margin)
+        .build()
+        .expect("url");
+    let taken = Arc::new(AtomicUsize::new(0));
+    let client = Client::builder()
+        .base_url(emulator.base_url())
+        .account_id(&account)
+        .passcode(PASSCODE)
+        .timeout(timeout)
+        .limiter(Pausing {
+            to: redis_limiter.clone(),
+            pause: timeout + margin + Duration::from_millis(100),
+            taken: Arc::clone(&taken),
+        })
+        .build()
+        .expect("client");
+    client.trigger(&bulletin(1)).await.expect("triggered");
+    assert_eq!(
+        taken.load(Ordering::SeqCst),
+        2,
+        "the attempt started on the lease that ended during the pause"
+    );
+    assert_eq!(emulator.accepted().len(), 1);
+}
+
+#[tokio::test]
+async fn a_lease_found_gone_covers_no_attempt() {
+    let Some(url) = redis_url("a_lease_found_gone_covers_no_attempt") else {
+        return;
+    };
+    let account = fresh_account();
+    // A 3 s lease (200 ms timeout + 2.8 s margin), renewed every second: lost long before
+    // it would end.
+    let limiter = RedisLimiter::builder(&url)
+        .lease_margin(Duration::from_millis(2800))
+        .build()
+        .expect("url");
+    let timeout = Duration::from_millis(200);
+    let permit = take(&limiter, &account, 3, timeout).await;
+    assert!(permit.covers(timeout));
+    // Another party removes the lease, as an expiry followed by someone else's script would.
+    let mut redis = redis::Client::open(url.as_str())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let _: () = redis.del(limiter.leases_key(&account)).await.expect("del");
+    for _ in 0..100 {
+        if permit.is_lost() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Found lost by a renewal, not merely outlived by the local clock.
+    assert!(
+        permit.is_lost(),
+        "a renewal did not notice the lease was gone"
+    );
+    assert!(!permit.covers(Duration::ZERO));
+    assert!(limiter.renewals() >= 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_fails_closed_unless_falling_back() {
+    let Some(_) = redis_url("an_unreachable_redis_fails_closed_unless_falling_back") else {
+        return;
+    };
+    let account = fresh_account();
+    let emulator = Emulator::demo()
+        .account(account.clone(), PASSCODE)
+        .start()
+        .await
+        .expect("emulator");
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("redis://{}", listener.local_addr().expect("addr"))
+    };
+    let client = |limiter: RedisLimiter| {
+        Client::builder()
+            .base_url(emulator.base_url())
+            .account_id(&account)
+            .passcode(PASSCODE)
+            .limiter(limiter)
+            .build()
+            .expect("client")
+    };
+    // The default: fail closed.
+    let error = client(RedisLimiter::new(&dead).expect("url"))
+        .trigger(&bulletin(1))
+        .await
+        .expect_err("no slot without Redis");
+    assert!(matches!(error, Error::Limiter { .. }), "{error:?}");
+    assert!(!error.may_have_been_delivered());
+    assert_eq!(error.attempts(), 0);
+    let text = error.to_string();
+    assert!(
+        text.contains("not delivered") && text.contains("Redis"),
+        "{text}"
+    );
+    assert!(emulator.bulletins().is_empty() && emulator.rejections().is_empty());
+
+    let falling_back = RedisLimiter::builder(&dead)
+        .fall_back_to_in_process(true)
+        .build()
+        .expect("url");
+    client(falling_back)
+        .trigger(&bulletin(2))
+        .await
+        .expect("the in-process cap stands in");
+    assert_eq!(emulator.accepted().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_costs_two_round_trips_waiting_included() {
+    let Some(url) = redis_url("an_attempt_costs_two_round_trips_waiting_included") else {
+        return;
+    };
+    let account = fresh_account();
+    let emulator = Emulator::demo()
+        .account(account.clone(), PASSCODE)
+        .start()
+        .await
+        .expect("emulator");
+    // Slow answers, so that most attempts wait for a slot held by the other "process".
+    emulator.inject(Fault::Delay(Duration::from_millis(10)), 1_000);
+    const N: usize = 30;
+    let limiters = [
+        RedisLimiter::new(&url).expect("url"),
+        RedisLimiter::new(&url).expect("url"),
+    ];
+    let runs = limiters.iter().map(|limiter| {
+        let client = Client::builder()
+            .base_url(emulator.base_url())
+            .account_id(&account)
+            .passcode(PASSCODE)
+            .limiter(limiter.clone())
+            .build()
+            .expect("client");
+        async move { client.trigger_all((0..N).map(bulletin)).await }
+    });
+    for results in futures_util::future::join_all(runs).await {
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+    }
+    // Releases run in the background: wait for the last ones.
+    for _ in 0..200 {
+        if limiters.iter().all(|l| l.round_trips() >= 2 * N as u64) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for limiter in &limiters {
+        assert_eq!(limiter.renewals(), 0);
+        assert_eq!(
+            limiter.round_trips(),
+            2 * N as u64,
+            "one to join the queue, one to leave it"
+        );
+    }
+    assert_eq!(emulator.accepted().len(), 2 * N);
+    assert!(
+        emulator.rejections().is_empty(),
+        "{:?}",
+        emulator.rejections()
+    );
+}
