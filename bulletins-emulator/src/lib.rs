@@ -92,6 +92,8 @@ mod dashboard;
 mod error;
 mod fault;
 mod handle;
+mod inspector;
+mod log;
 mod record;
 mod routes;
 mod server;
@@ -104,8 +106,9 @@ pub use dashboard::{
     DEMO_PASSCODE,
 };
 pub use error::Error;
-pub use fault::{Fault, OVERSIZED_BODY_BYTES};
+pub use fault::{Fault, MAX_PENDING_FAULTS, OVERSIZED_BODY_BYTES};
 pub use handle::{Emulator, EmulatorBuilder, EmulatorHandle};
+pub use log::DEFAULT_MAX_RECORDED;
 pub use record::{DeliveryStatus, Recorded, Rejection};
 pub use validate::MAX_BODY_BYTES;
 

@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bulletins_emulator::{Dashboard, Emulator, DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE};
+use bulletins_emulator::{
+    Dashboard, Emulator, DEFAULT_MAX_RECORDED, DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE,
+};
 use clap::Parser;
 
 /// A local CleverTap Bulletins endpoint: CleverTap's validation and errors, every bulletin
@@ -28,6 +30,11 @@ struct Args {
     /// documentation's demo dashboard is served.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// How many requests (bulletins and rejections) to keep; past it the oldest are forgotten
+    /// and counted. Bodies and headers kept stay under 512 MiB whatever the count.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RECORDED,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_recorded: usize,
 }
 
 fn main() -> ExitCode {
@@ -70,6 +77,7 @@ async fn run(args: Args, dashboard: Dashboard) -> ExitCode {
     let emulator = match Emulator::builder()
         .dashboard(dashboard)
         .bind(args.listen)
+        .max_recorded(args.max_recorded)
         .start()
         .await
     {
@@ -92,10 +100,12 @@ async fn run(args: Args, dashboard: Dashboard) -> ExitCode {
     }
     let _ = writeln!(
         out,
-        "trigger: POST {}; recorded: GET {}/_emulator/bulletins",
+        "trigger: POST {}; recorded: GET {}/_emulator/bulletins (the newest {} kept)",
         emulator.trigger_url(),
-        emulator.base_url()
+        emulator.base_url(),
+        args.max_recorded
     );
+    let _ = writeln!(out, "inspector: open {}/ in a browser", emulator.base_url());
     // Last, so a script can read up to this line and know everything before it.
     let _ = writeln!(
         out,
