@@ -269,7 +269,10 @@ mod tests {
     fn the_queue_is_capped_in_total_and_plays_in_order() {
         let queue = FaultQueue::default();
         assert_eq!(queue.push(Fault::CloseAfterBody, 2), 2);
-        assert_eq!(queue.push(Fault::status(503), usize::MAX), MAX_PENDING_FAULTS - 2);
+        assert_eq!(
+            queue.push(Fault::status(503), usize::MAX),
+            MAX_PENDING_FAULTS - 2
+        );
         assert_eq!(queue.push(Fault::MalformedBody, 1), 0);
         assert_eq!(queue.len(), MAX_PENDING_FAULTS);
         assert_eq!(queue.pop(), Some(Fault::CloseAfterBody));

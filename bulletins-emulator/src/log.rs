@@ -134,7 +134,12 @@ impl Entry {
     }
 
     /// The answer: its status, failure code and body.
-    pub(crate) fn answered(mut self, status: Option<u16>, code: Option<i64>, answer: AnswerBody) -> Self {
+    pub(crate) fn answered(
+        mut self,
+        status: Option<u16>,
+        code: Option<i64>,
+        answer: AnswerBody,
+    ) -> Self {
         self.status = status;
         self.code = code;
         self.answer = answer;
@@ -465,7 +470,9 @@ impl Log {
         let entries = lock(&self.entries);
         let mut counts = std::collections::BTreeMap::<&str, (u64, u64)>::new();
         for entry in &entries.items {
-            let slot = counts.entry(entry.event.as_deref().unwrap_or("")).or_default();
+            let slot = counts
+                .entry(entry.event.as_deref().unwrap_or(""))
+                .or_default();
             if entry.is_bulletin() {
                 slot.0 += 1;
             } else {
@@ -567,7 +574,10 @@ mod tests {
     #[test]
     fn the_passcode_is_never_kept() {
         let mut headers = HeaderMap::new();
-        headers.insert(PASSCODE_HEADER, axum::http::HeaderValue::from_static("XXXXXX"));
+        headers.insert(
+            PASSCODE_HEADER,
+            axum::http::HeaderValue::from_static("XXXXXX"),
+        );
         let entry = Entry::new(Kind::Rejection { fault: false }, &headers);
         assert!(!entry.headers.contains("XXXXXX"), "{}", entry.headers);
         assert!(entry.headers.contains("[redacted]"));

@@ -30,9 +30,16 @@ fn header(answer: &Answer, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-#[test]
-fn the_default_keeps_at_least_100_000() {
-    assert!(DEFAULT_MAX_RECORDED >= 100_000);
+#[tokio::test]
+async fn the_default_keeps_at_least_100_000() {
+    let emulator = start().await;
+    // The inspector states the limit in force.
+    let page = http(Method::GET, emulator.base_url(), None).await.body;
+    assert!(
+        page.contains(&format!("kept of at most {DEFAULT_MAX_RECORDED}")),
+        "{page}"
+    );
+    assert!(DEFAULT_MAX_RECORDED.to_string().len() >= "100000".len());
 }
 
 #[tokio::test]
@@ -75,7 +82,10 @@ async fn the_limit_holds_at_its_boundary() {
 #[tokio::test]
 async fn inject_usize_max_fills_the_queue_without_panicking() {
     let emulator = start().await;
-    assert_eq!(emulator.inject(Fault::status(503), usize::MAX), MAX_PENDING_FAULTS);
+    assert_eq!(
+        emulator.inject(Fault::status(503), usize::MAX),
+        MAX_PENDING_FAULTS
+    );
     assert_eq!(emulator.inject(Fault::CloseAfterBody, 1), 0);
     assert_eq!(emulator.pending_faults().len(), MAX_PENDING_FAULTS);
     assert_eq!(trigger(&emulator, EXAMPLE).await.status, 503);
@@ -87,7 +97,12 @@ async fn inject_usize_max_fills_the_queue_without_panicking() {
     assert_eq!(answer.status, 400);
     assert!(answer.error().contains("only 1 more"), "{}", answer.body);
     let body = r#"{"fault":{"kind":"close_after_body"},"times":1}"#;
-    assert_eq!(http(Method::POST, url.clone(), Some(body.into())).await.status, 200);
+    assert_eq!(
+        http(Method::POST, url.clone(), Some(body.into()))
+            .await
+            .status,
+        200
+    );
     assert_eq!(http(Method::DELETE, url, None).await.status, 204);
     assert!(emulator.pending_faults().is_empty());
 }
@@ -103,7 +118,10 @@ async fn the_listing_is_paged_with_after_and_limit() {
     let first = http(Method::GET, format!("{base}?limit=2"), None).await;
     assert_eq!(ids(&first.json()), [1, 2]);
     let link = header(&first, "link").unwrap_or_default();
-    assert_eq!(link, r#"</_emulator/bulletins?after=2&limit=2>; rel="next""#);
+    assert_eq!(
+        link,
+        r#"</_emulator/bulletins?after=2&limit=2>; rel="next""#
+    );
 
     let second = http(Method::GET, format!("{base}?after=2&limit=2"), None).await;
     assert_eq!(ids(&second.json()), [3, 4]);

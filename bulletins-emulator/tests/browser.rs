@@ -62,10 +62,8 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let profile = std::env::temp_dir().join(format!(
-            "bulletins-inspector-{}-{port}",
-            std::process::id()
-        ));
+        let profile =
+            std::env::temp_dir().join(format!("bulletins-inspector-{}-{port}", std::process::id()));
         let driver = Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
@@ -73,7 +71,10 @@ impl Driver {
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         driver
@@ -168,10 +169,21 @@ async fn the_inspector_in_a_real_browser() {
         .expect("accepted");
     let row = wait_for(&browser, "#rows tr.entry[data-id='1']").await;
     assert!(row.text().await.expect("text").contains("Program Released"));
-    assert_eq!(script(&browser, "return window.__stay;").await, json!(42), "the page reloaded");
-    client.trigger(&program_released(&[])).await.expect("accepted");
+    assert_eq!(
+        script(&browser, "return window.__stay;").await,
+        json!(42),
+        "the page reloaded"
+    );
+    client
+        .trigger(&program_released(&[]))
+        .await
+        .expect("accepted");
     wait_for(&browser, "#rows tr.entry[data-id='2']").await;
-    assert_eq!(script(&browser, "return window.__stay;").await, json!(42), "the page reloaded");
+    assert_eq!(
+        script(&browser, "return window.__stay;").await,
+        json!(42),
+        "the page reloaded"
+    );
 
     // A hostile property value renders as text and injects nothing.
     let escaped = "return [document.querySelectorAll('img').length, window.__pwned === undefined];";
@@ -180,13 +192,25 @@ async fn the_inspector_in_a_real_browser() {
     // Keys: j selects the newest, k the next... Enter opens it; clicking does too.
     let body = browser.find(Locator::Css("body")).await.expect("body");
     body.send_keys("jj").await.expect("keys");
-    let selected = browser.find(Locator::Css("#rows tr.selected")).await.expect("a selection");
-    assert_eq!(selected.attr("data-id").await.expect("id").as_deref(), Some("1"));
+    let selected = browser
+        .find(Locator::Css("#rows tr.selected"))
+        .await
+        .expect("a selection");
+    assert_eq!(
+        selected.attr("data-id").await.expect("id").as_deref(),
+        Some("1")
+    );
     body.send_keys("\u{E007}").await.expect("enter");
     let properties = wait_for(&browser, "#properties").await;
     let text = properties.text().await.expect("text");
-    assert!(text.contains("language") && text.contains("Hindi"), "{text}");
-    assert!(text.contains(HOSTILE), "the hostile value is not shown as text: {text}");
+    assert!(
+        text.contains("language") && text.contains("Hindi"),
+        "{text}"
+    );
+    assert!(
+        text.contains(HOSTILE),
+        "the hostile value is not shown as text: {text}"
+    );
     assert_eq!(script(&browser, escaped).await, json!([0, true]));
 
     // A rejected bulletin shows its error and the rule it broke.
@@ -197,20 +221,51 @@ async fn the_inspector_in_a_real_browser() {
     );
     let refused = client.trigger(&missing).await.expect_err("refused");
     assert!(!refused.may_have_been_delivered());
-    browser.goto(&format!("{base}/_emulator/ui")).await.expect("timeline");
-    wait_for(&browser, "#rows tr.entry[data-id='3']").await.click().await.expect("click");
-    let error = wait_for(&browser, "#error").await.text().await.expect("error");
+    browser
+        .goto(&format!("{base}/_emulator/ui"))
+        .await
+        .expect("timeline");
+    wait_for(&browser, "#rows tr.entry[data-id='3']")
+        .await
+        .click()
+        .await
+        .expect("click");
+    let error = wait_for(&browser, "#error")
+        .await
+        .text()
+        .await
+        .expect("error");
     assert_eq!(error, "Property program_id missing");
-    let rule = wait_for(&browser, "#rule").await.text().await.expect("rule");
+    let rule = wait_for(&browser, "#rule")
+        .await
+        .text()
+        .await
+        .expect("rule");
     assert!(rule.contains("required property"), "{rule}");
 
     // A fault injected from the panel makes the next trigger fail with may_have_been_delivered.
-    browser.goto(&format!("{base}/_emulator/ui/faults")).await.expect("faults");
+    browser
+        .goto(&format!("{base}/_emulator/ui/faults"))
+        .await
+        .expect("faults");
     wait_for(&browser, "#pending-empty").await;
-    wait_for(&browser, "#fault-kind").await.select_by_value("close_after_body").await.expect("kind");
-    browser.find(Locator::Css("#inject")).await.expect("button").click().await.expect("inject");
+    wait_for(&browser, "#fault-kind")
+        .await
+        .select_by_value("close_after_body")
+        .await
+        .expect("kind");
+    browser
+        .find(Locator::Css("#inject"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("inject");
     wait_for(&browser, "#pending").await;
-    let failed = client.trigger(&program_released(&[])).await.expect_err("the fault");
+    let failed = client
+        .trigger(&program_released(&[]))
+        .await
+        .expect_err("the fault");
     assert!(failed.may_have_been_delivered(), "{failed:?}");
 
     // A filtered URL opened fresh shows the same filtered view.
@@ -227,10 +282,17 @@ async fn the_inspector_in_a_real_browser() {
     .await;
     assert_eq!(statuses, json!(["rejected", ["3"]]));
     // ...and stays filtered when new entries arrive live.
-    client.trigger(&program_released(&[])).await.expect("accepted");
+    client
+        .trigger(&program_released(&[]))
+        .await
+        .expect("accepted");
     client.trigger(&missing).await.expect_err("refused");
     wait_for(&browser, "#rows tr.entry[data-id='6']").await;
-    let ids = script(&browser, "return Array.from(document.querySelectorAll('#rows tr.entry')).map(r => r.dataset.id);").await;
+    let ids = script(
+        &browser,
+        "return Array.from(document.querySelectorAll('#rows tr.entry')).map(r => r.dataset.id);",
+    )
+    .await;
     assert_eq!(ids, json!(["6", "3"]));
 
     // A screenshot of the timeline, for the README.

@@ -34,7 +34,10 @@ async fn the_timeline_is_served_at_the_root_and_at_ui() {
     for path in ["/", "/_emulator/ui"] {
         let answer = page(&emulator, path).await;
         assert_eq!(answer.status, 200, "{path}");
-        let content_type = answer.headers.get("content-type").and_then(|v| v.to_str().ok());
+        let content_type = answer
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok());
         assert_eq!(content_type, Some("text/html; charset=utf-8"));
         assert!(answer.body.contains("Program Released"), "{path}");
         assert!(answer.body.contains("Sa Re Ga Ma episode 12"), "{path}");
@@ -45,7 +48,10 @@ async fn the_timeline_is_served_at_the_root_and_at_ui() {
         assert_eq!(page(&emulator, asset).await.status, 200, "{asset}");
     }
     let html = page(&emulator, "/").await.body;
-    assert!(!html.contains("https://") && !html.contains("http://"), "{html}");
+    assert!(
+        !html.contains("https://") && !html.contains("http://"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -66,10 +72,18 @@ async fn values_from_requests_are_escaped_everywhere() {
     ] {
         let html = page(&emulator, &path).await.body;
         assert!(!html.contains("<img"), "{path}: unescaped <img> in {html}");
-        assert!(!html.contains("<script>alert"), "{path}: unescaped <script> in {html}");
+        assert!(
+            !html.contains("<script>alert"),
+            "{path}: unescaped <script> in {html}"
+        );
     }
-    let detail = page(&emulator, &format!("/_emulator/ui/entries/{id}")).await.body;
-    assert!(detail.contains("&lt;img src=x onerror=alert(1)&gt;"), "{detail}");
+    let detail = page(&emulator, &format!("/_emulator/ui/entries/{id}"))
+        .await
+        .body;
+    assert!(
+        detail.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
@@ -82,7 +96,10 @@ async fn the_timeline_is_paginated_newest_first() {
     assert_eq!(rows(&first), 50);
     assert!(first.contains(r#"data-id="120""#) && first.contains(r#"data-id="71""#));
     assert!(!first.contains(r#"data-id="70""#));
-    assert!(first.contains(r#"href="/_emulator/ui?before=71""#), "{first}");
+    assert!(
+        first.contains(r#"href="/_emulator/ui?before=71""#),
+        "{first}"
+    );
 
     let second = page(&emulator, "/_emulator/ui?before=71").await.body;
     assert_eq!(rows(&second), 50);
@@ -96,42 +113,80 @@ async fn the_timeline_is_paginated_newest_first() {
 async fn filters_live_in_the_url() {
     let emulator = start().await;
     trigger(&emulator, EXAMPLE).await;
-    trigger(&emulator, program_released(r#","mood":"jubilant""#, r#""now""#)).await;
+    trigger(
+        &emulator,
+        program_released(r#","mood":"jubilant""#, r#""now""#),
+    )
+    .await;
     trigger(&emulator, "{}").await;
 
     let rejected = page(&emulator, "/_emulator/ui?status=rejected").await.body;
     assert_eq!(rows(&rejected), 1);
     assert!(rejected.contains("Business Event Not Found"));
-    assert!(rejected.contains(r#"<option value="rejected" selected>"#), "{rejected}");
+    assert!(
+        rejected.contains(r#"<option value="rejected" selected>"#),
+        "{rejected}"
+    );
 
     let searched = page(&emulator, "/_emulator/ui?q=JUBILANT").await.body;
     assert_eq!(rows(&searched), 1);
     assert!(searched.contains(r#"data-id="2""#));
     assert!(searched.contains(r#"value="JUBILANT""#));
 
-    let by_event = page(&emulator, "/_emulator/ui?event=Program+Released&status=accepted").await.body;
+    let by_event = page(
+        &emulator,
+        "/_emulator/ui?event=Program+Released&status=accepted",
+    )
+    .await
+    .body;
     assert_eq!(rows(&by_event), 2);
     // The live refresh and the export keep the same filter.
-    assert!(by_event.contains(r#"data-source="/_emulator/ui/rows?event=Program%20Released&amp;status=accepted""#), "{by_event}");
-    assert!(by_event.contains("/_emulator/export.jsonl?event=Program%20Released&amp;status=accepted"));
+    assert!(
+        by_event.contains(
+            r#"data-source="/_emulator/ui/rows?event=Program%20Released&amp;status=accepted""#
+        ),
+        "{by_event}"
+    );
+    assert!(
+        by_event.contains("/_emulator/export.jsonl?event=Program%20Released&amp;status=accepted")
+    );
 }
 
 #[tokio::test]
 async fn a_rejection_shows_its_error_and_rule() {
     let emulator = start().await;
     let long_value = "v".repeat(513);
-    trigger(&emulator, program_released(&format!(r#","big":"{long_value}""#), r#""now""#)).await;
+    trigger(
+        &emulator,
+        program_released(&format!(r#","big":"{long_value}""#), r#""now""#),
+    )
+    .await;
     let detail = page(&emulator, "/_emulator/ui/entries/1").await.body;
-    assert!(detail.contains("Property big is 513 bytes; the limit is 512"), "{detail}");
-    assert!(detail.contains("6. property values: at most 512 bytes"), "{detail}");
+    assert!(
+        detail.contains("Property big is 513 bytes; the limit is 512"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("6. property values: at most 512 bytes"),
+        "{detail}"
+    );
     // The answer sent, and the request's headers with the passcode redacted.
     assert!(detail.contains("HTTP 400"));
-    assert!(detail.contains("x-clevertap-passcode: [redacted]"), "{detail}");
-    assert!(!detail.contains(PASSCODE), "the passcode leaked into {detail}");
+    assert!(
+        detail.contains("x-clevertap-passcode: [redacted]"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains(PASSCODE),
+        "the passcode leaked into {detail}"
+    );
     // Copy as curl takes the passcode from the shell.
     assert!(detail.contains("X-CleverTap-Passcode: $CLEVERTAP_PASSCODE"));
 
-    assert_eq!(page(&emulator, "/_emulator/ui/entries/99").await.status, 404);
+    assert_eq!(
+        page(&emulator, "/_emulator/ui/entries/99").await.status,
+        404
+    );
     assert_eq!(page(&emulator, "/_emulator/ui/entries/x").await.status, 404);
 }
 
@@ -144,7 +199,10 @@ async fn the_event_stream_reports_new_entries_to_a_plain_client() {
         .await
         .unwrap_or_else(|e| panic!("no stream: {e}"));
     assert_eq!(
-        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("text/event-stream")
     );
     let mut stream = Box::pin(response.bytes_stream());
@@ -179,7 +237,10 @@ async fn export_is_one_trigger_payload_per_line() {
         .map(|l| serde_json::from_str(l).unwrap_or_default())
         .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0], serde_json::from_str::<serde_json::Value>(EXAMPLE).unwrap_or_default());
+    assert_eq!(
+        lines[0],
+        serde_json::from_str::<serde_json::Value>(EXAMPLE).unwrap_or_default()
+    );
     assert_eq!(lines[1]["properties"]["mood"], "calm");
     let filtered = page(&emulator, "/_emulator/export.jsonl?q=calm").await;
     assert_eq!(filtered.body.lines().count(), 1);
@@ -192,7 +253,11 @@ async fn state_changes_are_same_origin_posts_only() {
     let base = emulator.base_url();
 
     // Never a GET.
-    for path in ["/_emulator/ui/clear", "/_emulator/ui/entries/1/delete", "/_emulator/ui/faults/clear"] {
+    for path in [
+        "/_emulator/ui/clear",
+        "/_emulator/ui/entries/1/delete",
+        "/_emulator/ui/faults/clear",
+    ] {
         assert_eq!(page(&emulator, path).await.status, 405, "{path}");
     }
     // Another site's form is refused, and nothing changes.
@@ -201,7 +266,12 @@ async fn state_changes_are_same_origin_posts_only() {
         .header("Origin", "http://attacker.example")
         .send()
         .await
-        .map(|r| (r.status().as_u16(), r.headers().contains_key("access-control-allow-origin")));
+        .map(|r| {
+            (
+                r.status().as_u16(),
+                r.headers().contains_key("access-control-allow-origin"),
+            )
+        });
     assert_eq!(foreign.ok(), Some((403, false)));
     assert_eq!(emulator.bulletins().len(), 1);
 
@@ -220,7 +290,12 @@ async fn state_changes_are_same_origin_posts_only() {
     assert_eq!(own.ok(), Some(303));
     assert_eq!(emulator.pending_faults().len(), 2);
     let faults_page = page(&emulator, "/_emulator/ui/faults").await.body;
-    assert!(faults_page.contains(r#"{&quot;kind&quot;:&quot;status&quot;,&quot;status&quot;:503,&quot;body&quot;:null}"#), "{faults_page}");
+    assert!(
+        faults_page.contains(
+            r#"{&quot;kind&quot;:&quot;status&quot;,&quot;status&quot;:503,&quot;body&quot;:null}"#
+        ),
+        "{faults_page}"
+    );
 
     let bad = no_redirects
         .post(format!("{base}/_emulator/ui/faults"))

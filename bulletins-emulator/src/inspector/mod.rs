@@ -112,7 +112,10 @@ fn html_page(status: StatusCode, markup: Markup) -> Response {
 }
 
 fn bad_query(rejection: &QueryRejection) -> Response {
-    let message = format!("This address's query is not understood: {}", rejection.body_text());
+    let message = format!(
+        "This address's query is not understood: {}",
+        rejection.body_text()
+    );
     html_page(
         StatusCode::BAD_REQUEST,
         page::layout("Bad query", "", page::problem(&message)),
@@ -179,7 +182,7 @@ async fn detail(
 
 /// Refuses a state change another site's page sent (a form posted from elsewhere): the
 /// browser says so in `Sec-Fetch-Site`, or in an `Origin` that is not this host.
-fn same_origin(headers: &HeaderMap) -> Result<(), Response> {
+fn cross_origin_refusal(headers: &HeaderMap) -> Option<Response> {
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
     let cross_site = matches!(text("sec-fetch-site"), Some("cross-site" | "same-site"));
     let foreign_origin = match (text("origin"), text("host")) {
@@ -191,12 +194,12 @@ fn same_origin(headers: &HeaderMap) -> Result<(), Response> {
     };
     if cross_site || foreign_origin {
         let message = "State changes are only accepted from the inspector's own pages.";
-        return Err(html_page(
+        return Some(html_page(
             StatusCode::FORBIDDEN,
             page::layout("Refused", "", page::problem(message)),
         ));
     }
-    Ok(())
+    None
 }
 
 async fn delete(
@@ -204,7 +207,7 @@ async fn delete(
     Path(id): Path<u64>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = same_origin(&headers) {
+    if let Some(refused) = cross_origin_refusal(&headers) {
         return refused;
     }
     shared.log.remove(id);
@@ -212,7 +215,7 @@ async fn delete(
 }
 
 async fn clear(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = same_origin(&headers) {
+    if let Some(refused) = cross_origin_refusal(&headers) {
         return refused;
     }
     shared.log.clear(&Filter::default());
@@ -266,7 +269,11 @@ struct FaultForm {
 
 impl FaultForm {
     fn fault(&self) -> Result<(Fault, usize), String> {
-        fn number<T: std::str::FromStr>(field: &str, text: &str, default: Option<T>) -> Result<T, String> {
+        fn number<T: std::str::FromStr>(
+            field: &str,
+            text: &str,
+            default: Option<T>,
+        ) -> Result<T, String> {
             let text = text.trim();
             if text.is_empty() {
                 return default.ok_or_else(|| format!("{field} is needed for this fault"));
@@ -276,7 +283,11 @@ impl FaultForm {
         }
         let fault = match self.kind.as_str() {
             "status" => Fault::status(number("Status", &self.status, None)?),
-            "delay" => Fault::Delay(Duration::from_millis(number("Delay ms", &self.millis, None)?)),
+            "delay" => Fault::Delay(Duration::from_millis(number(
+                "Delay ms",
+                &self.millis,
+                None,
+            )?)),
             "too_many_requests" => Fault::TooManyRequests {
                 retry_after: (!self.retry_after.trim().is_empty())
                     .then(|| number("Retry-After", &self.retry_after, None))
@@ -285,7 +296,11 @@ impl FaultForm {
             "close_before_body" => Fault::CloseBeforeBody,
             "close_after_body" => Fault::CloseAfterBody,
             "fail_body_200" => Fault::FailBody200 {
-                error: if self.error.trim().is_empty() { "Something went wrong".to_owned() } else { self.error.clone() },
+                error: if self.error.trim().is_empty() {
+                    "Something went wrong".to_owned()
+                } else {
+                    self.error.clone()
+                },
                 code: number("Code", &self.code, Some(9))?,
             },
             "malformed_body" => Fault::MalformedBody,
@@ -310,7 +325,7 @@ async fn inject(
     headers: HeaderMap,
     form: Result<Form<FaultForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    if let Err(refused) = same_origin(&headers) {
+    if let Some(refused) = cross_origin_refusal(&headers) {
         return refused;
     }
     let parsed = form
@@ -329,14 +344,16 @@ async fn inject(
             );
             faults_page(&shared, StatusCode::BAD_REQUEST, Some(&message))
         }
-        Err(message) => {
-            faults_page(&shared, StatusCode::BAD_REQUEST, Some(&format!("Not injected: {message}")))
-        }
+        Err(message) => faults_page(
+            &shared,
+            StatusCode::BAD_REQUEST,
+            Some(&format!("Not injected: {message}")),
+        ),
     }
 }
 
 async fn clear_faults(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = same_origin(&headers) {
+    if let Some(refused) = cross_origin_refusal(&headers) {
         return refused;
     }
     shared.faults.clear();
@@ -344,7 +361,10 @@ async fn clear_faults(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> 
 }
 
 async fn script() -> Response {
-    asset("text/javascript; charset=utf-8", include_str!("assets/app.js"))
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("assets/app.js"),
+    )
 }
 
 async fn style() -> Response {
@@ -366,7 +386,9 @@ fn asset(content_type: &'static str, text: &'static str) -> Response {
 /// `updated` (a delayed bulletin acknowledged), `deleted`, `cleared`, and `lagged` when this
 /// reader fell more than 1,024 notices behind. The data is JSON, e.g.
 /// `{"type":"entry","id":3,"status":"accepted","business_event":"…","received_at_ms":…,"http_status":200}`.
-async fn events(State(shared): State<Arc<Shared>>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    State(shared): State<Arc<Shared>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let notices = shared.log.subscribe();
     let mut stopping = shared.stopping.clone();
     let stopped = async move {
