@@ -119,6 +119,10 @@ fn sdk_client(emulator: &EmulatorHandle) -> bulletins_http::Client {
 }
 
 fn program_released(extra: &[(&str, &str)]) -> Bulletin<DynamicEvent> {
+    named_program_released("Sa Re Ga Ma episode 12", extra)
+}
+
+fn named_program_released(name: &str, extra: &[(&str, &str)]) -> Bulletin<DynamicEvent> {
     let mut event = DynamicEvent::new("Program Released").expect("event");
     for (key, value) in [
         ("program_id", "234567"),
@@ -130,7 +134,7 @@ fn program_released(extra: &[(&str, &str)]) -> Bulletin<DynamicEvent> {
     {
         event.insert(*key, *value).expect("property");
     }
-    Bulletin::new(event, "Sa Re Ga Ma episode 12", "[email protected]")
+    Bulletin::new(event, name, "[email protected]")
 }
 
 async fn script(browser: &Client, code: &str) -> serde_json::Value {
@@ -163,12 +167,17 @@ async fn the_inspector_in_a_real_browser() {
     browser.goto(&format!("{base}/")).await.expect("timeline");
     wait_for(&browser, "#live[data-state='up']").await;
     script(&browser, "window.__stay = 42;").await;
+    // Its name (shown in the row that arrives live) and a property are hostile markup.
     client
-        .trigger(&program_released(&[("note", HOSTILE)]))
+        .trigger(&named_program_released(HOSTILE, &[("note", HOSTILE)]))
         .await
         .expect("accepted");
     let row = wait_for(&browser, "#rows tr.entry[data-id='1']").await;
-    assert!(row.text().await.expect("text").contains("Program Released"));
+    let text = row.text().await.expect("text");
+    assert!(
+        text.contains("Program Released") && text.contains(HOSTILE),
+        "{text}"
+    );
     assert_eq!(
         script(&browser, "return window.__stay;").await,
         json!(42),

@@ -273,6 +273,15 @@ async fn state_changes_are_same_origin_posts_only() {
             )
         });
     assert_eq!(foreign.ok(), Some((403, false)));
+    for (name, value) in [("Origin", "null"), ("Sec-Fetch-Site", "cross-site")] {
+        let refused = client()
+            .post(format!("{base}/_emulator/ui/clear"))
+            .header(name, value)
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        assert_eq!(refused.ok(), Some(403), "{name}: {value}");
+    }
     assert_eq!(emulator.bulletins().len(), 1);
 
     // The page's own forms work (a redirect back, then the change shows).
