@@ -7,7 +7,7 @@
 //! kept; the oldest go first and are counted.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::HeaderMap;
@@ -83,10 +83,11 @@ pub(crate) struct Entry {
     pub(crate) account: Option<Box<str>>,
     /// The business event the body named, when it was read and named one.
     pub(crate) event: Option<Box<str>>,
-    /// `name: value` lines, passcode redacted.
-    pub(crate) headers: Box<str>,
+    /// `name: value` lines, passcode redacted. Shared, like the body, so that a page of entries
+    /// is copied out from under the lock without copying bytes.
+    pub(crate) headers: Arc<str>,
     /// The raw body, when it was read.
-    pub(crate) body: Option<Box<[u8]>>,
+    pub(crate) body: Option<Arc<[u8]>>,
     /// The HTTP status answered; `None` when the connection was closed.
     pub(crate) status: Option<u16>,
     /// The failure `code`, when the answer had one.
@@ -118,7 +119,7 @@ impl Entry {
     /// The raw body read, with the event it names.
     pub(crate) fn with_body(mut self, body: Vec<u8>) -> Self {
         self.event = event_in(&body).map(Box::from);
-        self.body = Some(body.into_boxed_slice());
+        self.body = Some(Arc::from(body));
         self
     }
 
@@ -129,7 +130,7 @@ impl Entry {
             .or_else(|| payload.get("event"))
             .and_then(serde_json::Value::as_str)
             .map(Box::from);
-        self.body = Some(body.into_boxed_slice());
+        self.body = Some(Arc::from(body));
         self
     }
 
@@ -169,7 +170,7 @@ impl Entry {
 }
 
 /// The header lines of a request, with the passcode's value replaced.
-fn redacted_headers(headers: &HeaderMap) -> Box<str> {
+fn redacted_headers(headers: &HeaderMap) -> Arc<str> {
     let mut text = String::new();
     for (name, value) in headers {
         text.push_str(name.as_str());
@@ -181,7 +182,7 @@ fn redacted_headers(headers: &HeaderMap) -> Box<str> {
         }
         text.push('\n');
     }
-    text.into_boxed_str()
+    Arc::from(text)
 }
 
 /// The `business_event` (or `event`) a JSON body names, without keeping the parsed body.

@@ -27,7 +27,7 @@ pub(crate) fn payload_line(entry: &Entry) -> Option<String> {
     }
 }
 
-/// The payload's properties, in the order sent, values as text.
+/// The payload's properties by key, values as text.
 pub(crate) fn properties(entry: &Entry) -> Vec<(String, String)> {
     let Some(body) = entry.body.as_deref() else {
         return Vec::new();
@@ -51,6 +51,18 @@ pub(crate) fn properties(entry: &Entry) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The bulletin's `name`, read without building the payload (the timeline shows one per row).
+pub(crate) fn name(entry: &Entry) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Name<'a> {
+        #[serde(borrow)]
+        name: Option<std::borrow::Cow<'a, str>>,
+    }
+    let body = entry.body.as_deref()?;
+    let parsed: Name<'_> = serde_json::from_slice(body).ok()?;
+    parsed.name.map(std::borrow::Cow::into_owned)
 }
 
 /// A top-level text field of the payload (`name`, `c-by`).

@@ -12,17 +12,17 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use futures_util::stream::{self, Stream, StreamExt as _};
+use futures_util::stream::{self, StreamExt as _};
 use maud::Markup;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::fault::Fault;
 use crate::log::{Cursor, Filter, Notice};
@@ -383,47 +383,89 @@ fn asset(content_type: &'static str, text: &'static str) -> Response {
         .into_response()
 }
 
+/// Most bytes of notices sent in one write.
+const STREAM_BATCH_BYTES: usize = 64 * 1024;
+
+/// How often an idle stream sends a comment line, so proxies and browsers keep it open.
+const STREAM_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
 /// `GET /_emulator/events`: server-sent events, one per change: `entry` (a new entry),
 /// `updated` (a delayed bulletin acknowledged), `deleted`, `cleared`, and `lagged` when this
-/// reader fell more than 1,024 notices behind. The data is JSON, e.g.
+/// reader fell more than 1,024 notices behind; `ready` first. The data is JSON, e.g.
 /// `{"type":"entry","id":3,"status":"accepted","business_event":"…","received_at_ms":…,"http_status":200}`.
-async fn events(
-    State(shared): State<Arc<Shared>>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+///
+/// Notices that are already waiting go out in one write, so a burst of requests costs the
+/// stream a few writes rather than one per request.
+async fn events(State(shared): State<Arc<Shared>>) -> Response {
     let notices = shared.log.subscribe();
     let mut stopping = shared.stopping.clone();
     let stopped = async move {
         let _ = stopping.wait_for(|stop| *stop).await;
     };
-    let hello = stream::once(async { Ok(Event::default().event("ready").data("{}")) });
+    let hello = stream::once(async { Bytes::from_static(b"event: ready\ndata: {}\n\n") });
     let changes = stream::unfold(notices, |mut notices| async move {
-        let event = match notices.recv().await {
-            Ok(notice) => notice_event(&notice),
-            Err(RecvError::Lagged(missed)) => Event::default()
-                .event("lagged")
-                .data(format!(r#"{{"missed":{missed}}}"#)),
+        let mut text = String::new();
+        match notices.recv().await {
+            Ok(notice) => write_notice(&mut text, &notice),
+            Err(RecvError::Lagged(missed)) => write_lagged(&mut text, missed),
             Err(RecvError::Closed) => return None,
-        };
-        Some((Ok(event), notices))
+        }
+        while text.len() < STREAM_BATCH_BYTES {
+            match notices.try_recv() {
+                Ok(notice) => write_notice(&mut text, &notice),
+                Err(TryRecvError::Lagged(missed)) => write_lagged(&mut text, missed),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        Some((Bytes::from(text), notices))
     });
+    let keep_alive = stream::unfold(
+        tokio::time::interval_at(
+            tokio::time::Instant::now() + STREAM_KEEP_ALIVE,
+            STREAM_KEEP_ALIVE,
+        ),
+        |mut interval| async move {
+            interval.tick().await;
+            Some((Bytes::from_static(b":\n\n"), interval))
+        },
+    );
     // Ends with the server, so an open page does not hold shutdown for its grace period.
-    Sse::new(hello.chain(changes).take_until(stopped)).keep_alive(KeepAlive::default())
+    let body = hello
+        .chain(stream::select(changes, keep_alive))
+        .take_until(stopped)
+        .map(Ok::<_, Infallible>);
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
 }
 
-fn notice_event(notice: &Notice) -> Event {
+/// One notice in the event-stream format.
+fn write_notice(text: &mut String, notice: &Notice) {
     let (name, id) = match notice {
         Notice::Entry(s) => ("entry", Some(s.id)),
         Notice::Updated(s) => ("updated", Some(s.id)),
         Notice::Deleted { id } => ("deleted", Some(*id)),
         Notice::Cleared => ("cleared", None),
     };
-    let event = Event::default()
-        .event(name)
-        .data(serde_json::to_string(notice).unwrap_or_default());
-    match id {
-        Some(id) => event.id(id.to_string()),
-        None => event,
+    text.push_str("event: ");
+    text.push_str(name);
+    if let Some(id) = id {
+        text.push_str("\nid: ");
+        text.push_str(&id.to_string());
     }
+    text.push_str("\ndata: ");
+    // Compact JSON has no newline, so it is one data line.
+    text.push_str(&serde_json::to_string(notice).unwrap_or_default());
+    text.push_str("\n\n");
+}
+
+fn write_lagged(text: &mut String, missed: u64) {
+    text.push_str(&format!("event: lagged\ndata: {{\"missed\":{missed}}}\n\n"));
 }
 
 /// `GET /_emulator/export.jsonl`: the filtered entries' bodies that are JSON objects, oldest

@@ -64,7 +64,7 @@ pub(crate) fn rows(page: &Page) -> Markup {
                 td.event { (entry.event.as_deref().unwrap_or("—")) }
                 td.name {
                     @if entry.is_bulletin() {
-                        (derive::field(entry, "name").unwrap_or_default())
+                        (derive::name(entry).unwrap_or_default())
                     } @else {
                         span.error { (entry.error.as_deref().unwrap_or_default()) }
                     }
@@ -175,12 +175,13 @@ pub(crate) fn detail(entry: &Entry, base_url: &str) -> Markup {
             }
         }
         div.actions {
-            button type="button" data-copy="curl" aria-label="Copy as curl" title="Copy as curl" { "⧉ curl" }
+            button type="button" data-copy="curl" { "Copy as curl" }
             @if !json.is_empty() {
-                button type="button" data-copy="json" aria-label="Copy JSON" title="Copy JSON" { "⧉ JSON" }
+                button type="button" data-copy="json" { "Copy JSON" }
             }
             form.inline method="post" action=(format!("/_emulator/ui/entries/{}/delete", entry.id)) {
-                button.danger type="submit" aria-label="Delete this entry" title="Delete" { "🗑" }
+                // An icon-only button: its accessible name is the label.
+                button.danger.icon type="submit" aria-label="Delete this entry" title="Delete this entry" { "×" }
             }
             span #copied role="status" {}
         }
