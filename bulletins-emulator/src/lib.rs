@@ -107,7 +107,7 @@
 //! The newest [`DEFAULT_MAX_RECORDED`] requests (configurable), and at most 512 MiB of their
 //! bodies and headers; the oldest go first and are counted ([`EmulatorHandle::evicted`]). A
 //! recorded bulletin is kept as its raw body and header lines, so the documentation's example
-//! costs about 540 bytes.
+//! costs about 580 bytes.
 //!
 //! Other paths answer 404 and wrong methods 405, in CleverTap's failure shape.
 
