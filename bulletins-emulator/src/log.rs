@@ -348,6 +348,7 @@ pub(crate) enum Cursor {
 #[derive(Debug)]
 pub(crate) struct Log {
     max: usize,
+    max_bytes: usize,
     entries: Mutex<Entries>,
     notices: broadcast::Sender<Notice>,
 }
@@ -355,8 +356,14 @@ pub(crate) struct Log {
 impl Log {
     /// A log keeping at most `max` entries (at least one).
     pub(crate) fn new(max: usize) -> Self {
+        Self::with_byte_budget(max, MAX_RECORDED_BYTES)
+    }
+
+    /// A log keeping at most `max` entries and `max_bytes` of bodies and headers.
+    fn with_byte_budget(max: usize, max_bytes: usize) -> Self {
         Self {
             max: max.max(1),
+            max_bytes,
             entries: Mutex::new(Entries {
                 next_id: 0,
                 items: VecDeque::new(),
@@ -379,7 +386,7 @@ impl Log {
         entry.id = entries.next_id;
         let weight = entry.weight();
         while entries.items.len() >= self.max
-            || (entries.bytes + weight > MAX_RECORDED_BYTES && !entries.items.is_empty())
+            || (entries.bytes + weight > self.max_bytes && !entries.items.is_empty())
         {
             if let Some(old) = entries.items.pop_front() {
                 entries.bytes -= old.weight();
@@ -553,6 +560,27 @@ mod tests {
         let ids: Vec<u64> = page.entries.iter().map(|e| e.id).collect();
         assert_eq!(ids, [3, 4, 5]);
         assert_eq!(page.evicted, 2);
+    }
+
+    #[test]
+    fn keeps_at_most_the_byte_budget() {
+        let with_body = |len: usize| entry().with_body(vec![b'x'; len]);
+        let log = Log::with_byte_budget(100, 10);
+        log.record(with_body(4));
+        log.record(with_body(6));
+        // Exactly at the budget: both kept.
+        assert_eq!((log.len(), log.evicted()), (2, 0));
+        // One byte over: the oldest goes.
+        log.record(with_body(1));
+        assert_eq!((log.len(), log.evicted()), (2, 1));
+        // An entry larger than the whole budget is still kept, alone.
+        log.record(with_body(11));
+        assert_eq!((log.len(), log.evicted()), (1, 3));
+        // Deleting gives its bytes back.
+        let id = log.page(&Filter::default(), Cursor::After(0), 1).entries[0].id;
+        assert!(log.remove(id));
+        log.record(with_body(10));
+        assert_eq!((log.len(), log.evicted()), (1, 3));
     }
 
     #[test]

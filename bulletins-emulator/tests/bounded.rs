@@ -153,3 +153,26 @@ async fn the_listing_is_paged_with_after_and_limit() {
         Some(r#"</_emulator/rejections?after=6&limit=1>; rel="next""#)
     );
 }
+
+#[tokio::test]
+async fn the_listing_filters_by_event_status_and_text() {
+    let emulator = start().await;
+    trigger(&emulator, EXAMPLE).await;
+    trigger(
+        &emulator,
+        program_released(r#","mood":"Jubilant""#, r#""now""#),
+    )
+    .await;
+    emulator.inject(Fault::CloseAfterBody, 1);
+    let _ = post_with(&emulator, HEADERS, EXAMPLE).await;
+    let base = format!("{}/_emulator/bulletins", emulator.base_url());
+    for (query, expected) in [
+        ("q=jubilant", vec![2]),
+        ("status=received_not_acknowledged", vec![3]),
+        ("event=Program%20Released&status=accepted", vec![1, 2]),
+        ("event=order_placed", vec![]),
+    ] {
+        let answer = http(Method::GET, format!("{base}?{query}"), None).await;
+        assert_eq!(ids(&answer.json()), expected, "{query}");
+    }
+}
