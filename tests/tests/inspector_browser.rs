@@ -1,10 +1,9 @@
-//! The inspector in a real browser: Debian's headless Chromium driven over WebDriver.
+//! The emulator's inspector in a real browser, fed by the `bulletins-http` client: Debian's
+//! headless Chromium driven over WebDriver.
 //!
 //! Runs when `BULLETINS_BROWSER_TESTS=1` (then a missing browser is a failure); skipped with a
 //! note otherwise, except under `CI=true`, where skipping is a failure too. Needs
 //! `/usr/bin/chromium` and `/usr/bin/chromedriver` (`apt-get install chromium chromium-driver`).
-
-mod common;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -12,8 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bulletins_core::{Bulletin, DynamicEvent};
-use bulletins_emulator::EmulatorHandle;
-use common::*;
+use bulletins_emulator::{Emulator, EmulatorHandle, DEMO_ACCOUNT_ID, DEMO_PASSCODE};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -112,8 +110,8 @@ impl Drop for Driver {
 fn sdk_client(emulator: &EmulatorHandle) -> bulletins_http::Client {
     bulletins_http::Client::builder()
         .base_url(emulator.base_url())
-        .account_id(ACCOUNT)
-        .passcode(PASSCODE)
+        .account_id(DEMO_ACCOUNT_ID)
+        .passcode(DEMO_PASSCODE)
         .build()
         .expect("client")
 }
@@ -157,7 +155,7 @@ async fn the_inspector_in_a_real_browser() {
     if !browser_wanted("the_inspector_in_a_real_browser") {
         return;
     }
-    let emulator = start().await;
+    let emulator = Emulator::demo().start().await.expect("emulator");
     let client = sdk_client(&emulator);
     let driver = Driver::start();
     let browser = driver.browser().await;
@@ -311,6 +309,7 @@ async fn the_inspector_in_a_real_browser() {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    // (`tests/` sits at the repository root, so its parent holds the workspace's target.)
     std::fs::create_dir_all(&target).expect("target dir");
     std::fs::write(target.join("inspector.png"), png).expect("screenshot saved");
 
