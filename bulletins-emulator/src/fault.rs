@@ -126,28 +126,81 @@ pub(crate) fn oversized_body() -> Vec<u8> {
 /// The body of [`Fault::MalformedBody`]: a truncated, non-JSON text.
 pub(crate) const MALFORMED_BODY: &str = "<html><body>502 Bad Gateway</body>{\"status\":\"succ";
 
-/// The queue of faults still to play.
+/// The most faults that may be pending at once, in total: more is refused (over HTTP) or cut
+/// to fit (from Rust), so a queue can never exhaust memory.
+pub const MAX_PENDING_FAULTS: usize = 100_000;
+
+/// The queue of faults still to play, as runs of one fault repeated.
 #[derive(Debug, Default)]
 pub(crate) struct FaultQueue {
-    queue: Mutex<VecDeque<Fault>>,
+    queue: Mutex<Runs>,
+}
+
+#[derive(Debug, Default)]
+struct Runs {
+    runs: VecDeque<(Fault, usize)>,
+    total: usize,
 }
 
 impl FaultQueue {
-    pub(crate) fn push(&self, fault: Fault, times: usize) {
+    /// Queues `fault` `times` times, or as many as fit under [`MAX_PENDING_FAULTS`]; returns
+    /// how many were queued.
+    pub(crate) fn push(&self, fault: Fault, times: usize) -> usize {
         let mut queue = lock(&self.queue);
-        queue.extend(std::iter::repeat_n(fault, times));
+        let queued = times.min(MAX_PENDING_FAULTS - queue.total);
+        if queued > 0 {
+            queue.total += queued;
+            match queue.runs.back_mut() {
+                Some((last, count)) if *last == fault => *count += queued,
+                _ => queue.runs.push_back((fault, queued)),
+            }
+        }
+        queued
+    }
+
+    /// How many more faults fit.
+    pub(crate) fn room(&self) -> usize {
+        MAX_PENDING_FAULTS - lock(&self.queue).total
     }
 
     pub(crate) fn pop(&self) -> Option<Fault> {
-        lock(&self.queue).pop_front()
+        let mut queue = lock(&self.queue);
+        let (fault, count) = queue.runs.front_mut()?;
+        let fault = if *count > 1 {
+            *count -= 1;
+            fault.clone()
+        } else {
+            let (fault, _) = queue.runs.pop_front()?;
+            fault
+        };
+        queue.total -= 1;
+        Some(fault)
     }
 
+    /// The pending faults, next first, one per request.
     pub(crate) fn pending(&self) -> Vec<Fault> {
-        lock(&self.queue).iter().cloned().collect()
+        let queue = lock(&self.queue);
+        queue
+            .runs
+            .iter()
+            .flat_map(|(fault, count)| std::iter::repeat_n(fault.clone(), *count))
+            .collect()
+    }
+
+    /// The pending faults as runs: each fault with how many requests it will answer.
+    pub(crate) fn runs(&self) -> Vec<(Fault, usize)> {
+        lock(&self.queue).runs.iter().cloned().collect()
+    }
+
+    /// How many faults are pending.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.queue).total
     }
 
     pub(crate) fn clear(&self) {
-        lock(&self.queue).clear();
+        let mut queue = lock(&self.queue);
+        queue.runs.clear();
+        queue.total = 0;
     }
 }
 
@@ -210,6 +263,24 @@ mod tests {
             let parsed_again = back.and_then(|v| serde_json::from_value::<Fault>(v).ok());
             assert_eq!(parsed_again, Some(fault), "{json}");
         }
+    }
+
+    #[test]
+    fn the_queue_is_capped_in_total_and_plays_in_order() {
+        let queue = FaultQueue::default();
+        assert_eq!(queue.push(Fault::CloseAfterBody, 2), 2);
+        assert_eq!(
+            queue.push(Fault::status(503), usize::MAX),
+            MAX_PENDING_FAULTS - 2
+        );
+        assert_eq!(queue.push(Fault::MalformedBody, 1), 0);
+        assert_eq!(queue.len(), MAX_PENDING_FAULTS);
+        assert_eq!(queue.pop(), Some(Fault::CloseAfterBody));
+        assert_eq!(queue.pop(), Some(Fault::CloseAfterBody));
+        assert_eq!(queue.pop(), Some(Fault::status(503)));
+        assert_eq!(queue.room(), 3);
+        queue.clear();
+        assert_eq!(queue.pop(), None);
     }
 
     #[test]

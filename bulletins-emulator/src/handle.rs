@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::dashboard::{Account, Dashboard, EventDefinition};
 use crate::fault::Fault;
+use crate::log::{Filter, DEFAULT_MAX_RECORDED};
 use crate::record::{Recorded, Rejection};
 use crate::server::{self, Shared};
 use crate::{routes, Error};
@@ -20,6 +21,7 @@ use crate::{routes, Error};
 pub struct EmulatorBuilder {
     dashboard: Dashboard,
     bind: SocketAddr,
+    pub(crate) max_recorded: usize,
 }
 
 impl EmulatorBuilder {
@@ -64,6 +66,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keeps at most this many recorded requests, bulletins and rejections together (default
+    /// [`DEFAULT_MAX_RECORDED`]; at least 1): past it the oldest are forgotten and counted
+    /// ([`EmulatorHandle::evicted`]). Whatever the count, the bodies and headers kept stay
+    /// under 512 MiB, the oldest going first.
+    pub fn max_recorded(mut self, max: usize) -> Self {
+        self.max_recorded = max;
+        self
+    }
+
     /// Checks the dashboard, binds the address and serves in a background task of the current
     /// tokio runtime.
     ///
@@ -82,8 +93,12 @@ impl EmulatorBuilder {
             addr: self.bind,
             source,
         })?;
-        let shared = Arc::new(Shared::new(self.dashboard));
         let (stop, stopped) = watch::channel(false);
+        let shared = Arc::new(Shared::new(
+            self.dashboard,
+            self.max_recorded,
+            stopped.clone(),
+        ));
         let task = tokio::spawn(server::serve(
             listener,
             routes::router(Arc::clone(&shared)),
@@ -130,6 +145,7 @@ impl Emulator {
         EmulatorBuilder {
             dashboard: Dashboard::empty(),
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            max_recorded: DEFAULT_MAX_RECORDED,
         }
     }
 
@@ -164,7 +180,16 @@ impl Emulator {
     /// Every bulletin received, oldest first: the accepted ones and those received but not
     /// acknowledged because of a fault.
     pub fn bulletins(&self) -> Vec<Recorded> {
-        self.shared.log.bulletins()
+        let only = Filter {
+            bulletins: Some(true),
+            ..Filter::default()
+        };
+        self.shared
+            .log
+            .all(&only)
+            .iter()
+            .map(Recorded::from_entry)
+            .collect()
     }
 
     /// Only the accepted bulletins, oldest first.
@@ -177,18 +202,34 @@ impl Emulator {
     /// Every trigger request refused, or answered by a fault without its body being read,
     /// oldest first.
     pub fn rejections(&self) -> Vec<Rejection> {
-        self.shared.log.rejections()
+        let only = Filter {
+            bulletins: Some(false),
+            ..Filter::default()
+        };
+        self.shared
+            .log
+            .all(&only)
+            .iter()
+            .map(Rejection::from_entry)
+            .collect()
+    }
+
+    /// How many recorded requests were forgotten to stay within
+    /// [`EmulatorBuilder::max_recorded`] since the start (clearing does not count).
+    pub fn evicted(&self) -> u64 {
+        self.shared.log.evicted()
     }
 
     /// Forgets the recorded bulletins and rejections (not the pending faults).
     pub fn clear(&self) {
-        self.shared.log.clear_bulletins();
-        self.shared.log.clear_rejections();
+        self.shared.log.clear(&Filter::default());
     }
 
-    /// Plays `fault` on the next `times` trigger requests, after the faults already queued.
-    pub fn inject(&self, fault: Fault, times: usize) {
-        self.shared.faults.push(fault, times);
+    /// Plays `fault` on the next `times` trigger requests, after the faults already queued, and
+    /// returns how many were queued: at most [`MAX_PENDING_FAULTS`](crate::MAX_PENDING_FAULTS) may be pending in total,
+    /// so `times` is cut to what fits (`usize::MAX` fills the queue).
+    pub fn inject(&self, fault: Fault, times: usize) -> usize {
+        self.shared.faults.push(fault, times)
     }
 
     /// The faults still queued, next first.

@@ -79,12 +79,36 @@
 //! Properties not declared on the event are accepted and recorded.
 //!
 //! # Inspection over HTTP
-//! - `GET /_emulator/bulletins`: the received bulletins, a JSON array of [`Recorded`];
-//!   `DELETE` forgets them.
-//! - `GET /_emulator/rejections`: the refused requests, a JSON array of [`Rejection`];
-//!   `DELETE` forgets them.
+//! - `GET /_emulator/bulletins`: the received bulletins, a JSON array of [`Recorded`], oldest
+//!   first, one page at a time: `?after=ID&limit=N` (N from 1 to 10,000, default 1,000; also
+//!   `event=`, `status=`, `q=` to filter). While more remain, a `Link: <…?after=ID&limit=N>;
+//!   rel="next"` header gives the next page; `X-Emulator-Evicted` counts the requests forgotten
+//!   to stay within [`EmulatorBuilder::max_recorded`]. `DELETE` forgets them.
+//! - `GET /_emulator/rejections`: the refused requests, a JSON array of [`Rejection`], paged
+//!   the same way; `DELETE` forgets them.
 //! - `POST /_emulator/faults` with `{"fault":{"kind":"close_after_body"},"times":2}` queues a
-//!   fault (see [`Fault`] for every kind); `GET` lists the queue, `DELETE` empties it.
+//!   fault (see [`Fault`] for every kind; at most [`MAX_PENDING_FAULTS`] pending in total);
+//!   `GET` lists the queue, `DELETE` empties it.
+//! - `GET /_emulator/events`: a server-sent events stream, one event per change: `entry` (a
+//!   request was recorded), `updated` (a delayed bulletin was acknowledged), `deleted`,
+//!   `cleared`, and `lagged` when the reader fell more than 1,024 changes behind. The data is
+//!   JSON: `{"type":"entry","id":3,"status":"accepted","business_event":"Program Released",
+//!   "received_at_ms":1764216000000,"http_status":200}` (status is `accepted`,
+//!   `received_not_acknowledged`, `rejected` or `fault`).
+//! - `GET /_emulator/export.jsonl`: the recorded bodies that are JSON objects, oldest first, one
+//!   trigger payload per line (filters as above), to replay a run.
+//!
+//! # The inspector
+//! `GET /` (or `/_emulator/ui`) serves a web page showing the recorded requests live, each with
+//! its properties, headers (passcode redacted), raw body, the answer sent and the rule that
+//! failed; it filters, exports, deletes and injects faults. State changes are `POST`s, refused
+//! when another origin sends them; no CORS headers are sent.
+//!
+//! # What is kept
+//! The newest [`DEFAULT_MAX_RECORDED`] requests (configurable), and at most 512 MiB of their
+//! bodies and headers; the oldest go first and are counted ([`EmulatorHandle::evicted`]). A
+//! recorded bulletin is kept as its raw body and header lines, so the documentation's example
+//! costs about 580 bytes.
 //!
 //! Other paths answer 404 and wrong methods 405, in CleverTap's failure shape.
 
@@ -93,6 +117,8 @@ mod dashboard;
 mod error;
 mod fault;
 mod handle;
+mod inspector;
+mod log;
 mod passcode;
 mod record;
 mod routes;
@@ -107,8 +133,9 @@ pub use dashboard::{
     DEMO_PASSCODE,
 };
 pub use error::Error;
-pub use fault::{Fault, OVERSIZED_BODY_BYTES};
+pub use fault::{Fault, MAX_PENDING_FAULTS, OVERSIZED_BODY_BYTES};
 pub use handle::{Emulator, EmulatorBuilder};
+pub use log::DEFAULT_MAX_RECORDED;
 pub use record::{DeliveryStatus, Recorded, Rejection};
 pub use serve::{serve_until_signal, served_dashboard};
 pub use validate::MAX_BODY_BYTES;

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bulletins_emulator::{serve_until_signal, served_dashboard, Dashboard, Emulator};
+use bulletins_emulator::{serve_until_signal, served_dashboard, Dashboard, Emulator, DEFAULT_MAX_RECORDED};
 use clap::Parser;
 
 /// A local CleverTap Bulletins endpoint: CleverTap's validation and errors, every bulletin
@@ -30,6 +30,11 @@ struct Args {
     /// `accounts` in it, the demo account.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// How many requests (bulletins and rejections) to keep; past it the oldest are forgotten
+    /// and counted. Bodies and headers kept stay under 512 MiB whatever the count.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RECORDED,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_recorded: usize,
 }
 
 fn main() -> ExitCode {
@@ -65,7 +70,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args, dashboard: Dashboard, notice: Option<String>) -> ExitCode {
-    let builder = Emulator::builder().dashboard(dashboard).bind(args.listen);
+    let builder = Emulator::builder().dashboard(dashboard).bind(args.listen)
+        .max_recorded(args.max_recorded);
     match serve_until_signal(builder, notice.as_deref()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

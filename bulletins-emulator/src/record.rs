@@ -1,15 +1,11 @@
 //! What the emulator remembers: the bulletins it received and the requests it refused.
 
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::{Map, Value};
 
-use crate::lock;
-
-/// How many of the newest bulletins [`Log::acknowledge`] scans before searching the rest.
-const RECENT: usize = 64;
+use crate::log::{unix_millis, Entry, Kind};
 
 /// Whether a received bulletin was acknowledged to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,13 +60,19 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub(crate) fn new(status: DeliveryStatus, account: String, payload: Value) -> Self {
+    /// The bulletin a recorded entry holds, parsed from its raw body.
+    pub(crate) fn from_entry(entry: &Entry) -> Self {
+        let status = match entry.kind {
+            Kind::Bulletin(status) => status,
+            Kind::Rejection { .. } => DeliveryStatus::ReceivedNotAcknowledged,
+        };
+        let payload = payload_of(entry);
         let text = |key: &str| payload.get(key).and_then(Value::as_str).map(str::to_owned);
         Self {
-            id: 0,
+            id: entry.id,
             status,
-            account,
-            received_at: SystemTime::now(),
+            account: entry.account.as_deref().unwrap_or_default().to_owned(),
+            received_at: UNIX_EPOCH + Duration::from_millis(entry.received_at_ms),
             business_event: text("business_event").or_else(|| text("event")),
             name: text("name"),
             c_by: text("c-by"),
@@ -153,106 +155,25 @@ impl Serialize for Rejection {
     }
 }
 
-fn unix_millis(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
-#[derive(Debug, Default)]
-struct Entries {
-    next_id: u64,
-    bulletins: Vec<Recorded>,
-    rejections: Vec<Rejection>,
-}
-
-/// The emulator's memory, shared by the connections and the `Emulator`.
-#[derive(Debug, Default)]
-pub(crate) struct Log {
-    entries: Mutex<Entries>,
-}
-
-impl Log {
-    /// Records a bulletin and returns its id.
-    pub(crate) fn bulletin(&self, mut recorded: Recorded) -> u64 {
-        let mut entries = lock(&self.entries);
-        entries.next_id += 1;
-        let id = entries.next_id;
-        recorded.id = id;
-        entries.bulletins.push(recorded);
-        id
-    }
-
-    /// Marks a recorded bulletin as accepted (if it was not cleared meanwhile).
-    pub(crate) fn acknowledge(&self, id: u64) {
-        let mut entries = lock(&self.entries);
-        let bulletins = &mut entries.bulletins;
-        // The bulletin answered was pushed moments ago: at most the requests in flight since
-        // came after it, so look among the newest first, in cache-warm memory. Ids are handed
-        // out in increasing order as bulletins are pushed, so the log is sorted by id and a
-        // binary search bounds the rest (a linear scan made throughput fall tenfold once 100k
-        // bulletins were held; the binary search's cold reads were the top cost in a profile).
-        let newest = bulletins.len().saturating_sub(RECENT);
-        let index = bulletins[newest..]
-            .iter()
-            .rposition(|r| r.id == id)
-            .map(|at| newest + at)
-            .or_else(|| bulletins.binary_search_by_key(&id, |r| r.id).ok());
-        if let Some(index) = index {
-            bulletins[index].status = DeliveryStatus::Accepted;
+impl Rejection {
+    /// The rejection a recorded entry holds.
+    pub(crate) fn from_entry(entry: &Entry) -> Self {
+        Self {
+            id: entry.id,
+            account: entry.account.as_deref().map(str::to_owned),
+            business_event: entry.event.as_deref().map(str::to_owned),
+            status: entry.status,
+            code: entry.code,
+            error: entry.error.as_deref().unwrap_or_default().to_owned(),
+            fault: matches!(entry.kind, Kind::Rejection { fault: true }),
+            received_at: UNIX_EPOCH + Duration::from_millis(entry.received_at_ms),
         }
     }
-
-    pub(crate) fn rejection(&self, mut rejection: Rejection) {
-        let mut entries = lock(&self.entries);
-        entries.next_id += 1;
-        rejection.id = entries.next_id;
-        entries.rejections.push(rejection);
-    }
-
-    pub(crate) fn bulletins(&self) -> Vec<Recorded> {
-        lock(&self.entries).bulletins.clone()
-    }
-
-    pub(crate) fn rejections(&self) -> Vec<Rejection> {
-        lock(&self.entries).rejections.clone()
-    }
-
-    pub(crate) fn clear_bulletins(&self) {
-        lock(&self.entries).bulletins.clear();
-    }
-
-    pub(crate) fn clear_rejections(&self) {
-        lock(&self.entries).rejections.clear();
-    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn acknowledge_finds_the_newest_and_the_oldest() {
-        let log = Log::default();
-        let ids: Vec<u64> = (0..RECENT * 3)
-            .map(|_| {
-                log.bulletin(Recorded::new(
-                    DeliveryStatus::ReceivedNotAcknowledged,
-                    "a".to_owned(),
-                    Value::Null,
-                ))
-            })
-            .collect();
-        let (first, last) = (ids[0], ids[ids.len() - 1]);
-        log.acknowledge(last);
-        log.acknowledge(first);
-        log.acknowledge(u64::MAX); // unknown (cleared meanwhile): ignored
-        let accepted: Vec<u64> = log
-            .bulletins()
-            .iter()
-            .filter(|r| r.status == DeliveryStatus::Accepted)
-            .map(|r| r.id)
-            .collect();
-        assert_eq!(accepted, [first, last]);
-    }
+/// The body as JSON; a JSON string of the raw text when it is not JSON.
+pub(crate) fn payload_of(entry: &Entry) -> Value {
+    let body = entry.body.as_deref().unwrap_or_default();
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }

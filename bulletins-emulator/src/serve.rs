@@ -44,6 +44,7 @@ pub async fn serve_until_signal(
     builder: EmulatorBuilder,
     notice: Option<&str>,
 ) -> Result<(), Error> {
+    let kept = builder.max_recorded;
     let emulator = builder.start().await?;
 
     let mut out = std::io::stdout().lock();
@@ -53,10 +54,11 @@ pub async fn serve_until_signal(
     }
     let _ = writeln!(
         out,
-        "trigger: POST {}; recorded: GET {}/_emulator/bulletins",
+        "trigger: POST {}; recorded: GET {}/_emulator/bulletins (the newest {kept} kept)",
         emulator.trigger_url(),
         emulator.base_url()
     );
+    let _ = writeln!(out, "inspector: open {}/ in a browser", emulator.base_url());
     // Last, so a script can read up to this line and know everything before it.
     let _ = writeln!(
         out,

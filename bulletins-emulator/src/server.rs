@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 use crate::dashboard::Dashboard;
 use crate::fault::FaultQueue;
 use crate::lock;
-use crate::record::Log;
+use crate::log::Log;
 
 /// How long in-flight requests may take to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -36,15 +36,22 @@ pub(crate) struct Shared {
     pub(crate) dashboard: Dashboard,
     pub(crate) faults: FaultQueue,
     pub(crate) log: Log,
+    /// Turns true when the server stops: long-lived answers (the event stream) end then.
+    pub(crate) stopping: watch::Receiver<bool>,
     in_flight: Mutex<HashMap<String, usize>>,
 }
 
 impl Shared {
-    pub(crate) fn new(dashboard: Dashboard) -> Self {
+    pub(crate) fn new(
+        dashboard: Dashboard,
+        max_recorded: usize,
+        stopping: watch::Receiver<bool>,
+    ) -> Self {
         Self {
+            stopping,
             dashboard,
             faults: FaultQueue::default(),
-            log: Log::default(),
+            log: Log::new(max_recorded),
             in_flight: Mutex::new(HashMap::new()),
         }
     }

@@ -13,7 +13,8 @@ use futures_util::StreamExt as _;
 use serde_json::Value;
 
 use crate::fault::{self, Fault};
-use crate::record::{DeliveryStatus, Recorded, Rejection};
+use crate::log::{AnswerBody, Entry, Kind};
+use crate::record::DeliveryStatus;
 use crate::server::{Connection, Shared};
 use crate::validate::{self, Failure, MAX_BODY_BYTES};
 
@@ -23,7 +24,6 @@ const DRAIN_LIMIT: usize = 16 * MAX_BODY_BYTES;
 
 /// What happened to one request, for the log line.
 struct Outcome {
-    /// The business event, when the log line is wanted (see [`trigger`]).
     event: Option<String>,
     summary: Summary,
     /// `None`: close the connection without answering.
@@ -55,19 +55,13 @@ pub(crate) async fn trigger(
 ) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    // Whether the per-request line below will be taken: if not, the event name is not copied
-    // out of the payload for it.
-    let logged = tracing::enabled!(tracing::Level::INFO);
-    let account = validate::account_header(&parts.headers);
     let outcome = match shared.faults.pop() {
-        Some(Fault::Delay(delay)) => {
-            normal(&shared, &parts.headers, body, Some(delay), logged).await
-        }
-        Some(fault) => play(&shared, fault, account.map(str::to_owned), body).await,
-        None => normal(&shared, &parts.headers, body, None, logged).await,
+        Some(Fault::Delay(delay)) => normal(&shared, &parts.headers, body, Some(delay)).await,
+        Some(fault) => play(&shared, fault, &parts.headers, body).await,
+        None => normal(&shared, &parts.headers, body, None).await,
     };
     tracing::info!(
-        account = %account.unwrap_or("-"),
+        account = %validate::account_header(&parts.headers).unwrap_or("-"),
         event = %outcome.event.as_deref().unwrap_or("-"),
         outcome = %outcome.summary,
         latency_ms = started.elapsed().as_millis(),
@@ -80,19 +74,29 @@ pub(crate) async fn trigger(
 }
 
 /// The documented behaviour, with an optional delay before answering.
-/// `logged`: whether the request's log line is taken, and so needs the event's name.
 async fn normal(
     shared: &Arc<Shared>,
     headers: &HeaderMap,
     body: Body,
     delay: Option<Duration>,
-    logged: bool,
 ) -> Outcome {
-    let reject = |failure: Failure, event: Option<String>| {
-        let account = validate::account_header(headers).map(str::to_owned);
-        shared
-            .log
-            .rejection(rejection(account, event.clone(), Some(&failure), false));
+    let reject = |failure: Failure, body: Option<(Vec<u8>, Option<Value>)>| {
+        let mut entry = Entry::new(Kind::Rejection { fault: false }, headers);
+        match body {
+            Some((body, Some(payload))) => entry = entry.with_parsed_body(body, &payload),
+            Some((body, None)) => entry = entry.with_body(body),
+            None => {}
+        }
+        let event = entry.event.as_deref().map(str::to_owned);
+        shared.log.record(
+            entry
+                .answered(
+                    Some(failure.status.as_u16()),
+                    Some(failure.code),
+                    AnswerBody::Fail,
+                )
+                .error(failure.message.as_str()),
+        );
         let response = Some(failure_response(&failure));
         Outcome {
             event,
@@ -129,27 +133,31 @@ async fn normal(
     let valid = match validate::check_payload(&shared.dashboard, &bytes) {
         Ok(valid) => valid,
         Err(invalid) => {
-            let event = invalid.payload.as_ref().and_then(event_name);
-            return delayed(delay, reject(invalid.failure, event)).await;
+            let body = Some((bytes, invalid.payload));
+            return delayed(delay, reject(invalid.failure, body)).await;
         }
     };
-    // 7. Success. Recorded as not acknowledged until the (possibly delayed) answer goes out, so
-    // a request abandoned during a delay stays "received but not acknowledged".
-    let event = if logged {
-        event_name(&valid.payload)
-    } else {
-        None
+    // 7. Success. With a delay, recorded as not acknowledged until the answer goes out, so a
+    // request abandoned during the delay stays "received but not acknowledged".
+    let status = match delay {
+        Some(_) => DeliveryStatus::ReceivedNotAcknowledged,
+        None => DeliveryStatus::Accepted,
     };
-    let recorded = Recorded::new(
-        DeliveryStatus::ReceivedNotAcknowledged,
-        verified,
-        valid.payload,
-    );
-    let id = shared.log.bulletin(recorded);
+    let entry = Entry::new(Kind::Bulletin(status), headers)
+        .with_parsed_body(bytes, &valid.payload)
+        .answered(
+            Some(200),
+            None,
+            AnswerBody::Success {
+                targets: valid.targets,
+            },
+        );
+    let event = entry.event.as_deref().map(str::to_owned);
+    let id = shared.log.record(entry);
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
+        shared.log.acknowledge(id);
     }
-    shared.log.acknowledge(id);
     // CleverTap's success shape, written directly rather than through a `Value`.
     let body = format!(r#"{{"status":"success","targets":{}}}"#, valid.targets);
     Outcome {
@@ -169,85 +177,83 @@ async fn delayed(delay: Option<Duration>, outcome: Outcome) -> Outcome {
 }
 
 /// Plays a fault other than [`Fault::Delay`].
-async fn play(shared: &Shared, fault: Fault, account: Option<String>, body: Body) -> Outcome {
+async fn play(shared: &Shared, fault: Fault, headers: &HeaderMap, body: Body) -> Outcome {
     let summary = Summary::Fault(fault_kind(&fault));
-    let received = if fault.reads_body() {
-        let bytes = read_body(&HeaderMap::new(), body).await;
-        let payload = match bytes {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
-            Err(failure) => Value::String(failure.message),
+    let entry = if fault.reads_body() {
+        let bytes = match read_body(&HeaderMap::new(), body).await {
+            Ok(bytes) => bytes,
+            Err(failure) => failure.message.into_bytes(),
         };
-        let event = event_name(&payload);
-        shared.log.bulletin(Recorded::new(
-            DeliveryStatus::ReceivedNotAcknowledged,
-            account.clone().unwrap_or_default(),
-            payload,
-        ));
-        event
+        Entry::new(
+            Kind::Bulletin(DeliveryStatus::ReceivedNotAcknowledged),
+            headers,
+        )
+        .with_body(bytes)
     } else {
-        None
+        Entry::new(Kind::Rejection { fault: true }, headers)
     };
-    let fault_rejection = |status: Option<u16>, code: Option<i64>, error: String| {
-        shared.log.rejection(Rejection {
-            status,
-            code,
-            error,
-            ..rejection(account.clone(), None, None, true)
-        });
-    };
-    let response = match fault {
+    let event = entry.event.as_deref().map(str::to_owned);
+    let (entry, response) = match fault {
         Fault::Status { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let code = body.is_none().then(|| i64::from(status.as_u16()));
+            let answer = body
+                .as_deref()
+                .map_or(AnswerBody::StatusDefault, |b| AnswerBody::Custom(b.into()));
             let body = body.unwrap_or_else(|| fault::status_body(status.as_u16()));
-            fault_rejection(
-                Some(status.as_u16()),
-                code,
-                format!("injected HTTP {}", status.as_u16()),
-            );
-            Some(json_response(status, body))
+            let entry = entry
+                .answered(Some(status.as_u16()), code, answer)
+                .error(format!("injected HTTP {}", status.as_u16()));
+            (entry, Some(json_response(status, body)))
         }
         Fault::TooManyRequests { retry_after } => {
             let failure = Failure::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many concurrent requests",
             );
-            fault_rejection(Some(429), Some(429), failure.message.clone());
             let mut response = failure_response(&failure);
             if let Some(seconds) = retry_after {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
-            Some(response)
+            let entry = entry
+                .answered(Some(429), Some(429), AnswerBody::Fail)
+                .error(failure.message);
+            (entry, Some(response))
         }
-        Fault::CloseBeforeBody => {
-            fault_rejection(
-                None,
-                None,
-                "injected: connection closed before reading the body".to_owned(),
-            );
-            None
-        }
+        Fault::CloseBeforeBody => (
+            entry.error("injected: connection closed before reading the body"),
+            None,
+        ),
         Fault::FailBody200 { error, code } => {
-            fault_rejection(Some(200), Some(code), error.clone());
-            Some(json_response(
-                StatusCode::OK,
-                validate::fail_body(&error, code),
-            ))
+            let response = json_response(StatusCode::OK, validate::fail_body(&error, code));
+            let entry = entry
+                .answered(Some(200), Some(code), AnswerBody::Fail)
+                .error(error);
+            (entry, Some(response))
         }
-        Fault::CloseAfterBody => None,
-        Fault::MalformedBody => Some(json_response(StatusCode::OK, fault::MALFORMED_BODY)),
-        Fault::OversizedBody => Some(json_response(StatusCode::OK, fault::oversized_body())),
+        Fault::CloseAfterBody => (entry, None),
+        Fault::MalformedBody => (
+            entry.answered(Some(200), None, AnswerBody::Malformed),
+            Some(json_response(StatusCode::OK, fault::MALFORMED_BODY)),
+        ),
+        Fault::OversizedBody => (
+            entry.answered(Some(200), None, AnswerBody::Oversized),
+            Some(json_response(StatusCode::OK, fault::oversized_body())),
+        ),
         // Handled by `normal`; kept total for future variants.
-        Fault::Delay(_) => Some(json_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            fault::status_body(500),
-        )),
+        Fault::Delay(_) => (
+            entry.answered(Some(500), Some(500), AnswerBody::StatusDefault),
+            Some(json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                fault::status_body(500),
+            )),
+        ),
     };
+    shared.log.record(entry);
     Outcome {
-        event: received,
+        event,
         summary,
         response,
     }
@@ -290,32 +296,6 @@ pub(crate) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>
         return Err(limit_exceeded(total));
     }
     Ok(bytes)
-}
-
-fn event_name(payload: &Value) -> Option<String> {
-    payload
-        .get("business_event")
-        .or_else(|| payload.get("event"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
-fn rejection(
-    account: Option<String>,
-    business_event: Option<String>,
-    failure: Option<&Failure>,
-    fault: bool,
-) -> Rejection {
-    Rejection {
-        id: 0,
-        account,
-        business_event,
-        status: failure.map(|f| f.status.as_u16()),
-        code: failure.map(|f| f.code),
-        error: failure.map(|f| f.message.clone()).unwrap_or_default(),
-        fault,
-        received_at: std::time::SystemTime::now(),
-    }
 }
 
 pub(crate) fn failure_response(failure: &Failure) -> Response {

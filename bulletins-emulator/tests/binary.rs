@@ -362,4 +362,44 @@ async fn the_example_dashboard_file_is_served_to_the_demo_account() {
     assert!(text.contains("Property language missing"), "{text}");
 
     assert!(terminate(&mut child).success());
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_recorded_bounds_what_is_kept_and_the_inspector_url_is_printed() {
+    let (mut child, url, lines) = spawn(&["--listen", "127.0.0.1:0", "--max-recorded", "2"]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == &format!("inspector: open {url}/ in a browser")),
+        "{lines:?}"
+    );
+    for _ in 0..3 {
+        let sent = client()
+            .post(format!("{url}/1/targets/trigger.json"))
+            .header("X-CleverTap-Account-Id", ACCOUNT)
+            .header("X-CleverTap-Passcode", PASSCODE)
+            .header("Content-Type", "application/json")
+            .body(EXAMPLE)
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        assert_eq!(sent.ok(), Some(200));
+    }
+    let listing = client()
+        .get(format!("{url}/_emulator/bulletins"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let evicted = listing.headers().get("x-emulator-evicted").cloned();
+    let text = listing.text().await.unwrap_or_default();
+    let kept: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+    assert_eq!(
+        (kept.len(), evicted.as_ref().map(|v| v.as_bytes())),
+        (2, Some(&b"1"[..]))
+    );
+    assert!(terminate(&mut child).success());
+
+    // Zero would keep nothing: refused at start, naming the flag.
+    let (status, stderr) = run(&["--listen", "127.0.0.1:0", "--max-recorded", "0"]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--max-recorded"), "{stderr}");
 }

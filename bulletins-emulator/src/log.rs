@@ -1,0 +1,614 @@
+//! The emulator's bounded memory of trigger requests, and the notices the live stream sends.
+//!
+//! Each request is kept as one compact [`Entry`]: the raw body bytes once, the headers as one
+//! string (passcode redacted), and what was answered as a few numbers. Everything else a reader
+//! wants (the parsed payload, properties, the answer's body, the failed rule) is derived from
+//! those when asked, so a recorded bulletin costs well under 1 KiB. At most `max` entries are
+//! kept; the oldest go first and are counted.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::http::HeaderMap;
+use bulletins_core::PASSCODE_HEADER;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::lock;
+use crate::record::DeliveryStatus;
+
+/// How many entries are kept by default.
+pub const DEFAULT_MAX_RECORDED: usize = 100_000;
+
+/// How many bytes of bodies and headers are kept at most, whatever the count: 100,000
+/// bulletins of the largest size allowed (1 MiB) would otherwise need 100 GiB.
+pub(crate) const MAX_RECORDED_BYTES: usize = 512 * 1024 * 1024;
+
+/// How many notices a slow live-stream reader may fall behind before it is told it lagged.
+const NOTICE_BUFFER: usize = 1024;
+
+/// What became of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Received (its body was read) and accepted or not acknowledged.
+    Bulletin(DeliveryStatus),
+    /// Refused by a rule, or answered by a fault without its body being read.
+    Rejection {
+        /// Whether an injected fault produced it.
+        fault: bool,
+    },
+}
+
+impl Kind {
+    /// The status word used over HTTP, in filters and on the page's badges.
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Kind::Bulletin(DeliveryStatus::Accepted) => "accepted",
+            Kind::Bulletin(_) => "received_not_acknowledged",
+            Kind::Rejection { fault: false } => "rejected",
+            Kind::Rejection { fault: true } => "fault",
+        }
+    }
+}
+
+/// The body of the answer sent, kept as little as possible: most are derived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AnswerBody {
+    /// The connection was closed without an answer.
+    None,
+    /// `{"status":"success","targets":<n>}`.
+    Success {
+        /// The targets answered.
+        targets: u64,
+    },
+    /// CleverTap's failure shape built from the entry's `error` and `code`.
+    Fail,
+    /// An injected status's default body.
+    StatusDefault,
+    /// An injected body, as sent.
+    Custom(Box<str>),
+    /// The malformed-body fault's text.
+    Malformed,
+    /// The oversized-body fault's 4 MiB.
+    Oversized,
+}
+
+/// One recorded request.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) id: u64,
+    pub(crate) received_at_ms: u64,
+    pub(crate) kind: Kind,
+    pub(crate) account: Option<Box<str>>,
+    /// The business event the body named, when it was read and named one.
+    pub(crate) event: Option<Box<str>>,
+    /// `name: value` lines, passcode redacted. Shared, like the body, so that a page of entries
+    /// is copied out from under the lock without copying bytes.
+    pub(crate) headers: Arc<str>,
+    /// The raw body, when it was read.
+    pub(crate) body: Option<Arc<[u8]>>,
+    /// The HTTP status answered; `None` when the connection was closed.
+    pub(crate) status: Option<u16>,
+    /// The failure `code`, when the answer had one.
+    pub(crate) code: Option<i64>,
+    /// For a rejection: the error answered, or what the fault did.
+    pub(crate) error: Option<Box<str>>,
+    pub(crate) answer: AnswerBody,
+}
+
+impl Entry {
+    /// An entry for a request with these headers, received now; the rest is filled in by the
+    /// caller.
+    pub(crate) fn new(kind: Kind, headers: &HeaderMap) -> Self {
+        Self {
+            id: 0,
+            received_at_ms: unix_millis(SystemTime::now()),
+            kind,
+            account: crate::validate::account_header(headers).map(Box::from),
+            event: None,
+            headers: redacted_headers(headers),
+            body: None,
+            status: None,
+            code: None,
+            error: None,
+            answer: AnswerBody::None,
+        }
+    }
+
+    /// The raw body read, with the event it names.
+    pub(crate) fn with_body(mut self, body: Vec<u8>) -> Self {
+        self.event = event_in(&body).map(Box::from);
+        self.body = Some(Arc::from(body));
+        self
+    }
+
+    /// The raw body read, already parsed as `payload`.
+    pub(crate) fn with_parsed_body(mut self, body: Vec<u8>, payload: &serde_json::Value) -> Self {
+        self.event = payload
+            .get("business_event")
+            .or_else(|| payload.get("event"))
+            .and_then(serde_json::Value::as_str)
+            .map(Box::from);
+        self.body = Some(Arc::from(body));
+        self
+    }
+
+    /// The answer: its status, failure code and body.
+    pub(crate) fn answered(
+        mut self,
+        status: Option<u16>,
+        code: Option<i64>,
+        answer: AnswerBody,
+    ) -> Self {
+        self.status = status;
+        self.code = code;
+        self.answer = answer;
+        self
+    }
+
+    /// A rejection's error.
+    pub(crate) fn error(mut self, error: impl Into<Box<str>>) -> Self {
+        self.error = Some(error.into());
+        self
+    }
+
+    /// The bytes it holds beyond its fixed size: what the byte budget counts.
+    fn weight(&self) -> usize {
+        self.headers.len() + self.body.as_deref().map_or(0, <[u8]>::len)
+    }
+
+    /// Whether it is a bulletin (its body was read and recorded).
+    pub(crate) fn is_bulletin(&self) -> bool {
+        matches!(self.kind, Kind::Bulletin(_))
+    }
+
+    /// The body as text (lossy for bytes that are not UTF-8).
+    pub(crate) fn body_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.body.as_deref().map(String::from_utf8_lossy)
+    }
+}
+
+/// The header lines of a request, with the passcode's value replaced.
+fn redacted_headers(headers: &HeaderMap) -> Arc<str> {
+    let mut text = String::new();
+    for (name, value) in headers {
+        text.push_str(name.as_str());
+        text.push_str(": ");
+        if name.as_str().eq_ignore_ascii_case(PASSCODE_HEADER) {
+            text.push_str("[redacted]");
+        } else {
+            text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        }
+        text.push('\n');
+    }
+    Arc::from(text)
+}
+
+/// The `business_event` (or `event`) a JSON body names, without keeping the parsed body.
+pub(crate) fn event_in(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Names {
+        business_event: Option<serde_json::Value>,
+        event: Option<serde_json::Value>,
+    }
+    let names: Names = serde_json::from_slice(body).ok()?;
+    let text = |v: Option<serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    };
+    text(names.business_event).or_else(|| text(names.event))
+}
+
+pub(crate) fn unix_millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Which entries a listing wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Filter {
+    /// Only bulletins (`Some(true)`) or only rejections (`Some(false)`).
+    pub(crate) bulletins: Option<bool>,
+    /// Only this business event.
+    pub(crate) event: Option<String>,
+    /// Only this status word ([`Kind::word`]).
+    pub(crate) status: Option<String>,
+    /// Only entries whose body's properties hold this text (case-insensitive), or whose error
+    /// does.
+    pub(crate) text: Option<String>,
+}
+
+impl Filter {
+    pub(crate) fn matches(&self, entry: &Entry) -> bool {
+        if self.bulletins.is_some_and(|b| b != entry.is_bulletin()) {
+            return false;
+        }
+        if let Some(event) = &self.event {
+            if entry.event.as_deref() != Some(event.as_str()) {
+                return false;
+            }
+        }
+        if let Some(status) = &self.status {
+            if entry.kind.word() != status {
+                return false;
+            }
+        }
+        if let Some(text) = &self.text {
+            return contains_text(entry, &text.to_lowercase());
+        }
+        true
+    }
+}
+
+/// Searches the properties' keys and values and the error; the cheap byte search on the raw
+/// body comes first so most entries are never parsed.
+fn contains_text(entry: &Entry, needle: &str) -> bool {
+    if entry
+        .error
+        .as_deref()
+        .is_some_and(|e| e.to_lowercase().contains(needle))
+    {
+        return true;
+    }
+    let Some(body) = entry.body_text() else {
+        return false;
+    };
+    if !body.to_lowercase().contains(needle) {
+        return false;
+    }
+    let Ok(payload) = serde_json::from_str::<serde_json::Value>(&body) else {
+        return true;
+    };
+    payload
+        .get("properties")
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|properties| {
+            properties.iter().any(|(key, value)| {
+                key.to_lowercase().contains(needle)
+                    || value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned)
+                        .to_lowercase()
+                        .contains(needle)
+            })
+        })
+}
+
+/// A change the live stream reports.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Notice {
+    /// A new entry.
+    Entry(Summary),
+    /// An entry's status changed (a delayed bulletin was acknowledged).
+    Updated(Summary),
+    /// An entry was deleted.
+    Deleted {
+        /// Its id.
+        id: u64,
+    },
+    /// Entries were cleared.
+    Cleared,
+}
+
+/// What the live stream says about an entry.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Summary {
+    pub(crate) id: u64,
+    pub(crate) status: &'static str,
+    pub(crate) business_event: Option<Box<str>>,
+    pub(crate) received_at_ms: u64,
+    pub(crate) http_status: Option<u16>,
+}
+
+impl Summary {
+    fn of(entry: &Entry) -> Self {
+        Self {
+            id: entry.id,
+            status: entry.kind.word(),
+            business_event: entry.event.clone(),
+            received_at_ms: entry.received_at_ms,
+            http_status: entry.status,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entries {
+    next_id: u64,
+    /// Sorted by id: ids are handed out in increasing order as entries are pushed.
+    items: VecDeque<Entry>,
+    evicted: u64,
+    /// The sum of the kept entries' weights.
+    bytes: usize,
+}
+
+/// One page of a listing.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub(crate) entries: Vec<Entry>,
+    /// Whether more entries match past the last one.
+    pub(crate) more: bool,
+    /// How many entries were dropped to keep within the limit, ever.
+    pub(crate) evicted: u64,
+}
+
+/// Which way a page runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cursor {
+    /// Oldest first, ids above this one.
+    After(u64),
+    /// Newest first, ids below this one (`None`: from the newest).
+    Before(Option<u64>),
+}
+
+/// The emulator's memory, shared by the connections, the handle and the inspector.
+#[derive(Debug)]
+pub(crate) struct Log {
+    max: usize,
+    max_bytes: usize,
+    entries: Mutex<Entries>,
+    notices: broadcast::Sender<Notice>,
+}
+
+impl Log {
+    /// A log keeping at most `max` entries (at least one).
+    pub(crate) fn new(max: usize) -> Self {
+        Self::with_byte_budget(max, MAX_RECORDED_BYTES)
+    }
+
+    /// A log keeping at most `max` entries and `max_bytes` of bodies and headers.
+    fn with_byte_budget(max: usize, max_bytes: usize) -> Self {
+        Self {
+            max: max.max(1),
+            max_bytes,
+            entries: Mutex::new(Entries {
+                next_id: 0,
+                items: VecDeque::new(),
+                evicted: 0,
+                bytes: 0,
+            }),
+            notices: broadcast::channel(NOTICE_BUFFER).0,
+        }
+    }
+
+    /// The most entries kept.
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Records an entry, evicting the oldest when full, and returns its id.
+    pub(crate) fn record(&self, mut entry: Entry) -> u64 {
+        let mut entries = lock(&self.entries);
+        entries.next_id += 1;
+        entry.id = entries.next_id;
+        let weight = entry.weight();
+        while entries.items.len() >= self.max
+            || (entries.bytes + weight > self.max_bytes && !entries.items.is_empty())
+        {
+            if let Some(old) = entries.items.pop_front() {
+                entries.bytes -= old.weight();
+            }
+            entries.evicted += 1;
+        }
+        entries.bytes += weight;
+        // Summaries are built only for a listener: the stream costs nothing when nobody looks.
+        if self.notices.receiver_count() > 0 {
+            let _ = self.notices.send(Notice::Entry(Summary::of(&entry)));
+        }
+        entries.items.push_back(entry);
+        entries.next_id
+    }
+
+    /// Marks a recorded bulletin as accepted (if it is still kept).
+    pub(crate) fn acknowledge(&self, id: u64) {
+        let mut entries = lock(&self.entries);
+        if let Some(index) = index_of(&entries.items, id) {
+            let entry = &mut entries.items[index];
+            entry.kind = Kind::Bulletin(DeliveryStatus::Accepted);
+            if self.notices.receiver_count() > 0 {
+                let _ = self.notices.send(Notice::Updated(Summary::of(entry)));
+            }
+        }
+    }
+
+    /// One entry by id.
+    pub(crate) fn get(&self, id: u64) -> Option<Entry> {
+        let entries = lock(&self.entries);
+        index_of(&entries.items, id).map(|index| entries.items[index].clone())
+    }
+
+    /// Every entry the filter matches, oldest first.
+    pub(crate) fn all(&self, filter: &Filter) -> Vec<Entry> {
+        let entries = lock(&self.entries);
+        entries
+            .items
+            .iter()
+            .filter(|e| filter.matches(e))
+            .cloned()
+            .collect()
+    }
+
+    /// Up to `limit` entries the filter matches, from the cursor.
+    pub(crate) fn page(&self, filter: &Filter, cursor: Cursor, limit: usize) -> Page {
+        let entries = lock(&self.entries);
+        let items = &entries.items;
+        let mut found = Vec::with_capacity(limit.min(1000));
+        let mut more = false;
+        let mut take = |entry: &Entry| {
+            if !filter.matches(entry) {
+                return true;
+            }
+            if found.len() == limit {
+                more = true;
+                return false;
+            }
+            found.push(entry.clone());
+            true
+        };
+        match cursor {
+            Cursor::After(after) => {
+                let start = items.partition_point(|e| e.id <= after);
+                for entry in items.range(start..) {
+                    if !take(entry) {
+                        break;
+                    }
+                }
+            }
+            Cursor::Before(before) => {
+                let end = before.map_or(items.len(), |b| items.partition_point(|e| e.id < b));
+                for entry in items.range(..end).rev() {
+                    if !take(entry) {
+                        break;
+                    }
+                }
+            }
+        }
+        Page {
+            entries: found,
+            more,
+            evicted: entries.evicted,
+        }
+    }
+
+    /// Entries per business event: `(event, bulletins, rejections)`, by event name.
+    pub(crate) fn counts(&self) -> Vec<(String, u64, u64)> {
+        let entries = lock(&self.entries);
+        let mut counts = std::collections::BTreeMap::<&str, (u64, u64)>::new();
+        for entry in &entries.items {
+            let slot = counts
+                .entry(entry.event.as_deref().unwrap_or(""))
+                .or_default();
+            if entry.is_bulletin() {
+                slot.0 += 1;
+            } else {
+                slot.1 += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .map(|(event, (b, r))| (event.to_owned(), b, r))
+            .collect()
+    }
+
+    /// How many entries were evicted.
+    pub(crate) fn evicted(&self) -> u64 {
+        lock(&self.entries).evicted
+    }
+
+    /// How many entries are kept now.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.entries).items.len()
+    }
+
+    /// Forgets one entry; whether it was there.
+    pub(crate) fn remove(&self, id: u64) -> bool {
+        let mut entries = lock(&self.entries);
+        let removed = index_of(&entries.items, id).and_then(|index| entries.items.remove(index));
+        let removed = match removed {
+            Some(old) => {
+                entries.bytes -= old.weight();
+                true
+            }
+            None => false,
+        };
+        if removed {
+            let _ = self.notices.send(Notice::Deleted { id });
+        }
+        removed
+    }
+
+    /// Forgets the entries the filter matches.
+    pub(crate) fn clear(&self, filter: &Filter) {
+        let mut entries = lock(&self.entries);
+        entries.items.retain(|e| !filter.matches(e));
+        entries.bytes = entries.items.iter().map(Entry::weight).sum();
+        drop(entries);
+        let _ = self.notices.send(Notice::Cleared);
+    }
+
+    /// The live stream of changes.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+}
+
+fn index_of(items: &VecDeque<Entry>, id: u64) -> Option<usize> {
+    // Sorted by id: a binary search keeps each answer's cost independent of how much is kept.
+    items.binary_search_by_key(&id, |e| e.id).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry {
+        Entry::new(Kind::Rejection { fault: false }, &HeaderMap::new())
+    }
+
+    #[test]
+    fn keeps_at_most_max_and_counts_the_evicted() {
+        let log = Log::new(3);
+        for _ in 0..5 {
+            log.record(entry());
+        }
+        assert_eq!(log.len(), 3);
+        assert_eq!(log.evicted(), 2);
+        let page = log.page(&Filter::default(), Cursor::After(0), 10);
+        let ids: Vec<u64> = page.entries.iter().map(|e| e.id).collect();
+        assert_eq!(ids, [3, 4, 5]);
+        assert_eq!(page.evicted, 2);
+    }
+
+    #[test]
+    fn keeps_at_most_the_byte_budget() {
+        let with_body = |len: usize| entry().with_body(vec![b'x'; len]);
+        let log = Log::with_byte_budget(100, 10);
+        log.record(with_body(4));
+        log.record(with_body(6));
+        // Exactly at the budget: both kept.
+        assert_eq!((log.len(), log.evicted()), (2, 0));
+        // One byte over: the oldest goes.
+        log.record(with_body(1));
+        assert_eq!((log.len(), log.evicted()), (2, 1));
+        // An entry larger than the whole budget is still kept, alone.
+        log.record(with_body(11));
+        assert_eq!((log.len(), log.evicted()), (1, 3));
+        // Deleting gives its bytes back.
+        let id = log.page(&Filter::default(), Cursor::After(0), 1).entries[0].id;
+        assert!(log.remove(id));
+        log.record(with_body(10));
+        assert_eq!((log.len(), log.evicted()), (1, 3));
+    }
+
+    #[test]
+    fn pages_both_ways_and_says_when_more_remain() {
+        let log = Log::new(10);
+        for _ in 0..5 {
+            log.record(entry());
+        }
+        let ids = |page: &Page| page.entries.iter().map(|e| e.id).collect::<Vec<_>>();
+        let first = log.page(&Filter::default(), Cursor::After(1), 2);
+        assert_eq!((ids(&first), first.more), (vec![2, 3], true));
+        let last = log.page(&Filter::default(), Cursor::After(3), 2);
+        assert_eq!((ids(&last), last.more), (vec![4, 5], false));
+        let newest = log.page(&Filter::default(), Cursor::Before(None), 2);
+        assert_eq!((ids(&newest), newest.more), (vec![5, 4], true));
+        let older = log.page(&Filter::default(), Cursor::Before(Some(2)), 2);
+        assert_eq!((ids(&older), older.more), (vec![1], false));
+    }
+
+    #[test]
+    fn the_passcode_is_never_kept() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            PASSCODE_HEADER,
+            axum::http::HeaderValue::from_static("XXXXXX"),
+        );
+        let entry = Entry::new(Kind::Rejection { fault: false }, &headers);
+        assert!(!entry.headers.contains("XXXXXX"), "{}", entry.headers);
+        assert!(entry.headers.contains("[redacted]"));
+    }
+}
