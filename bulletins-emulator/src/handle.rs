@@ -68,7 +68,7 @@ impl EmulatorBuilder {
 
     /// Keeps at most this many recorded requests, bulletins and rejections together (default
     /// [`DEFAULT_MAX_RECORDED`]; at least 1): past it the oldest are forgotten and counted
-    /// ([`EmulatorHandle::evicted`]). Whatever the count, the bodies and headers kept stay
+    /// ([`Emulator::evicted`]). Whatever the count, the bodies and headers kept stay
     /// under 512 MiB, the oldest going first.
     pub fn max_recorded(mut self, max: usize) -> Self {
         self.max_recorded = max;

@@ -106,7 +106,7 @@
 //!
 //! # What is kept
 //! The newest [`DEFAULT_MAX_RECORDED`] requests (configurable), and at most 512 MiB of their
-//! bodies and headers; the oldest go first and are counted ([`EmulatorHandle::evicted`]). A
+//! bodies and headers; the oldest go first and are counted ([`Emulator::evicted`]). A
 //! recorded bulletin is kept as its raw body and header lines, so the documentation's example
 //! costs about 580 bytes.
 //!

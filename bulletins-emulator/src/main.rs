@@ -14,7 +14,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bulletins_emulator::{serve_until_signal, served_dashboard, Dashboard, Emulator, DEFAULT_MAX_RECORDED};
+use bulletins_emulator::{
+    serve_until_signal, served_dashboard, Dashboard, Emulator, DEFAULT_MAX_RECORDED,
+};
 use clap::Parser;
 
 /// A local CleverTap Bulletins endpoint: CleverTap's validation and errors, every bulletin
@@ -70,7 +72,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args, dashboard: Dashboard, notice: Option<String>) -> ExitCode {
-    let builder = Emulator::builder().dashboard(dashboard).bind(args.listen)
+    let builder = Emulator::builder()
+        .dashboard(dashboard)
+        .bind(args.listen)
         .max_recorded(args.max_recorded);
     match serve_until_signal(builder, notice.as_deref()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -362,6 +362,7 @@ async fn the_example_dashboard_file_is_served_to_the_demo_account() {
     assert!(text.contains("Property language missing"), "{text}");
 
     assert!(terminate(&mut child).success());
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn max_recorded_bounds_what_is_kept_and_the_inspector_url_is_printed() {

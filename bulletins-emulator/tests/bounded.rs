@@ -8,7 +8,7 @@ use common::*;
 use reqwest::Method;
 use serde_json::Value;
 
-async fn start_keeping(max: usize) -> bulletins_emulator::EmulatorHandle {
+async fn start_keeping(max: usize) -> bulletins_emulator::Emulator {
     dashboard()
         .max_recorded(max)
         .start()

@@ -19,7 +19,7 @@ fn hostile_payload() -> String {
     )
 }
 
-async fn page(emulator: &bulletins_emulator::EmulatorHandle, path: &str) -> Answer {
+async fn page(emulator: &bulletins_emulator::Emulator, path: &str) -> Answer {
     http(Method::GET, format!("{}{path}", emulator.base_url()), None).await
 }
 

@@ -113,9 +113,9 @@ mod builder;
 mod client;
 mod env;
 mod error;
-pub mod protocol;
 mod inner;
 mod limiter;
+pub mod protocol;
 mod send;
 mod slots;
 

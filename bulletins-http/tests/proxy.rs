@@ -201,7 +201,10 @@ async fn child_https_uses_the_environment_when_opted_in() {
     assert!(client.trigger(&program("1")).await.is_err());
     assert!(explicit.trigger(&program("1")).await.is_err());
     // The explicit proxy got a CONNECT for the base URL's host, and only for that client.
-    assert_eq!(own.seen(), vec!["CONNECT [::ffff:7f00:1]:9 HTTP/1.1".to_owned()]);
+    assert_eq!(
+        own.seen(),
+        vec!["CONNECT [::ffff:7f00:1]:9 HTTP/1.1".to_owned()]
+    );
 }
 
 #[test]

@@ -86,7 +86,11 @@ impl Outbox {
     /// # Errors
     /// [`Error::Invalid`] if the bulletin breaks one of CleverTap's rules (nothing is stored);
     /// [`Error::Database`] if the insert fails (roll the transaction back).
-    pub async fn enqueue<C, E>(&self, conn: &mut C, bulletin: &Bulletin<'_, E>) -> Result<i64, Error>
+    pub async fn enqueue<C, E>(
+        &self,
+        conn: &mut C,
+        bulletin: &Bulletin<'_, E>,
+    ) -> Result<i64, Error>
     where
         C: OutboxConnection + ?Sized,
         E: BusinessEvent,

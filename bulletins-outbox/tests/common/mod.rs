@@ -201,7 +201,9 @@ pub fn client(base_url: &str) -> Client {
 }
 
 /// How many times the emulator received each bulletin name (acknowledged or not).
-pub fn received(emulator: &bulletins_emulator::Emulator) -> std::collections::HashMap<String, usize> {
+pub fn received(
+    emulator: &bulletins_emulator::Emulator,
+) -> std::collections::HashMap<String, usize> {
     let mut seen = std::collections::HashMap::new();
     for b in emulator.bulletins() {
         *seen.entry(b.name.unwrap_or_default()).or_insert(0) += 1;

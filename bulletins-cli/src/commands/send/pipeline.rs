@@ -50,7 +50,10 @@ pub(super) struct Source {
 }
 
 impl Source {
-    fn next(&mut self, report: &mut Report) -> io::Result<Option<(u64, Bulletin<'static, DynamicEvent>)>> {
+    fn next(
+        &mut self,
+        report: &mut Report,
+    ) -> io::Result<Option<(u64, Bulletin<'static, DynamicEvent>)>> {
         while let Some(line) = self.lines.next_line()? {
             if line.is_blank() {
                 continue;
@@ -317,7 +320,11 @@ pub(super) async fn send(
 }
 
 /// Queues a line for the workers. The queue has room for every line the window allows.
-fn hand_over(ready: &Option<mpsc::Sender<Ready>>, line: u64, bulletin: Bulletin<'static, DynamicEvent>) {
+fn hand_over(
+    ready: &Option<mpsc::Sender<Ready>>,
+    line: u64,
+    bulletin: Bulletin<'static, DynamicEvent>,
+) {
     if let Some(ready) = ready {
         // Full or closed cannot happen: the window is smaller than the queue, and the
         // receiver lives as long as the workers.
