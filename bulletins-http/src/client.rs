@@ -69,7 +69,7 @@ impl Client {
     }
 
     /// The most requests in flight at once, across this client and its clones, and with a
-    /// shared [`Limiter`] across every process sharing it.
+    /// shared [`Limiter`](crate::Limiter) across every process sharing it.
     pub fn max_concurrency(&self) -> usize {
         self.inner.max_concurrency
     }
@@ -102,7 +102,7 @@ impl Client {
     /// concurrency slot is released. If the future is dropped with a request in flight (or after
     /// an attempt that may have been delivered), a WARN event naming the business event is
     /// logged in the `bulletins.trigger` span. Dropping it before its first attempt starts (while
-    /// it waits for a slot) sends nothing. To bound the time, prefer [`ClientBuilder::timeout`]
+    /// it waits for a slot) sends nothing. To bound the time, prefer [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)
     /// and the [`RetryPolicy`], which report what happened.
     ///
     /// # Errors
