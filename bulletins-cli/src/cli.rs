@@ -213,9 +213,15 @@ pub(crate) struct EmulatorArgs {
     /// The address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8787")]
     pub(crate) listen: SocketAddr,
-    /// The dashboard file (accounts, concurrency limit, business events).
+    /// The dashboard file, `bulletins.json` (business events; optionally accounts and the
+    /// concurrency limit). Without it, the documentation's demo dashboard.
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// How many requests (bulletins and rejections) to keep; past it the oldest are forgotten
+    /// and counted.
+    #[arg(long, value_name = "N", default_value_t = bulletins_emulator::DEFAULT_MAX_RECORDED,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub(crate) max_recorded: usize,
 }
 
 #[derive(Debug, Args)]

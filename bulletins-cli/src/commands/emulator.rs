@@ -12,7 +12,10 @@ pub(crate) fn run(args: EmulatorArgs) -> Result<Exit> {
     let _ = tracing_subscriber_init();
     let (dashboard, notice) = served_dashboard(args.config.as_deref())
         .map_err(|e| Failure::new(Exit::Invalid, format!("invalid emulator config: {e}")))?;
-    let builder = Emulator::builder().dashboard(dashboard).bind(args.listen);
+    let builder = Emulator::builder()
+        .dashboard(dashboard)
+        .bind(args.listen)
+        .max_recorded(args.max_recorded);
     super::runtime()?
         .block_on(serve_until_signal(builder, notice.as_deref()))
         .map_err(|e| Failure::new(Exit::Failed, e.to_string()))?;

@@ -125,7 +125,7 @@ fn help_shows_an_example_for_every_command_and_the_exit_codes() {
 fn the_emulator_command_serves_until_sigterm() {
     let mut child = KillOnDrop(
         bulletins()
-            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .args(["emulator", "--listen", "127.0.0.1:0", "--max-recorded", "1"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -142,27 +142,37 @@ fn the_emulator_command_serves_until_sigterm() {
         }
     }
     let base_url = base_url.expect("the listening line");
-    let out = run(bulletins()
-        .args([
-            "trigger",
-            "Program Released",
-            "-p",
-            "program_id=1",
-            "-p",
-            "language=Hindi",
-        ])
-        .args([
-            "-p",
-            "prev_program_id=0",
-            "--name",
-            "n",
-            "--created-by",
-            "c",
-        ])
-        .env("CLEVERTAP_ACCOUNT_ID", "ABCD-RSTU-1234")
-        .env("CLEVERTAP_PASSCODE", PASSCODE)
-        .env("CLEVERTAP_BASE_URL", &base_url));
-    expect_code(&out, 0);
+    let trigger = || {
+        run(bulletins()
+            .args([
+                "trigger",
+                "Program Released",
+                "-p",
+                "program_id=1",
+                "-p",
+                "language=Hindi",
+            ])
+            .args([
+                "-p",
+                "prev_program_id=0",
+                "--name",
+                "n",
+                "--created-by",
+                "c",
+            ])
+            .env("CLEVERTAP_ACCOUNT_ID", "ABCD-RSTU-1234")
+            .env("CLEVERTAP_PASSCODE", PASSCODE)
+            .env("CLEVERTAP_BASE_URL", &base_url))
+    };
+    expect_code(&trigger(), 0);
+    expect_code(&trigger(), 0);
+    // `--max-recorded 1`: the first bulletin was forgotten, and counted.
+    let listing = std::process::Command::new("curl")
+        .args(["-sS", "-D", "-", &format!("{base_url}/_emulator/bulletins")])
+        .output()
+        .expect("curl");
+    let listing = String::from_utf8_lossy(&listing.stdout).to_ascii_lowercase();
+    assert!(listing.contains("x-emulator-evicted: 1"), "{listing}");
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.0.id().to_string()])
         .status()
