@@ -70,7 +70,7 @@ impl Source {
                 report.uncertain_earlier(line.number);
                 continue;
             }
-            match payload::parse_checked(&line.bytes, self.dashboard.as_ref()) {
+            match payload::parse_checked(line.bytes, self.dashboard.as_ref()) {
                 Ok(bulletin) => return Ok(Some((line.number, bulletin))),
                 Err(problems) => report.skipped(line.number, &problems),
             }
