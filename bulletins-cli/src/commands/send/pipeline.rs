@@ -6,16 +6,19 @@
 //! is being synced), *ready* (that sync returned: their starts are on disk) and *in flight*.
 //! Only ready lines are handed to the client, and a group's lines become ready only after its
 //! `fdatasync` returned without error. One sync runs at a time, on a blocking thread through a
-//! second handle on the file, while the requests of earlier groups proceed. Outcomes are written
-//! as they come (so a killed process loses none) and made durable by the next sync.
+//! second handle on the file, while the requests of earlier groups proceed. Outcomes are
+//! recorded as they come and written with the next group's starts (so a killed process loses
+//! at most those of one group's wait, and those lines read as uncertain, never as unsent), and
+//! made durable by the next sync.
 //!
-//! How many lines are started ahead adapts to what limits the rate. When a sync returns and
-//! the client had a free slot and nothing ready — the disk's sync rate was the limit — the
-//! lookahead doubles, up to [`MAX_AHEAD`]; otherwise (the server is the limit) it shrinks by a
-//! quarter, down to twice the concurrency, which keeps a burst of answers from waiting for a
-//! sync. Against a slow server (say 50 ms an answer) a crash thus leaves at most three times the
-//! concurrency of lines uncertain; against a fast one the groups grow until the disk no longer
-//! limits the send rate, and at most `concurrency + MAX_AHEAD` lines are uncertain. On Ctrl-C,
+//! A sync costs more than a request on loopback, so a group waits until half the lookahead is
+//! free. How many lines are started ahead adapts to what limits the rate: when the ready lines
+//! ran low during a sync (below a quarter of the lookahead) — the disk's sync rate was the
+//! limit — the lookahead doubles, up to [`MAX_AHEAD`]; when hardly any answer came during it
+//! (the server is the limit) it shrinks by a quarter, down to twice the concurrency. Against a
+//! slow server (say 50 ms an answer) a crash thus leaves at most three times the concurrency of
+//! lines uncertain; against a fast one the groups grow until the disk no longer limits the send
+//! rate, and at most `concurrency + MAX_AHEAD` lines are uncertain. On Ctrl-C,
 //! lines started but not sent are recorded as not delivered, so only requests actually in
 //! flight can end up uncertain.
 
@@ -36,6 +39,9 @@ use crate::payload;
 
 /// The most lines started ahead of those in flight.
 pub(super) const MAX_AHEAD: usize = 256;
+
+/// The most bytes of outcome records held back from the journal, waiting for the next group.
+const OUTCOMES_HELD: usize = 16 * 1024;
 
 /// Recorded for lines whose start was synced but that were never sent.
 const NOT_SENT: &str = "not sent: interrupted before its request left";
@@ -143,6 +149,9 @@ pub(super) async fn send(
     let mut admitted: Vec<(u64, Bulletin<'static, DynamicEvent>)> = Vec::new();
     let mut records = Records::default();
     let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
+    // The fewest lines outstanding at any moment of the current sync: fewer than
+    // `concurrency` means a worker had nothing to send while it ran.
+    let mut fewest_during_sync = usize::MAX;
     let mut exhausted = false;
     let mut stopping = failure.is_some();
     let mut interrupted = false;
@@ -170,6 +179,9 @@ pub(super) async fn send(
         let mut group_started = false;
         if journaling && syncing.is_none() && !stopping && !exhausted {
             let want = (concurrency + ahead).saturating_sub(outstanding.len());
+            // A sync costs more than a request: one for every line or two would be the limit.
+            // So a group waits until half the lookahead is free.
+            let want = if want >= (ahead / 2).max(1) { want } else { 0 };
             for _ in 0..want {
                 match source.next(&mut report) {
                     Ok(Some((line, bulletin))) => {
@@ -190,8 +202,12 @@ pub(super) async fn send(
             group_started = !admitted.is_empty();
         }
 
-        // Everything recorded so far, in one write: the new starts and the outcomes.
-        if let Some(open) = journal.as_mut() {
+        // Everything recorded so far, in one write: the new starts and the outcomes. Outcomes
+        // wait for the next group's starts (or the end of the input, or a stop): a write on its
+        // own per answer would queue behind the running sync on the file's lock and slow every
+        // line down.
+        let due = group_started || exhausted || stopping || records.len() >= OUTCOMES_HELD;
+        if let (true, Some(open)) = (due, journal.as_mut()) {
             if let Err(e) = open.write(&records) {
                 // Not knowing what reached the file, send nothing more.
                 failure = Some(format!("cannot write the journal: {e}"));
@@ -203,6 +219,7 @@ pub(super) async fn send(
             records.clear();
         }
         if let (true, Some(syncer)) = (group_started, syncer.as_ref()) {
+            fewest_during_sync = outstanding.len();
             let syncer = Arc::clone(syncer);
             syncing = Some(tokio::task::spawn_blocking(move || syncer.sync_data()));
         }
@@ -218,34 +235,33 @@ pub(super) async fn send(
 
         tokio::select! {
             done = done_rx.recv() => {
-                let Some((line, result)) = done else {
+                let Some(done) = done else {
                     // Every worker ended (one panicked?): what is outstanding stays uncertain.
                     failure = Some("the sending tasks ended early; unfinished lines are left uncertain".to_owned());
                     break;
                 };
-                outstanding.remove(&line);
-                let Some(result) = result else {
-                    records.not_delivered(line, NOT_SENT);
-                    continue;
-                };
-                let outcome = Outcome::of(result);
-                match &outcome {
-                    Outcome::Delivered { targets } => records.delivered(line, *targets),
-                    Outcome::NotDelivered { reason } => records.not_delivered(line, reason),
-                    Outcome::Uncertain { reason } => records.uncertain(line, reason),
+                // The results that arrived meanwhile too, so their records go out in one
+                // write and the window is refilled once for all of them.
+                finish(done, &mut outstanding, &mut records, &mut report);
+                for _ in 0..concurrency {
+                    match done_rx.try_recv() {
+                        Ok(done) => finish(done, &mut outstanding, &mut records, &mut report),
+                        Err(_) => break,
+                    }
                 }
-                report.outcome(line, &outcome);
+                fewest_during_sync = fewest_during_sync.min(outstanding.len());
             }
             synced = wait(&mut syncing) => {
                 match synced {
                     Ok(Ok(())) => {
-                        // A worker idled waiting for this sync: the disk was the limit.
-                        let starved = outstanding.len() < concurrency;
-                        ahead = if starved {
-                            (ahead * 2).min(max_ahead)
-                        } else {
-                            (ahead - ahead / 4).max(min_ahead)
-                        };
+                        // The ready lines ran low while this sync ran: the disk was the
+                        // limit. Hardly any answer came: the server is.
+                        let fewest_ready = fewest_during_sync.saturating_sub(concurrency);
+                        if fewest_ready < ahead / 4 {
+                            ahead = (ahead * 2).min(max_ahead);
+                        } else if fewest_ready >= ahead - ahead / 4 {
+                            ahead = (ahead - ahead / 4).max(min_ahead);
+                        }
                         if stopping {
                             for (line, _) in admitted.drain(..) {
                                 records.not_delivered(line, NOT_SENT);
@@ -317,6 +333,27 @@ pub(super) async fn send(
         interrupted,
         failure,
     }
+}
+
+/// Records and reports a line's result.
+fn finish(
+    (line, result): Done,
+    outstanding: &mut HashSet<u64>,
+    records: &mut Records,
+    report: &mut Report,
+) {
+    outstanding.remove(&line);
+    let Some(result) = result else {
+        records.not_delivered(line, NOT_SENT);
+        return;
+    };
+    let outcome = Outcome::of(result);
+    match &outcome {
+        Outcome::Delivered { targets } => records.delivered(line, *targets),
+        Outcome::NotDelivered { reason } => records.not_delivered(line, reason),
+        Outcome::Uncertain { reason } => records.uncertain(line, reason),
+    }
+    report.outcome(line, &outcome);
 }
 
 /// Queues a line for the workers. The queue has room for every line the window allows.
