@@ -22,13 +22,13 @@
 //! lines started but not sent are recorded as not delivered, so only requests actually in
 //! flight can end up uncertain.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::report::{Outcome, Report};
@@ -128,16 +128,14 @@ pub(super) async fn send(
 
     // `concurrency` workers, each sending one line at a time from the queue of ready lines
     // (the hand-written loop's shape: no hop through this task between two requests).
-    let (ready_tx, ready_rx) = mpsc::channel::<Ready>(concurrency + max_ahead);
-    let mut ready_tx = Some(ready_tx);
-    let ready_rx = Arc::new(tokio::sync::Mutex::new(ready_rx));
+    let queue = Arc::new(Queue::new());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = JoinSet::new();
     for _ in 0..concurrency {
         workers.spawn(work(
             client.clone(),
-            Arc::clone(&ready_rx),
+            Arc::clone(&queue),
             done_tx.clone(),
             Arc::clone(&stop),
         ));
@@ -164,7 +162,7 @@ pub(super) async fn send(
                 match source.next(&mut report) {
                     Ok(Some((line, bulletin))) => {
                         outstanding.insert(line);
-                        hand_over(&ready_tx, line, bulletin);
+                        queue.push((line, bulletin));
                     }
                     Ok(None) => exhausted = true,
                     Err(e) => {
@@ -227,7 +225,7 @@ pub(super) async fn send(
         if stopping {
             // Workers hand back the queued lines unsent, then end.
             stop.store(true, Ordering::SeqCst);
-            ready_tx = None;
+            queue.close(concurrency);
         }
         if outstanding.is_empty() && syncing.is_none() && (exhausted || stopping) {
             break;
@@ -269,7 +267,7 @@ pub(super) async fn send(
                         } else {
                             for (line, bulletin) in admitted.drain(..) {
                                 outstanding.insert(line);
-                                hand_over(&ready_tx, line, bulletin);
+                                queue.push((line, bulletin));
                             }
                         }
                     }
@@ -310,7 +308,7 @@ pub(super) async fn send(
             }
         }
     }
-    drop(ready_tx);
+    queue.close(concurrency);
     workers.abort_all();
 
     // Lines of a group still syncing were never sent; then everything is written and synced.
@@ -356,16 +354,55 @@ fn finish(
     report.outcome(line, &outcome);
 }
 
-/// Queues a line for the workers. The queue has room for every line the window allows.
-fn hand_over(
-    ready: &Option<mpsc::Sender<Ready>>,
-    line: u64,
-    bulletin: Bulletin<'static, DynamicEvent>,
-) {
-    if let Some(ready) = ready {
-        // Full or closed cannot happen: the window is smaller than the queue, and the
-        // receiver lives as long as the workers.
-        let _ = ready.try_send((line, bulletin));
+/// The ready lines, taken by whichever worker is free: one wake-up per line, where a channel
+/// behind a mutex took two.
+struct Queue {
+    lines: std::sync::Mutex<VecDeque<Ready>>,
+    /// One permit per queued line, and one per worker once closed.
+    permits: Semaphore,
+    closed: AtomicBool,
+}
+
+impl Queue {
+    fn new() -> Self {
+        Self {
+            lines: std::sync::Mutex::new(VecDeque::new()),
+            permits: Semaphore::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn push(&self, ready: Ready) {
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.push_back(ready);
+        }
+        self.permits.add_permits(1);
+    }
+
+    /// No more lines: each of the `workers` ends once the queue is empty.
+    fn close(&self, workers: usize) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.permits.add_permits(workers);
+        }
+    }
+
+    /// The next line; `None` once closed and empty.
+    async fn pop(&self) -> Option<Ready> {
+        loop {
+            self.permits.acquire().await.ok()?.forget();
+            if let Some(ready) = self.lines.lock().ok()?.pop_front() {
+                return Some(ready);
+            }
+            if self.closed.load(Ordering::SeqCst) {
+                return None;
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue").finish_non_exhaustive()
     }
 }
 
@@ -373,13 +410,11 @@ fn hand_over(
 /// queued lines unsent (`None`).
 async fn work(
     client: Client,
-    ready: Arc<tokio::sync::Mutex<mpsc::Receiver<Ready>>>,
+    queue: Arc<Queue>,
     done: mpsc::UnboundedSender<Done>,
     stop: Arc<AtomicBool>,
 ) {
-    loop {
-        let next = ready.lock().await.recv().await;
-        let Some((line, bulletin)) = next else { return };
+    while let Some((line, bulletin)) = queue.pop().await {
         let result = if stop.load(Ordering::SeqCst) {
             None
         } else {
