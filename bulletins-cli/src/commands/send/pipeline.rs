@@ -24,11 +24,11 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::report::{Outcome, Report};
@@ -129,18 +129,17 @@ pub(super) async fn send(
     // `concurrency` workers, each sending one line at a time from the queue of ready lines
     // (the hand-written loop's shape: no hop through this task between two requests).
     let queue = Arc::new(Queue::new());
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let results = Arc::new(Results::new());
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = JoinSet::new();
     for _ in 0..concurrency {
         workers.spawn(work(
             client.clone(),
             Arc::clone(&queue),
-            done_tx.clone(),
+            Arc::clone(&results),
             Arc::clone(&stop),
         ));
     }
-    drop(done_tx);
 
     // Lines handed to the workers and not yet finished: queued or in flight.
     let mut outstanding: HashSet<u64> = HashSet::new();
@@ -231,21 +230,15 @@ pub(super) async fn send(
             break;
         }
 
+        // Woken by the workers once the ready lines are down to half of what the window
+        // queues (every answer, once fewer are left): the window is refilled, and the records
+        // written, for several lines at a time.
+        let queued = if journaling { ahead } else { min_ahead };
+        results.wake_at.store(queued / 2, Ordering::SeqCst);
         tokio::select! {
-            done = done_rx.recv() => {
-                let Some(done) = done else {
-                    // Every worker ended (one panicked?): what is outstanding stays uncertain.
-                    failure = Some("the sending tasks ended early; unfinished lines are left uncertain".to_owned());
-                    break;
-                };
-                // The results that arrived meanwhile too, so their records go out in one
-                // write and the window is refilled once for all of them.
-                finish(done, &mut outstanding, &mut records, &mut report);
-                for _ in 0..concurrency {
-                    match done_rx.try_recv() {
-                        Ok(done) => finish(done, &mut outstanding, &mut records, &mut report),
-                        Err(_) => break,
-                    }
+            () = results.notify.notified() => {
+                for done in results.take() {
+                    finish(done, &mut outstanding, &mut records, &mut report);
                 }
                 fewest_during_sync = fewest_during_sync.min(outstanding.len());
             }
@@ -372,6 +365,10 @@ impl Queue {
         }
     }
 
+    fn len(&self) -> usize {
+        self.lines.lock().map_or(0, |lines| lines.len())
+    }
+
     fn push(&self, ready: Ready) {
         if let Ok(mut lines) = self.lines.lock() {
             lines.push_back(ready);
@@ -406,23 +403,57 @@ impl std::fmt::Debug for Queue {
     }
 }
 
+/// The workers' results, waiting for the sending loop.
+struct Results {
+    done: std::sync::Mutex<Vec<Done>>,
+    notify: Notify,
+    /// Wake the loop when this many ready lines or fewer are left.
+    wake_at: AtomicUsize,
+}
+
+impl Results {
+    fn new() -> Self {
+        Self {
+            done: std::sync::Mutex::new(Vec::new()),
+            notify: Notify::new(),
+            wake_at: AtomicUsize::new(0),
+        }
+    }
+
+    fn push(&self, done: Done, queue: &Queue) {
+        if let Ok(mut results) = self.done.lock() {
+            results.push(done);
+        }
+        // A wake-up is never lost: without a waiter, `notify_one` keeps it for the next.
+        if queue.len() <= self.wake_at.load(Ordering::SeqCst) {
+            self.notify.notify_one();
+        }
+    }
+
+    fn take(&self) -> Vec<Done> {
+        self.done
+            .lock()
+            .map(|mut results| std::mem::take(&mut *results))
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Results {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Results").finish_non_exhaustive()
+    }
+}
+
 /// One worker: sends the next ready line, hands back its result; after a stop, hands back the
 /// queued lines unsent (`None`).
-async fn work(
-    client: Client,
-    queue: Arc<Queue>,
-    done: mpsc::UnboundedSender<Done>,
-    stop: Arc<AtomicBool>,
-) {
+async fn work(client: Client, queue: Arc<Queue>, results: Arc<Results>, stop: Arc<AtomicBool>) {
     while let Some((line, bulletin)) = queue.pop().await {
         let result = if stop.load(Ordering::SeqCst) {
             None
         } else {
             Some(client.trigger(&bulletin).await)
         };
-        if done.send((line, result)).is_err() {
-            return;
-        }
+        results.push((line, result), &queue);
     }
 }
 
