@@ -57,6 +57,7 @@ impl Input {
             reader: BufReader::with_capacity(64 * 1024, file),
             hasher: Sha256::new(),
             number: 0,
+            buf: Vec::new(),
         })
     }
 }
@@ -67,16 +68,18 @@ pub(crate) struct Lines {
     reader: BufReader<File>,
     hasher: Sha256,
     number: u64,
+    /// The current line's bytes, reused from line to line.
+    buf: Vec<u8>,
 }
 
 /// One line: its number and its bytes (without the line ending).
 #[derive(Debug)]
-pub(crate) struct Line {
+pub(crate) struct Line<'a> {
     pub(crate) number: u64,
-    pub(crate) bytes: Vec<u8>,
+    pub(crate) bytes: &'a [u8],
 }
 
-impl Line {
+impl Line<'_> {
     /// Whether it holds nothing but whitespace (skipped, not an error).
     pub(crate) fn is_blank(&self) -> bool {
         self.bytes.iter().all(u8::is_ascii_whitespace)
@@ -84,13 +87,14 @@ impl Line {
 }
 
 impl Lines {
-    /// The next line, or `None` at the end.
-    pub(crate) fn next_line(&mut self) -> io::Result<Option<Line>> {
-        let mut bytes = Vec::new();
-        if self.reader.read_until(b'\n', &mut bytes)? == 0 {
+    /// The next line, or `None` at the end. Its bytes live until the next call.
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        let bytes = &mut self.buf;
+        bytes.clear();
+        if self.reader.read_until(b'\n', bytes)? == 0 {
             return Ok(None);
         }
-        self.hasher.update(&bytes);
+        self.hasher.update(&*bytes);
         self.number += 1;
         if bytes.last() == Some(&b'\n') {
             bytes.pop();

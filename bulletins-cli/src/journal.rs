@@ -16,10 +16,10 @@
 //! with the request perhaps sent: uncertain, like `u`.
 //!
 //! # Durability
-//! Every record is written (`write`) as soon as it is known, so it survives the process dying.
-//! Starts are then made durable in groups: the caller writes the start records of the next few
-//! lines, syncs the file (`fdatasync`, off the async threads), and only once that returned hands
-//! those lines to the client. So a line's start is on disk before its request leaves, whatever
+//! Records are written (`write`) in groups, and survive the process dying once written.
+//! Starts are made durable in groups: the caller writes the start records of the next few
+//! lines (with the outcomes known since the last write), syncs the file (`fdatasync`, off the
+//! async threads), and only once that returned hands those lines to the client. So a line's start is on disk before its request leaves, whatever
 //! happens after. Outcomes are not synced on their own: the next group's sync, or the last one,
 //! carries them. An outcome lost to a power cut leaves the line started-without-outcome, which
 //! reads as uncertain: never resent by accident.
@@ -172,6 +172,11 @@ impl Records {
     /// Records that the line may have been delivered.
     pub(crate) fn uncertain(&mut self, line: u64, reason: &str) {
         self.push(format_args!("u {line} {}", one_line(reason)));
+    }
+
+    /// The bytes of the records held.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
     }
 
     /// Forgets the records (once written).

@@ -6,26 +6,29 @@
 //! is being synced), *ready* (that sync returned: their starts are on disk) and *in flight*.
 //! Only ready lines are handed to the client, and a group's lines become ready only after its
 //! `fdatasync` returned without error. One sync runs at a time, on a blocking thread through a
-//! second handle on the file, while the requests of earlier groups proceed. Outcomes are written
-//! as they come (so a killed process loses none) and made durable by the next sync.
+//! second handle on the file, while the requests of earlier groups proceed. Outcomes are
+//! recorded as they come and written with the next group's starts (so a killed process loses
+//! at most those of one group's wait, and those lines read as uncertain, never as unsent), and
+//! made durable by the next sync.
 //!
-//! How many lines are started ahead adapts to what limits the rate. When a sync returns and
-//! the client had a free slot and nothing ready — the disk's sync rate was the limit — the
-//! lookahead doubles, up to [`MAX_AHEAD`]; otherwise (the server is the limit) it shrinks by a
-//! quarter, down to twice the concurrency, which keeps a burst of answers from waiting for a
-//! sync. Against a slow server (say 50 ms an answer) a crash thus leaves at most three times the
-//! concurrency of lines uncertain; against a fast one the groups grow until the disk no longer
-//! limits the send rate, and at most `concurrency + MAX_AHEAD` lines are uncertain. On Ctrl-C,
+//! A sync costs more than a request on loopback, so a group waits until half the lookahead is
+//! free. How many lines are started ahead adapts to what limits the rate: when the ready lines
+//! ran low during a sync (below a quarter of the lookahead) — the disk's sync rate was the
+//! limit — the lookahead doubles, up to [`MAX_AHEAD`]; when hardly any answer came during it
+//! (the server is the limit) it shrinks by a quarter, down to twice the concurrency. Against a
+//! slow server (say 50 ms an answer) a crash thus leaves at most three times the concurrency of
+//! lines uncertain; against a fast one the groups grow until the disk no longer limits the send
+//! rate, and at most `concurrency + MAX_AHEAD` lines are uncertain. On Ctrl-C,
 //! lines started but not sent are recorded as not delivered, so only requests actually in
 //! flight can end up uncertain.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::report::{Outcome, Report};
@@ -36,6 +39,9 @@ use crate::payload;
 
 /// The most lines started ahead of those in flight.
 pub(super) const MAX_AHEAD: usize = 256;
+
+/// The most bytes of outcome records held back from the journal, waiting for the next group.
+const OUTCOMES_HELD: usize = 16 * 1024;
 
 /// Recorded for lines whose start was synced but that were never sent.
 const NOT_SENT: &str = "not sent: interrupted before its request left";
@@ -70,7 +76,7 @@ impl Source {
                 report.uncertain_earlier(line.number);
                 continue;
             }
-            match payload::parse_checked(&line.bytes, self.dashboard.as_ref()) {
+            match payload::parse_checked(line.bytes, self.dashboard.as_ref()) {
                 Ok(bulletin) => return Ok(Some((line.number, bulletin))),
                 Err(problems) => report.skipped(line.number, &problems),
             }
@@ -122,27 +128,27 @@ pub(super) async fn send(
 
     // `concurrency` workers, each sending one line at a time from the queue of ready lines
     // (the hand-written loop's shape: no hop through this task between two requests).
-    let (ready_tx, ready_rx) = mpsc::channel::<Ready>(concurrency + max_ahead);
-    let mut ready_tx = Some(ready_tx);
-    let ready_rx = Arc::new(tokio::sync::Mutex::new(ready_rx));
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let queue = Arc::new(Queue::new());
+    let results = Arc::new(Results::new());
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = JoinSet::new();
     for _ in 0..concurrency {
         workers.spawn(work(
             client.clone(),
-            Arc::clone(&ready_rx),
-            done_tx.clone(),
+            Arc::clone(&queue),
+            Arc::clone(&results),
             Arc::clone(&stop),
         ));
     }
-    drop(done_tx);
 
     // Lines handed to the workers and not yet finished: queued or in flight.
     let mut outstanding: HashSet<u64> = HashSet::new();
     let mut admitted: Vec<(u64, Bulletin<'static, DynamicEvent>)> = Vec::new();
     let mut records = Records::default();
     let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
+    // The fewest lines outstanding at any moment of the current sync: fewer than
+    // `concurrency` means a worker had nothing to send while it ran.
+    let mut fewest_during_sync = usize::MAX;
     let mut exhausted = false;
     let mut stopping = failure.is_some();
     let mut interrupted = false;
@@ -155,7 +161,7 @@ pub(super) async fn send(
                 match source.next(&mut report) {
                     Ok(Some((line, bulletin))) => {
                         outstanding.insert(line);
-                        hand_over(&ready_tx, line, bulletin);
+                        queue.push((line, bulletin));
                     }
                     Ok(None) => exhausted = true,
                     Err(e) => {
@@ -170,6 +176,9 @@ pub(super) async fn send(
         let mut group_started = false;
         if journaling && syncing.is_none() && !stopping && !exhausted {
             let want = (concurrency + ahead).saturating_sub(outstanding.len());
+            // A sync costs more than a request: one for every line or two would be the limit.
+            // So a group waits until half the lookahead is free.
+            let want = if want >= (ahead / 2).max(1) { want } else { 0 };
             for _ in 0..want {
                 match source.next(&mut report) {
                     Ok(Some((line, bulletin))) => {
@@ -190,8 +199,12 @@ pub(super) async fn send(
             group_started = !admitted.is_empty();
         }
 
-        // Everything recorded so far, in one write: the new starts and the outcomes.
-        if let Some(open) = journal.as_mut() {
+        // Everything recorded so far, in one write: the new starts and the outcomes. Outcomes
+        // wait for the next group's starts (or the end of the input, or a stop): a write on its
+        // own per answer would queue behind the running sync on the file's lock and slow every
+        // line down.
+        let due = group_started || exhausted || stopping || records.len() >= OUTCOMES_HELD;
+        if let (true, Some(open)) = (due, journal.as_mut()) {
             if let Err(e) = open.write(&records) {
                 // Not knowing what reached the file, send nothing more.
                 failure = Some(format!("cannot write the journal: {e}"));
@@ -203,6 +216,7 @@ pub(super) async fn send(
             records.clear();
         }
         if let (true, Some(syncer)) = (group_started, syncer.as_ref()) {
+            fewest_during_sync = outstanding.len();
             let syncer = Arc::clone(syncer);
             syncing = Some(tokio::task::spawn_blocking(move || syncer.sync_data()));
         }
@@ -210,42 +224,35 @@ pub(super) async fn send(
         if stopping {
             // Workers hand back the queued lines unsent, then end.
             stop.store(true, Ordering::SeqCst);
-            ready_tx = None;
+            queue.close(concurrency);
         }
         if outstanding.is_empty() && syncing.is_none() && (exhausted || stopping) {
             break;
         }
 
+        // Woken by the workers once the ready lines are down to half of what the window
+        // queues (every answer, once fewer are left): the window is refilled, and the records
+        // written, for several lines at a time.
+        let queued = if journaling { ahead } else { min_ahead };
+        results.wake_at.store(queued / 2, Ordering::SeqCst);
         tokio::select! {
-            done = done_rx.recv() => {
-                let Some((line, result)) = done else {
-                    // Every worker ended (one panicked?): what is outstanding stays uncertain.
-                    failure = Some("the sending tasks ended early; unfinished lines are left uncertain".to_owned());
-                    break;
-                };
-                outstanding.remove(&line);
-                let Some(result) = result else {
-                    records.not_delivered(line, NOT_SENT);
-                    continue;
-                };
-                let outcome = Outcome::of(result);
-                match &outcome {
-                    Outcome::Delivered { targets } => records.delivered(line, *targets),
-                    Outcome::NotDelivered { reason } => records.not_delivered(line, reason),
-                    Outcome::Uncertain { reason } => records.uncertain(line, reason),
+            () = results.notify.notified() => {
+                for done in results.take() {
+                    finish(done, &mut outstanding, &mut records, &mut report);
                 }
-                report.outcome(line, &outcome);
+                fewest_during_sync = fewest_during_sync.min(outstanding.len());
             }
             synced = wait(&mut syncing) => {
                 match synced {
                     Ok(Ok(())) => {
-                        // A worker idled waiting for this sync: the disk was the limit.
-                        let starved = outstanding.len() < concurrency;
-                        ahead = if starved {
-                            (ahead * 2).min(max_ahead)
-                        } else {
-                            (ahead - ahead / 4).max(min_ahead)
-                        };
+                        // The ready lines ran low while this sync ran: the disk was the
+                        // limit. Hardly any answer came: the server is.
+                        let fewest_ready = fewest_during_sync.saturating_sub(concurrency);
+                        if fewest_ready < ahead / 4 {
+                            ahead = (ahead * 2).min(max_ahead);
+                        } else if fewest_ready >= ahead - ahead / 4 {
+                            ahead = (ahead - ahead / 4).max(min_ahead);
+                        }
                         if stopping {
                             for (line, _) in admitted.drain(..) {
                                 records.not_delivered(line, NOT_SENT);
@@ -253,7 +260,7 @@ pub(super) async fn send(
                         } else {
                             for (line, bulletin) in admitted.drain(..) {
                                 outstanding.insert(line);
-                                hand_over(&ready_tx, line, bulletin);
+                                queue.push((line, bulletin));
                             }
                         }
                     }
@@ -294,7 +301,7 @@ pub(super) async fn send(
             }
         }
     }
-    drop(ready_tx);
+    queue.close(concurrency);
     workers.abort_all();
 
     // Lines of a group still syncing were never sent; then everything is written and synced.
@@ -319,38 +326,134 @@ pub(super) async fn send(
     }
 }
 
-/// Queues a line for the workers. The queue has room for every line the window allows.
-fn hand_over(
-    ready: &Option<mpsc::Sender<Ready>>,
-    line: u64,
-    bulletin: Bulletin<'static, DynamicEvent>,
+/// Records and reports a line's result.
+fn finish(
+    (line, result): Done,
+    outstanding: &mut HashSet<u64>,
+    records: &mut Records,
+    report: &mut Report,
 ) {
-    if let Some(ready) = ready {
-        // Full or closed cannot happen: the window is smaller than the queue, and the
-        // receiver lives as long as the workers.
-        let _ = ready.try_send((line, bulletin));
+    outstanding.remove(&line);
+    let Some(result) = result else {
+        records.not_delivered(line, NOT_SENT);
+        return;
+    };
+    let outcome = Outcome::of(result);
+    match &outcome {
+        Outcome::Delivered { targets } => records.delivered(line, *targets),
+        Outcome::NotDelivered { reason } => records.not_delivered(line, reason),
+        Outcome::Uncertain { reason } => records.uncertain(line, reason),
+    }
+    report.outcome(line, &outcome);
+}
+
+/// The ready lines, taken by whichever worker is free: one wake-up per line, where a channel
+/// behind a mutex took two.
+struct Queue {
+    lines: std::sync::Mutex<VecDeque<Ready>>,
+    /// One permit per queued line, and one per worker once closed.
+    permits: Semaphore,
+    closed: AtomicBool,
+}
+
+impl Queue {
+    fn new() -> Self {
+        Self {
+            lines: std::sync::Mutex::new(VecDeque::new()),
+            permits: Semaphore::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lines.lock().map_or(0, |lines| lines.len())
+    }
+
+    fn push(&self, ready: Ready) {
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.push_back(ready);
+        }
+        self.permits.add_permits(1);
+    }
+
+    /// No more lines: each of the `workers` ends once the queue is empty.
+    fn close(&self, workers: usize) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.permits.add_permits(workers);
+        }
+    }
+
+    /// The next line; `None` once closed and empty.
+    async fn pop(&self) -> Option<Ready> {
+        loop {
+            self.permits.acquire().await.ok()?.forget();
+            if let Some(ready) = self.lines.lock().ok()?.pop_front() {
+                return Some(ready);
+            }
+            if self.closed.load(Ordering::SeqCst) {
+                return None;
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue").finish_non_exhaustive()
+    }
+}
+
+/// The workers' results, waiting for the sending loop.
+struct Results {
+    done: std::sync::Mutex<Vec<Done>>,
+    notify: Notify,
+    /// Wake the loop when this many ready lines or fewer are left.
+    wake_at: AtomicUsize,
+}
+
+impl Results {
+    fn new() -> Self {
+        Self {
+            done: std::sync::Mutex::new(Vec::new()),
+            notify: Notify::new(),
+            wake_at: AtomicUsize::new(0),
+        }
+    }
+
+    fn push(&self, done: Done, queue: &Queue) {
+        if let Ok(mut results) = self.done.lock() {
+            results.push(done);
+        }
+        // A wake-up is never lost: without a waiter, `notify_one` keeps it for the next.
+        if queue.len() <= self.wake_at.load(Ordering::SeqCst) {
+            self.notify.notify_one();
+        }
+    }
+
+    fn take(&self) -> Vec<Done> {
+        self.done
+            .lock()
+            .map(|mut results| std::mem::take(&mut *results))
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Results {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Results").finish_non_exhaustive()
     }
 }
 
 /// One worker: sends the next ready line, hands back its result; after a stop, hands back the
 /// queued lines unsent (`None`).
-async fn work(
-    client: Client,
-    ready: Arc<tokio::sync::Mutex<mpsc::Receiver<Ready>>>,
-    done: mpsc::UnboundedSender<Done>,
-    stop: Arc<AtomicBool>,
-) {
-    loop {
-        let next = ready.lock().await.recv().await;
-        let Some((line, bulletin)) = next else { return };
+async fn work(client: Client, queue: Arc<Queue>, results: Arc<Results>, stop: Arc<AtomicBool>) {
+    while let Some((line, bulletin)) = queue.pop().await {
         let result = if stop.load(Ordering::SeqCst) {
             None
         } else {
             Some(client.trigger(&bulletin).await)
         };
-        if done.send((line, result)).is_err() {
-            return;
-        }
+        results.push((line, result), &queue);
     }
 }
 

@@ -86,10 +86,11 @@ impl Report {
         self.bar.suspend(|| eprintln!("{message}"));
     }
 
-    fn json(&mut self, value: serde_json::Value) {
+    /// Prints the value made by `value` with `--json`; without, does not even make it.
+    fn json(&mut self, value: impl FnOnce() -> serde_json::Value) {
         if self.json {
             // stdout closed: nothing to tell; the journal and the summary still say it.
-            let _ = writeln!(self.out, "{value}");
+            let _ = writeln!(self.out, "{}", value());
         }
     }
 
@@ -98,24 +99,24 @@ impl Report {
         match outcome {
             Outcome::Delivered { targets } => {
                 self.counts.delivered += 1;
-                self.json(
-                    serde_json::json!({"line": line, "outcome": "delivered", "targets": targets}),
-                );
+                self.json(|| {
+                    serde_json::json!({"line": line, "outcome": "delivered", "targets": targets})
+                });
             }
             Outcome::NotDelivered { reason } => {
                 self.counts.not_delivered += 1;
                 self.not_delivered.push(line);
                 self.note(&format!("line {line}: not delivered: {reason}"));
-                self.json(
-                    serde_json::json!({"line": line, "outcome": "not_delivered", "error": reason}),
-                );
+                self.json(|| {
+                    serde_json::json!({"line": line, "outcome": "not_delivered", "error": reason})
+                });
             }
             Outcome::Uncertain { reason } => {
                 self.counts.uncertain += 1;
                 self.uncertain.push(line);
                 self.note(&format!("line {line}: may have been delivered: {reason}"));
                 self.json(
-                    serde_json::json!({"line": line, "outcome": "uncertain", "error": reason}),
+                    || serde_json::json!({"line": line, "outcome": "uncertain", "error": reason}),
                 );
             }
         }
@@ -125,7 +126,7 @@ impl Report {
     pub(super) fn delivered_earlier(&mut self, line: u64) {
         self.bar.inc(1);
         self.counts.delivered_earlier += 1;
-        self.json(serde_json::json!({"line": line, "outcome": "delivered", "earlier": true}));
+        self.json(|| serde_json::json!({"line": line, "outcome": "delivered", "earlier": true}));
     }
 
     /// A line an earlier run may have delivered: not sent again.
@@ -133,7 +134,7 @@ impl Report {
         self.bar.inc(1);
         self.counts.uncertain_earlier += 1;
         self.uncertain.push(line);
-        self.json(serde_json::json!({"line": line, "outcome": "uncertain", "earlier": true}));
+        self.json(|| serde_json::json!({"line": line, "outcome": "uncertain", "earlier": true}));
     }
 
     /// An invalid line left out by `--skip-invalid` (its problems were printed when checked).
@@ -141,9 +142,9 @@ impl Report {
         self.bar.inc(1);
         self.counts.skipped += 1;
         self.skipped.push(line);
-        self.json(
-            serde_json::json!({"line": line, "outcome": "skipped", "error": problems.join("; ")}),
-        );
+        self.json(|| {
+            serde_json::json!({"line": line, "outcome": "skipped", "error": problems.join("; ")})
+        });
     }
 
     /// Prints the summary on stderr and says how the process exits.
