@@ -8,10 +8,11 @@ use bulletins_core::{
     BaseUrl, Credentials, InvalidBaseUrl, InvalidCredentials, Region, RetryPolicy,
 };
 use secrecy::SecretString;
+use tokio::sync::Semaphore;
 
 use crate::client::Client;
-use crate::inner::Inner;
-use crate::limiter::{InProcess, Limiter};
+use crate::inner::{Cap, Inner};
+use crate::limiter::Limiter;
 
 /// The per-attempt timeout unless [`ClientBuilder::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -350,9 +351,10 @@ impl ClientBuilder {
                 max_concurrency,
                 retry: self.retry.unwrap_or_default(),
                 proxy,
-                limiter: self
-                    .limiter
-                    .unwrap_or_else(|| Arc::new(InProcess::new(max_concurrency))),
+                cap: match self.limiter {
+                    Some(limiter) => Cap::Shared(limiter),
+                    None => Cap::InProcess(Semaphore::new(max_concurrency)),
+                },
             }),
         })
     }

@@ -14,7 +14,7 @@ use tracing::{field, Instrument as _, Span};
 
 use crate::error::Error;
 use crate::inner::Inner;
-use crate::limiter::{self, Slot};
+use crate::limiter::Slot;
 use crate::send;
 
 /// A CleverTap Bulletins client: raises business events, with retries that never send a
@@ -52,7 +52,7 @@ impl fmt::Debug for Client {
             .field("max_concurrency", &inner.max_concurrency)
             .field("retry", &inner.retry)
             .field("proxy", &inner.proxy.describe())
-            .field("limiter", &inner.limiter)
+            .field("limiter", &inner.cap)
             .finish_non_exhaustive()
     }
 }
@@ -150,17 +150,15 @@ impl Client {
         };
         loop {
             // Held for the whole attempt, body read included; released before any backoff.
-            let permit = limiter::permit_for_attempt(&*inner.limiter, self.slot())
-                .await
-                .map_err(|source| {
-                    let error = Error::Limiter {
-                        source,
-                        attempts,
-                        may_have_been_delivered: maybe_delivered,
-                    };
-                    tracing::debug!(error = %error, "no slot; bulletin not sent");
-                    error
-                })?;
+            let permit = inner.cap.permit(self.slot()).await.map_err(|source| {
+                let error = Error::Limiter {
+                    source,
+                    attempts,
+                    may_have_been_delivered: maybe_delivered,
+                };
+                tracing::debug!(error = %error, "no slot; bulletin not sent");
+                error
+            })?;
             attempts = attempts.saturating_add(1);
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);

@@ -1,12 +1,15 @@
 //! What a [`Client`](crate::Client) holds, shared by its clones: filled once by the builder,
 //! read by every attempt.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bulletins_core::{BaseUrl, Credentials, RetryPolicy};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::limiter::Limiter;
+use crate::error::BoxError;
+use crate::limiter::{self, Limiter, Permit, Slot};
 
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
@@ -18,7 +21,57 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     /// Hands out one permit per request in flight; shared by every clone (and, for a shared
     /// limiter, by other processes).
-    pub(crate) limiter: Arc<dyn Limiter>,
+    pub(crate) cap: Cap,
     /// Which proxy requests go through.
     pub(crate) proxy: crate::builder::Proxy,
+}
+
+/// Where each attempt's permit comes from.
+pub(crate) enum Cap {
+    /// The default: one semaphore shared by a client and its clones. Taken directly, without a
+    /// boxed future or a trait object per attempt: this is every request's path.
+    InProcess(Semaphore),
+    /// A limiter given to the builder, such as `RedisLimiter`.
+    Shared(Arc<dyn Limiter>),
+}
+
+impl Cap {
+    /// One attempt's permit: held while the attempt runs, then [released](Held::release).
+    pub(crate) async fn permit(&self, slot: Slot<'_>) -> Result<Held<'_>, BoxError> {
+        match self {
+            // The semaphore is never closed, so acquiring it cannot fail.
+            Cap::InProcess(permits) => Ok(Held::InProcess(permits.acquire().await.ok())),
+            Cap::Shared(limiter) => limiter::permit_for_attempt(&**limiter, slot)
+                .await
+                .map(Held::Shared),
+        }
+    }
+}
+
+impl fmt::Debug for Cap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cap::InProcess(permits) => f
+                .debug_struct("InProcess")
+                .field("available", &permits.available_permits())
+                .finish(),
+            Cap::Shared(limiter) => limiter.fmt(f),
+        }
+    }
+}
+
+/// A permit held for one attempt.
+pub(crate) enum Held<'a> {
+    InProcess(Option<SemaphorePermit<'a>>),
+    Shared(Permit),
+}
+
+impl Held<'_> {
+    /// Frees the slot; for a shared limiter, waits until the limiter has recorded it.
+    pub(crate) async fn release(self) {
+        match self {
+            Held::InProcess(permit) => drop(permit),
+            Held::Shared(permit) => permit.release().await,
+        }
+    }
 }

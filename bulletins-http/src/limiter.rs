@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::error::BoxError;
@@ -190,29 +189,6 @@ impl Lease {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         !self.is_lost() && Instant::now() + duration <= until
-    }
-}
-
-/// The default: one semaphore shared by a client and its clones.
-#[derive(Debug)]
-pub(crate) struct InProcess {
-    permits: Arc<Semaphore>,
-}
-
-impl InProcess {
-    pub(crate) fn new(max_concurrency: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(max_concurrency)),
-        }
-    }
-}
-
-impl Limiter for InProcess {
-    fn acquire<'a>(&'a self, _slot: Slot<'a>) -> BoxFuture<'a, Result<Permit, BoxError>> {
-        Box::pin(async move {
-            let permit = Arc::clone(&self.permits).acquire_owned().await?;
-            Ok(Permit::new(permit))
-        })
     }
 }
 
