@@ -1,6 +1,5 @@
 //! The command line's arguments (clap derive). Every command's `after_help` shows an example.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -105,7 +104,7 @@ Examples:
   bulletins emulator
   bulletins emulator --listen 127.0.0.1:0 --config dashboard.json"
     )]
-    Emulator(EmulatorArgs),
+    Emulator(bulletins_emulator::ServeArgs),
 
     /// Print a shell completion script.
     #[command(after_help = "Examples:
@@ -206,22 +205,6 @@ pub(crate) struct ValidateArgs {
     pub(crate) files: Vec<PathBuf>,
     #[command(flatten)]
     pub(crate) dashboard: DashboardArg,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct EmulatorArgs {
-    /// The address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8787")]
-    pub(crate) listen: SocketAddr,
-    /// The dashboard file, `bulletins.json` (business events; optionally accounts and the
-    /// concurrency limit). Without it, the documentation's demo dashboard.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
-    /// How many requests (bulletins and rejections) to keep; past it the oldest are forgotten
-    /// and counted.
-    #[arg(long, value_name = "N", default_value_t = bulletins_emulator::DEFAULT_MAX_RECORDED,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
-    pub(crate) max_recorded: usize,
 }
 
 #[derive(Debug, Args)]

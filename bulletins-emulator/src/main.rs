@@ -10,13 +10,9 @@
 //! Ctrl-C or SIGTERM.
 
 use std::io::IsTerminal as _;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bulletins_emulator::{
-    serve_until_signal, served_dashboard, Dashboard, Emulator, DEFAULT_MAX_RECORDED,
-};
+use bulletins_emulator::{serve_until_signal, served_dashboard, Dashboard, ServeArgs};
 use clap::Parser;
 
 /// A local CleverTap Bulletins endpoint: CleverTap's validation and errors, every bulletin
@@ -24,19 +20,8 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "bulletins-emulator", version)]
 struct Args {
-    /// The address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8787")]
-    listen: SocketAddr,
-    /// The dashboard file, `bulletins.json` (business events; optionally accounts and the
-    /// concurrency limit). Without it, the documentation's demo dashboard is served; without
-    /// `accounts` in it, the demo account.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// How many requests (bulletins and rejections) to keep; past it the oldest are forgotten
-    /// and counted. Bodies and headers kept stay under 512 MiB whatever the count.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RECORDED,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
-    max_recorded: usize,
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 fn main() -> ExitCode {
@@ -50,7 +35,7 @@ fn main() -> ExitCode {
         )
         .init();
 
-    let (dashboard, notice) = match served_dashboard(args.config.as_deref()) {
+    let (dashboard, notice) = match served_dashboard(args.serve.config.as_deref()) {
         Ok(served) => served,
         Err(error) => {
             eprintln!("bulletins-emulator: invalid config: {error}");
@@ -72,10 +57,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args, dashboard: Dashboard, notice: Option<String>) -> ExitCode {
-    let builder = Emulator::builder()
-        .dashboard(dashboard)
-        .bind(args.listen)
-        .max_recorded(args.max_recorded);
+    let builder = args.serve.builder(dashboard);
     match serve_until_signal(builder, notice.as_deref()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -2,11 +2,43 @@
 //! `bulletins emulator` do after reading their arguments.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use crate::{
-    ConfigError, Dashboard, EmulatorBuilder, Error, DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE,
+    ConfigError, Dashboard, Emulator, EmulatorBuilder, Error, DEFAULT_MAX_RECORDED,
+    DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE,
 };
+
+/// The options a served emulator takes on the command line, shared by the `bulletins-emulator`
+/// binary and `bulletins emulator` so the two cannot drift apart.
+#[derive(Debug, Clone, clap::Args)]
+#[non_exhaustive]
+pub struct ServeArgs {
+    /// The address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// The dashboard file, `bulletins.json` (business events; optionally accounts and the
+    /// concurrency limit). Without it, the documentation's demo dashboard is served; without
+    /// `accounts` in it, the demo account.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// How many requests (bulletins and rejections) to keep; past it the oldest are forgotten
+    /// and counted. Bodies and headers kept stay under 512 MiB whatever the count.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RECORDED,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_recorded: usize,
+}
+
+impl ServeArgs {
+    /// An emulator serving `dashboard` (see [`served_dashboard`]) as these options say.
+    pub fn builder(&self, dashboard: Dashboard) -> EmulatorBuilder {
+        Emulator::builder()
+            .dashboard(dashboard)
+            .bind(self.listen)
+            .max_recorded(self.max_recorded)
+    }
+}
 
 /// The dashboard `--config` asks for — the file's, served to the demo account when it lists no
 /// `accounts`; the documentation's demo dashboard without a file — and a line telling the user

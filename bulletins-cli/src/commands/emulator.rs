@@ -2,20 +2,16 @@
 
 use std::io::IsTerminal as _;
 
-use bulletins_emulator::{serve_until_signal, served_dashboard, Emulator};
+use bulletins_emulator::{serve_until_signal, served_dashboard, ServeArgs};
 
-use crate::cli::EmulatorArgs;
 use crate::exit::{Exit, Failure, Result};
 
-pub(crate) fn run(args: EmulatorArgs) -> Result<Exit> {
+pub(crate) fn run(args: ServeArgs) -> Result<Exit> {
     // Its request log, as the emulator's own binary writes it (RUST_LOG filters).
     let _ = tracing_subscriber_init();
     let (dashboard, notice) = served_dashboard(args.config.as_deref())
         .map_err(|e| Failure::new(Exit::Invalid, format!("invalid emulator config: {e}")))?;
-    let builder = Emulator::builder()
-        .dashboard(dashboard)
-        .bind(args.listen)
-        .max_recorded(args.max_recorded);
+    let builder = args.builder(dashboard);
     super::runtime()?
         .block_on(serve_until_signal(builder, notice.as_deref()))
         .map_err(|e| Failure::new(Exit::Failed, e.to_string()))?;
