@@ -9,8 +9,9 @@ use bulletins_core::{
     BaseUrl, Bulletin, BusinessEvent, Failure, RetryDecision, RetryPolicy, Triggered,
 };
 use bytes::Bytes;
+use http::HeaderMap;
 use tokio::time::Instant;
-use tracing::{field, Instrument as _, Span};
+use tracing::{field, Dispatch, Instrument as _, Span};
 
 use crate::error::Error;
 use crate::inner::Inner;
@@ -112,22 +113,21 @@ impl Client {
         &self,
         bulletin: &Bulletin<'_, E>,
     ) -> Result<Triggered, Error> {
-        let span = tracing::info_span!(
-            "bulletins.trigger",
-            event = bulletin.event().event_name(),
-            attempt = field::Empty,
-            status = field::Empty,
-            targets = field::Empty,
-            latency_ms = field::Empty,
-        );
-        self.run(bulletin, span.clone()).instrument(span).await
+        let event = bulletin.event().event_name();
+        let span = trigger_span(event);
+        async {
+            let prepared = self.prepare(bulletin)?;
+            self.deliver(&prepared, event, None, &span).await
+        }
+        .instrument(span.clone())
+        .await
     }
 
-    async fn run<E: BusinessEvent>(
+    /// Validates and serializes the bulletin: what every attempt sends.
+    pub(crate) fn prepare<E: BusinessEvent>(
         &self,
         bulletin: &Bulletin<'_, E>,
-        span: Span,
-    ) -> Result<Triggered, Error> {
+    ) -> Result<Prepared, Error> {
         let inner = &*self.inner;
         let request = bulletin
             .to_request(&inner.base_url, &inner.credentials)
@@ -136,8 +136,23 @@ impl Client {
                 Error::Invalid(Box::new(e))
             })?;
         let (parts, body) = request.into_parts();
-        let body = Bytes::from(body);
+        Ok(Prepared {
+            headers: parts.headers,
+            body: Bytes::from(body),
+        })
+    }
 
+    /// Sends a prepared bulletin: attempts, and sleeps and resends while the retry policy says
+    /// so. `dispatch` is the subscriber to warn through when dropped on another thread than
+    /// the caller's (a spawned delivery); `None` uses the thread's own.
+    pub(crate) async fn deliver(
+        &self,
+        prepared: &Prepared,
+        event: &str,
+        dispatch: Option<&Dispatch>,
+        span: &Span,
+    ) -> Result<Triggered, Error> {
+        let inner = &*self.inner;
         let called = Instant::now();
         // The retry budget runs from the start of the first attempt: the wait for the first
         // concurrency slot is not counted, or a burst would leave no time to retry a 429.
@@ -145,7 +160,8 @@ impl Client {
         let mut attempts: u32 = 0;
         let mut maybe_delivered = false;
         let mut unreported = Unreported {
-            event: bulletin.event().event_name(),
+            event,
+            dispatch,
             armed: false,
         };
         loop {
@@ -163,7 +179,7 @@ impl Client {
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
             unreported.armed = true;
-            let attempt = send::once(inner, &parts.headers, &body).await;
+            let attempt = send::once(inner, &prepared.headers, &prepared.body).await;
             // Still armed while the slot is released: the result is not returned yet.
             permit.release().await;
             unreported.armed = false;
@@ -218,18 +234,45 @@ impl Client {
 /// after an attempt that may have been delivered. Nothing else would report it.
 struct Unreported<'a> {
     event: &'a str,
+    dispatch: Option<&'a Dispatch>,
     armed: bool,
 }
 
 impl Drop for Unreported<'_> {
     fn drop(&mut self) {
-        if self.armed {
+        if !self.armed {
+            return;
+        }
+        let warn = || {
             tracing::warn!(
                 event = self.event,
                 "trigger cancelled before its result was known: the bulletin may have been delivered, and no result will say so"
             );
+        };
+        match self.dispatch {
+            Some(dispatch) => tracing::dispatcher::with_default(dispatch, warn),
+            None => warn(),
         }
     }
+}
+
+/// A bulletin validated and serialized: what each attempt sends, owned, so that its delivery
+/// can run on a task of its own.
+pub(crate) struct Prepared {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// The span every trigger runs in.
+pub(crate) fn trigger_span(event: &str) -> Span {
+    tracing::info_span!(
+        "bulletins.trigger",
+        event,
+        attempt = field::Empty,
+        status = field::Empty,
+        targets = field::Empty,
+        latency_ms = field::Empty,
+    )
 }
 
 impl Client {

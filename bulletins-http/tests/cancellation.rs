@@ -94,6 +94,17 @@ async fn dropping_a_trigger_in_flight_warns_with_the_event_name() {
 
 #[tokio::test]
 async fn dropping_a_stream_warns_once_per_bulletin_in_flight() {
+    dropping_a_stream_warns_in_the_callers_subscriber().await;
+}
+
+/// The deliveries run on the runtime's worker threads, where the test's thread-local
+/// subscriber is not the default: the warnings must still reach it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_stream_warns_in_the_callers_subscriber_from_other_threads() {
+    dropping_a_stream_warns_in_the_callers_subscriber().await;
+}
+
+async fn dropping_a_stream_warns_in_the_callers_subscriber() {
     let (captured, _guard) = capture();
     let emulator = start().await;
     emulator.inject(Fault::Delay(HELD), 2);
@@ -106,8 +117,19 @@ async fn dropping_a_stream_warns_once_per_bulletin_in_flight() {
     until_in_flight(&emulator, &mut next).await;
     drop(next);
     drop(stream);
+    // Each bulletin in flight runs on a task of its own, which the runtime drops right after
+    // the stream is: give it the chance to.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while captured.warnings().len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let warnings = captured.warnings();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
+    // In each trigger's span, as from an inline trigger.
+    assert!(
+        warnings.iter().all(|w| w.contains("bulletins.trigger{")),
+        "{warnings:?}"
+    );
     assert!(
         warnings.iter().all(|w| w.contains("Program Released")),
         "{warnings:?}"
