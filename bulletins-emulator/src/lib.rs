@@ -137,7 +137,7 @@ pub use fault::{Fault, MAX_PENDING_FAULTS, OVERSIZED_BODY_BYTES};
 pub use handle::{Emulator, EmulatorBuilder};
 pub use log::DEFAULT_MAX_RECORDED;
 pub use record::{DeliveryStatus, Recorded, Rejection};
-pub use serve::{serve_until_signal, served_dashboard, ServeArgs};
+pub use serve::{init_request_log, serve_until_signal, served_dashboard, ServeArgs};
 pub use validate::MAX_BODY_BYTES;
 
 /// Not public API: the trigger endpoint's checks on raw parts, for the fuzz targets in the

@@ -9,7 +9,6 @@
 //! on to stdout, logs one line per request to stderr (`RUST_LOG` filters), and stops cleanly on
 //! Ctrl-C or SIGTERM.
 
-use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use bulletins_emulator::{serve_until_signal, served_dashboard, Dashboard, ServeArgs};
@@ -26,14 +25,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    bulletins_emulator::init_request_log();
 
     let (dashboard, notice) = match served_dashboard(args.serve.config.as_deref()) {
         Ok(served) => served,

@@ -1,7 +1,7 @@
 //! Serving in the foreground until Ctrl-C or SIGTERM: what the `bulletins-emulator` binary and
 //! `bulletins emulator` do after reading their arguments.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -9,6 +9,23 @@ use crate::{
     ConfigError, Dashboard, Emulator, EmulatorBuilder, Error, DEFAULT_MAX_RECORDED,
     DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE,
 };
+
+/// Installs the served emulator's request log: one line per request on stderr, at `info`
+/// unless `RUST_LOG` says otherwise, coloured only on a terminal and without `NO_COLOR`.
+///
+/// Does nothing if the process already has a global subscriber.
+pub fn init_request_log() {
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // An error means a subscriber is already installed, which then keeps the log.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+}
 
 /// The options a served emulator takes on the command line, shared by the `bulletins-emulator`
 /// binary and `bulletins emulator` so the two cannot drift apart.
