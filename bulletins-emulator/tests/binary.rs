@@ -121,36 +121,17 @@ async fn serves_a_config_file_and_stops_cleanly_on_sigterm() {
 
     let body = r#"{"business_event":"order_placed","name":"Order 12345","c-by":"[email protected]",
         "when":1724123456,"properties":{"order_id":"12345","product_category":"books"}}"#;
-    let response = client()
-        .post(format!("{url}/1/targets/trigger.json"))
-        .header("X-CleverTap-Account-Id", ACCOUNT)
-        .header("X-CleverTap-Passcode", PASSCODE)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .send()
-        .await;
-    let text = match response {
-        Ok(response) => response.text().await.unwrap_or_default(),
-        Err(e) => panic!("no answer: {e}"),
-    };
-    assert_eq!(text, r#"{"status":"success","targets":2}"#);
+    let answer = trigger_at(&url, body).await;
+    assert_eq!(answer.body, r#"{"status":"success","targets":2}"#);
     // The demo event is not on this dashboard.
-    let demo = client()
-        .post(format!("{url}/1/targets/trigger.json"))
-        .header("X-CleverTap-Account-Id", ACCOUNT)
-        .header("X-CleverTap-Passcode", PASSCODE)
-        .header("Content-Type", "application/json")
-        .body(EXAMPLE)
-        .send()
-        .await
-        .map(|r| r.status().as_u16());
-    assert_eq!(demo.ok(), Some(400));
-    let recorded = client()
-        .get(format!("{url}/_emulator/bulletins"))
-        .send()
-        .await
-        .map(|r| r.status().as_u16());
-    assert_eq!(recorded.ok(), Some(200));
+    assert_eq!(trigger_at(&url, EXAMPLE).await.status, 400);
+    let recorded = http(
+        reqwest::Method::GET,
+        format!("{url}/_emulator/bulletins"),
+        None,
+    )
+    .await;
+    assert_eq!(recorded.status, 200);
 
     let status = terminate(&mut child);
     assert!(status.success(), "{status:?}");
@@ -179,19 +160,8 @@ async fn without_config_it_serves_the_demo_dashboard_and_says_so() {
         lines.iter().any(|l| l.contains("demo dashboard")),
         "{lines:?}"
     );
-    let response = client()
-        .post(format!("{url}/1/targets/trigger.json"))
-        .header("X-CleverTap-Account-Id", ACCOUNT)
-        .header("X-CleverTap-Passcode", PASSCODE)
-        .header("Content-Type", "application/json")
-        .body(EXAMPLE)
-        .send()
-        .await;
-    let text = match response {
-        Ok(r) => r.text().await.unwrap_or_default(),
-        Err(e) => panic!("{e}"),
-    };
-    assert_eq!(text, r#"{"status":"success","targets":1}"#);
+    let answer = trigger_at(&url, EXAMPLE).await;
+    assert_eq!(answer.body, r#"{"status":"success","targets":1}"#);
     assert!(terminate(&mut child).success());
 }
 
@@ -311,17 +281,8 @@ async fn the_example_dashboard_file_is_served_to_the_demo_account() {
     let trigger = |body: String| {
         let url = url.clone();
         async move {
-            let response = client()
-                .post(format!("{url}/1/targets/trigger.json"))
-                .header("X-CleverTap-Account-Id", ACCOUNT)
-                .header("X-CleverTap-Passcode", PASSCODE)
-                .header("Content-Type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("no answer: {e}"));
-            let status = response.status().as_u16();
-            (status, response.text().await.unwrap_or_default())
+            let answer = trigger_at(&url, body).await;
+            (answer.status, answer.body)
         }
     };
     let payload = |event: &str, properties: &str| {
@@ -374,25 +335,16 @@ async fn max_recorded_bounds_what_is_kept_and_the_inspector_url_is_printed() {
         "{lines:?}"
     );
     for _ in 0..3 {
-        let sent = client()
-            .post(format!("{url}/1/targets/trigger.json"))
-            .header("X-CleverTap-Account-Id", ACCOUNT)
-            .header("X-CleverTap-Passcode", PASSCODE)
-            .header("Content-Type", "application/json")
-            .body(EXAMPLE)
-            .send()
-            .await
-            .map(|r| r.status().as_u16());
-        assert_eq!(sent.ok(), Some(200));
+        assert_eq!(trigger_at(&url, EXAMPLE).await.status, 200);
     }
-    let listing = client()
-        .get(format!("{url}/_emulator/bulletins"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let evicted = listing.headers().get("x-emulator-evicted").cloned();
-    let text = listing.text().await.unwrap_or_default();
-    let kept: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+    let listing = http(
+        reqwest::Method::GET,
+        format!("{url}/_emulator/bulletins"),
+        None,
+    )
+    .await;
+    let evicted = listing.headers.get("x-emulator-evicted").cloned();
+    let kept: Vec<serde_json::Value> = serde_json::from_str(&listing.body).unwrap_or_default();
     assert_eq!(
         (kept.len(), evicted.as_ref().map(|v| v.as_bytes())),
         (2, Some(&b"1"[..]))

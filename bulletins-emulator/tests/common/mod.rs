@@ -85,7 +85,16 @@ pub async fn post_with(
     headers: &[(&str, &str)],
     body: impl Into<reqwest::Body>,
 ) -> Result<Answer, reqwest::Error> {
-    let mut request = client().post(emulator.trigger_url()).body(body);
+    post_to(emulator.trigger_url(), headers, body).await
+}
+
+/// POSTs `body` to `url` with these headers.
+pub async fn post_to(
+    url: impl reqwest::IntoUrl,
+    headers: &[(&str, &str)],
+    body: impl Into<reqwest::Body>,
+) -> Result<Answer, reqwest::Error> {
+    let mut request = client().post(url).body(body);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -110,6 +119,14 @@ pub const HEADERS: &[(&str, &str)] = &[
 /// POSTs `body` with the documented headers; panics if no answer comes.
 pub async fn trigger(emulator: &Emulator, body: impl Into<reqwest::Body>) -> Answer {
     post_with(emulator, HEADERS, body)
+        .await
+        .unwrap_or_else(|e| panic!("no answer: {e:?}"))
+}
+
+/// POSTs `body` with the documented headers to the trigger endpoint of the emulator serving
+/// at `base_url` (another process); panics if no answer comes.
+pub async fn trigger_at(base_url: &str, body: impl Into<reqwest::Body>) -> Answer {
+    post_to(format!("{base_url}/1/targets/trigger.json"), HEADERS, body)
         .await
         .unwrap_or_else(|e| panic!("no answer: {e:?}"))
 }
