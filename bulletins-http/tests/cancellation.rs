@@ -4,43 +4,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bulletins_emulator::{Emulator, Fault};
 use common::*;
 use futures_util::StreamExt as _;
-
-/// Everything the subscriber writes, shared with the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
-    }
-
-    /// The lines logged at WARN.
-    fn warnings(&self) -> Vec<String> {
-        self.text()
-            .lines()
-            .filter(|line| line.contains("WARN"))
-            .map(str::to_owned)
-            .collect()
-    }
-}
 
 /// A subscriber for this thread only (each test runs on its own current-thread runtime).
 fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
