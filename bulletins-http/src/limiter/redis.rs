@@ -27,7 +27,7 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
-use tokio::sync::{Notify, OnceCell, Semaphore};
+use tokio::sync::{oneshot, Notify, OnceCell, Semaphore};
 use tokio::time::Instant;
 
 use super::{Lease, Limiter, Permit, Slot};
@@ -39,6 +39,14 @@ pub const DEFAULT_KEY_PREFIX: &str = "bulletins:limiter:";
 /// How much longer than the attempt's timeout a lease lasts, unless
 /// [`RedisLimiterBuilder::lease_margin`] says otherwise.
 pub const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+/// How many times in a row a slot may pass from one task of a process to another before it
+/// goes back to Redis, unless [`RedisLimiterBuilder::max_local_handoffs`] says otherwise.
+pub const DEFAULT_MAX_LOCAL_HANDOFFS: u32 = 64;
+
+/// For how long after Redis granted a slot it may still pass from one task of a process to
+/// another, unless [`RedisLimiterBuilder::local_handoff_window`] says otherwise.
+pub const DEFAULT_LOCAL_HANDOFF_WINDOW: Duration = Duration::from_millis(100);
 
 const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -172,8 +180,14 @@ struct Shared {
     /// Per account, the cap used when Redis is unreachable; `None` fails closed.
     fallback: Option<Mutex<HashMap<String, Arc<Semaphore>>>>,
     scripts: Scripts,
+    /// Per account, the slots this process holds and the tasks waiting for one of them.
+    local: Mutex<HashMap<String, HashMap<u64, LocalSlot>>>,
+    next_slot_id: AtomicU64,
+    max_local_handoffs: u32,
+    local_handoff_window: Duration,
     round_trips: AtomicU64,
     renewals: AtomicU64,
+    local_handoffs: AtomicU64,
 }
 
 impl Drop for Shared {
@@ -236,6 +250,8 @@ pub struct RedisLimiterBuilder {
     poll_interval: Option<Duration>,
     redis_timeout: Duration,
     fall_back: bool,
+    max_local_handoffs: u32,
+    local_handoff_window: Duration,
 }
 
 impl RedisLimiterBuilder {
@@ -274,6 +290,24 @@ impl RedisLimiterBuilder {
     /// back together may exceed the account's limit (CleverTap answers 429, which is retried).
     pub fn fall_back_to_in_process(mut self, fall_back: bool) -> Self {
         self.fall_back = fall_back;
+        self
+    }
+
+    /// How many times in a row a slot this process holds may pass straight to another of its
+    /// tasks waiting for one, without Redis, before it goes back to Redis (default
+    /// [`DEFAULT_MAX_LOCAL_HANDOFFS`]); 0 never hands a slot on. Each hand-off saves the two
+    /// round trips of a release and a new grant; the bound lets the other processes' waiters
+    /// have their turn.
+    pub fn max_local_handoffs(mut self, max: u32) -> Self {
+        self.max_local_handoffs = max;
+        self
+    }
+
+    /// For how long after Redis granted a slot it may still pass from one task of this process
+    /// to another (default [`DEFAULT_LOCAL_HANDOFF_WINDOW`]): with slow answers, this rather
+    /// than [`Self::max_local_handoffs`] bounds how long the other processes wait for it.
+    pub fn local_handoff_window(mut self, window: Duration) -> Self {
+        self.local_handoff_window = window;
         self
     }
 
@@ -320,8 +354,13 @@ impl RedisLimiterBuilder {
                     renew: Script::new(RENEW),
                     release: Script::new(&format!("{PURGE}{RELEASE}")),
                 },
+                local: Mutex::new(HashMap::new()),
+                next_slot_id: AtomicU64::new(0),
+                max_local_handoffs: self.max_local_handoffs,
+                local_handoff_window: self.local_handoff_window,
                 round_trips: AtomicU64::new(0),
                 renewals: AtomicU64::new(0),
+                local_handoffs: AtomicU64::new(0),
             }),
         })
     }
@@ -345,7 +384,14 @@ impl RedisLimiter {
             poll_interval: None,
             redis_timeout: DEFAULT_REDIS_TIMEOUT,
             fall_back: false,
+            max_local_handoffs: DEFAULT_MAX_LOCAL_HANDOFFS,
+            local_handoff_window: DEFAULT_LOCAL_HANDOFF_WINDOW,
         }
+    }
+
+    /// Slots passed straight from one task of this process to another, without Redis, so far.
+    pub fn local_handoffs(&self) -> u64 {
+        self.shared.local_handoffs.load(Ordering::Relaxed)
     }
 
     /// Round trips to Redis so far (taking, renewing and releasing slots), for metrics.
@@ -366,6 +412,18 @@ impl RedisLimiter {
 
     async fn acquire_slot(&self, slot: Slot<'_>) -> Result<Permit, BoxError> {
         let shared = &self.shared;
+        // A slot this process holds may be handed straight on, without Redis.
+        if let Some(handed) = shared.wait_for_hand_off(slot) {
+            if let Some(slot) = handed
+                .await
+                .ok()
+                .flatten()
+                .and_then(|mut held| held.0.take())
+            {
+                return Ok(permit(slot));
+            }
+            // Told to ask Redis: the slot went back there, so that others get their turn.
+        }
         let lease = slot.attempt_timeout.saturating_add(shared.lease_margin);
         let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX);
         let poll = shared
@@ -380,6 +438,7 @@ impl RedisLimiter {
         let ticket = Ticket {
             shared: Arc::clone(shared),
             keys: Keys::new(&shared.key_prefix, slot.account_id),
+            account_id: slot.account_id.to_owned(),
             member: waiter.member.clone(),
             max_concurrency: slot.max_concurrency,
             released: false,
@@ -407,7 +466,7 @@ impl RedisLimiter {
                 .await?;
             let valid_until = sent + lease;
             if granted == 1 {
-                return Ok(held(ticket, valid_until, lease_ms));
+                return Ok(permit(Held::granted(ticket, valid_until, lease_ms)));
             }
             // Our turn is published; without a message, re-check (and renew the place) later.
             // A turn that comes when the place's lease no longer covers the attempt is checked
@@ -417,7 +476,7 @@ impl RedisLimiter {
                 .is_ok()
                 && Instant::now() + slot.attempt_timeout <= valid_until
             {
-                return Ok(held(ticket, valid_until, lease_ms));
+                return Ok(permit(Held::granted(ticket, valid_until, lease_ms)));
             }
         }
     }
@@ -455,15 +514,10 @@ impl Limiter for RedisLimiter {
     }
 }
 
-/// A slot granted to `ticket`: renewed until released (by [`Permit::release`], or in the
-/// background when dropped).
-fn held(ticket: Ticket, valid_until: Instant, lease_ms: u64) -> Permit {
-    let lease = Arc::new(Lease::new(valid_until));
-    let renewal = tokio::spawn(renew(ticket.clone_ref(), Arc::clone(&lease), lease_ms));
-    let held = Arc::new(Mutex::new(Some(Held {
-        ticket: Some(ticket),
-        renewal,
-    })));
+/// The permit for a held slot: handed on or released by [`Permit::release`], or when dropped.
+fn permit(slot: HeldSlot) -> Permit {
+    let lease = Arc::clone(&slot.lease);
+    let held = Arc::new(Mutex::new(Some(Held(Some(slot)))));
     let guard = Arc::clone(&held);
     Permit::leased(guard, lease).on_release(move || {
         Box::pin(async move {
@@ -624,6 +678,7 @@ fn member_id() -> String {
 struct Ticket {
     shared: Arc<Shared>,
     keys: Keys,
+    account_id: String,
     member: String,
     max_concurrency: usize,
     /// Set once released, so that dropping it does not release it again.
@@ -638,9 +693,7 @@ impl Ticket {
             member: self.member.clone(),
         }
     }
-}
 
-impl Ticket {
     /// Leaves the queue now, waiting for Redis to record it.
     async fn release(mut self) {
         self.released = true;
@@ -688,26 +741,155 @@ struct TicketRef {
     member: String,
 }
 
-/// A held slot: released, and its renewals stopped, when dropped.
-struct Held {
-    /// Released (by its own `Drop`, in the background) after `drop` below has stopped the
-    /// renewals, unless [`Held::release`] took it.
-    ticket: Option<Ticket>,
+/// A slot granted by Redis, renewed while held. Given back through [`Shared::hand_on`] when
+/// released or dropped: to the task of this process waiting for it, or to Redis.
+struct Held(Option<HeldSlot>);
+
+struct HeldSlot {
+    /// Its key in [`Shared::local`].
+    id: u64,
+    ticket: Ticket,
     renewal: tokio::task::JoinHandle<()>,
+    lease: Arc<Lease>,
+}
+
+impl HeldSlot {
+    /// Gives the slot back to Redis: stops the renewals, then leaves the queue (in the
+    /// background when `ticket` is dropped instead).
+    fn stop_renewing(self) -> Ticket {
+        self.renewal.abort();
+        self.ticket
+    }
 }
 
 impl Held {
+    /// A slot Redis just granted to `ticket`, its lease lasting until `valid_until`.
+    fn granted(ticket: Ticket, valid_until: Instant, lease_ms: u64) -> HeldSlot {
+        let lease = Arc::new(Lease::new(valid_until));
+        let renewal = tokio::spawn(renew(ticket.clone_ref(), Arc::clone(&lease), lease_ms));
+        let id = ticket.shared.count_holder(&ticket.account_id);
+        HeldSlot {
+            id,
+            ticket,
+            renewal,
+            lease,
+        }
+    }
+
+    /// Hands the slot on, or releases it and waits for Redis to record it.
     async fn release(mut self) {
-        self.renewal.abort();
-        if let Some(ticket) = self.ticket.take() {
-            ticket.release().await;
+        if let Some(slot) = self.0.take() {
+            let shared = Arc::clone(&slot.ticket.shared);
+            if let Some(slot) = shared.hand_on(slot) {
+                slot.stop_renewing().release().await;
+            }
         }
     }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.renewal.abort();
+        if let Some(slot) = self.0.take() {
+            let shared = Arc::clone(&slot.ticket.shared);
+            if let Some(slot) = shared.hand_on(slot) {
+                // Released in the background by the ticket's own `Drop`.
+                drop(slot.stop_renewing());
+            }
+        }
+    }
+}
+
+/// A task of this process waiting for a held slot to be handed on: sent the slot, or `None`
+/// to ask Redis instead.
+struct HandOffWaiter {
+    attempt_timeout: Duration,
+    send: oneshot::Sender<Option<Held>>,
+}
+
+/// A slot this process holds, as its tasks see it.
+struct LocalSlot {
+    /// When Redis granted it, and how often a task has been promised it since.
+    granted_at: Instant,
+    handoffs: u32,
+    /// The task it goes to next, when its holder finishes.
+    successor: Option<HandOffWaiter>,
+}
+
+impl Shared {
+    /// Records a slot Redis just granted to this process; returns its local id.
+    fn count_holder(&self, account_id: &str) -> u64 {
+        let id = self.next_slot_id.fetch_add(1, Ordering::Relaxed);
+        lock(&self.local)
+            .entry(account_id.to_owned())
+            .or_default()
+            .insert(
+                id,
+                LocalSlot {
+                    granted_at: Instant::now(),
+                    handoffs: 0,
+                    successor: None,
+                },
+            );
+        id
+    }
+
+    /// Makes the caller the successor of a slot this process holds, if one was granted less
+    /// than the hand-off window ago, has been handed on fewer than the most times and has no
+    /// successor yet; `None` when the caller must ask Redis.
+    fn wait_for_hand_off(&self, slot: Slot<'_>) -> Option<oneshot::Receiver<Option<Held>>> {
+        let mut local = lock(&self.local);
+        let held = local.get_mut(slot.account_id)?;
+        let free = held.values_mut().find(|held| {
+            held.handoffs < self.max_local_handoffs
+                && held.granted_at.elapsed() < self.local_handoff_window
+                && held
+                    .successor
+                    .as_ref()
+                    .is_none_or(|waiter| waiter.send.is_closed())
+        })?;
+        let (send, receive) = oneshot::channel();
+        free.handoffs += 1;
+        free.successor = Some(HandOffWaiter {
+            attempt_timeout: slot.attempt_timeout,
+            send,
+        });
+        Some(receive)
+    }
+
+    /// Hands a finished holder's slot to its successor, if it has one and the lease covers
+    /// the successor's attempt; otherwise returns it, to be released to Redis (and sends the
+    /// successor, if any, to Redis too).
+    fn hand_on(&self, slot: HeldSlot) -> Option<HeldSlot> {
+        let mut local = lock(&self.local);
+        let Some(held) = local.get_mut(&slot.ticket.account_id) else {
+            return Some(slot);
+        };
+        let successor = held
+            .get_mut(&slot.id)
+            .and_then(|held| held.successor.take());
+        let slot = match successor {
+            Some(waiter) if slot.lease.covers(waiter.attempt_timeout) => {
+                match waiter.send.send(Some(Held(Some(slot)))) {
+                    Ok(()) => {
+                        self.local_handoffs.fetch_add(1, Ordering::Relaxed);
+                        return None;
+                    }
+                    // The successor is gone.
+                    Err(returned) => returned.and_then(|mut held| held.0.take())?,
+                }
+            }
+            Some(waiter) => {
+                // The lease no longer covers its attempt (or was found gone): it asks Redis.
+                let _ = waiter.send.send(None);
+                slot
+            }
+            None => slot,
+        };
+        held.remove(&slot.id);
+        if held.is_empty() {
+            local.remove(&slot.ticket.account_id);
+        }
+        Some(slot)
     }
 }
 
