@@ -14,8 +14,15 @@
 //! Each operation is one Lua script, so one round trip, atomic, on Redis's clock alone. A
 //! script that frees slots (a release, or expired leases dropped) publishes the members now
 //! holding the slots on `{prefix}{<account id>}:granted`; a waiting process, subscribed to
-//! that channel, learns its turn without asking, so an attempt costs two round trips: one to
-//! join the queue (granted at once when a slot is free), one to leave it.
+//! that channel, learns its turn without asking, so a slot taken from Redis costs two round
+//! trips: one to join the queue (granted at once when a slot is free), one to leave it.
+//!
+//! Within a process, a finished holder hands its slot (its member, lease and renewals) straight
+//! to the one task that asked for it while it was held (`Shared::wait_for_hand_off`): no
+//! round trip, no Pub/Sub message, no other process woken. Only while the lease covers that
+//! task's whole attempt, and at most [`DEFAULT_MAX_LOCAL_HANDOFFS`] times within
+//! [`DEFAULT_LOCAL_HANDOFF_WINDOW`] of the grant; then the slot goes back to Redis, to the
+//! longest waiter of any process.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -132,14 +139,22 @@ return 1
 /// ```
 ///
 /// # How it behaves
-/// - **Fair:** waiters are served in arrival order across all processes (each draws a ticket
-///   when it starts waiting). A waiter is told its turn through Redis Pub/Sub, and re-checks
-///   its place every third of a lease in case a message was lost.
+/// - **Fair:** waiters are served roughly in arrival order across all processes, and none
+///   starves under steady load. A task that asks while its process holds a slot that has no
+///   successor yet, was granted less than [`RedisLimiterBuilder::local_handoff_window`] ago
+///   (100 ms) and was handed on fewer than [`RedisLimiterBuilder::max_local_handoffs`] times
+///   (64) becomes that slot's successor, and gets it when its holder finishes; every other
+///   task draws a ticket in Redis, and the slots given back to Redis go in ticket order. So a
+///   process keeps a slot for at most 64 attempts, started within 100 ms of its grant, before
+///   the other processes' waiters have their turn. A waiter in Redis is told its turn through
+///   Pub/Sub, and re-checks its place every third of a lease in case a message was lost.
 /// - **Leases:** a slot is leased for the attempt's timeout plus a margin
 ///   ([`DEFAULT_LEASE_MARGIN`]), by Redis's clock, and renewed while the attempt runs. An
 ///   attempt starts only if its lease certainly covers its timeout, by the local monotonic
 ///   clock measured from before the request that granted it; a lease a renewal finds gone
-///   never starts another attempt. A process that crashes, is killed or is paused loses its
+///   never starts another attempt. The same holds for a slot handed on within a process: a
+///   lease that no longer covers the successor's attempt goes back to Redis, and the
+///   successor takes a fresh slot there. A process that crashes, is killed or is paused loses its
 ///   slots when their leases end: the others wait at most one lease.
 /// - **Redis unreachable:** by default the bulletin is not sent and the trigger fails with
 ///   [`Error::Limiter`](crate::Error::Limiter), which says it certainly was not delivered (so
@@ -148,14 +163,19 @@ return 1
 ///   each process may have that many in flight, and CleverTap may answer 429 (retried).
 /// - **Redis restarted (without persistence) or failed over:** the slots held at that moment
 ///   are forgotten, so for at most one lease after the restart up to `max_concurrency`
-///   attempts more than the cap may be in flight (the old holders finish within their
-///   timeout; their renewals find the leases gone and no further attempt starts on them).
+///   attempts more than the cap may be in flight (each old slot runs one attempt at a time,
+///   handed on within its process only while its lease covers the attempt; the renewals find
+///   the leases gone, or their lease ends, and no further attempt starts on them).
 ///   CleverTap answers the excess 429, which the client retries. Nobody waits forever: waiting
 ///   resumes with new tickets.
-/// - **Cost:** two round trips per attempt, waiting included: one to join the queue, one to
-///   leave it. Renewals add one per third of a lease, for an attempt or a wait that long, and
-///   one more when a waiter's turn comes after its lease no longer covers the attempt. Each
-///   process keeps one Pub/Sub connection besides its command connection. The client waits
+/// - **Cost:** two round trips per slot taken from Redis, waiting included: one to join the
+///   queue, one to leave it (each release also publishes one message, read by every process
+///   using the limiter). An attempt on a slot handed on within the process costs none, so
+///   under steady load from one process an attempt costs 2 / (1 + hand-offs per grant) round
+///   trips, down to 2/65; [`RedisLimiter::local_handoffs`] counts them. Renewals add one per
+///   third of a lease, for an attempt or a wait that long, and one more when a waiter's turn
+///   comes after its lease no longer covers the attempt. Each process keeps one Pub/Sub
+///   connection besides its command connection. The client waits
 ///   for the release before returning (so an exiting process leaves no slot held); when Redis
 ///   is unreachable just then, that wait lasts at most the Redis timeout and the lease ends on
 ///   its own.
