@@ -210,9 +210,10 @@ async fn client(args: &Args) -> Result<Tally, Box<dyn std::error::Error + Send +
     }
     if let Some(limiter) = limiter {
         eprintln!(
-            "blast: redis_round_trips={} renewals={}",
+            "blast: redis_round_trips={} renewals={} local_handoffs={}",
             limiter.round_trips(),
-            limiter.renewals()
+            limiter.renewals(),
+            limiter.local_handoffs()
         );
     }
     Ok(tally)
