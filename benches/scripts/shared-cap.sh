@@ -11,7 +11,8 @@
 #   1 process with the in-process cap; target >= 0.8x.
 # - latency-bound (the emulator holds every answer DELAY_MS, default 50 ms; N bulletins, default
 #   600): against the ceiling 3 / DELAY_MS; target >= 0.9x with zero 429s.
-# DELAY_MS=0 runs only the CPU-bound regime. Prints per process its rate, CPU time, Redis round
+# DELAY_MS=0 runs only the CPU-bound regime. BLAST_REDIS_ARGS is added to each `blast --redis`
+# (e.g. "--max-local-handoffs 0" to measure without local hand-offs). Prints per process its rate, CPU time, Redis round
 # trips and local hand-offs, then one summary line per regime and the 429s recorded.
 set -euo pipefail
 
@@ -68,7 +69,8 @@ measure() {
     start=$(date +%s.%N)
     local pids=()
     for i in 1 2 3 4; do
-        blast_timed "four.$i" --url "$url" --count $((n / 4)) --concurrency 3 --redis "$redis" &
+        blast_timed "four.$i" --url "$url" --count $((n / 4)) --concurrency 3 --redis "$redis" \
+            ${BLAST_REDIS_ARGS:-} &
         pids+=($!)
     done
     wait "${pids[@]}"

@@ -49,7 +49,7 @@ pub const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(5);
 
 /// How many times in a row a slot may pass from one task of a process to another before it
 /// goes back to Redis, unless [`RedisLimiterBuilder::max_local_handoffs`] says otherwise.
-pub const DEFAULT_MAX_LOCAL_HANDOFFS: u32 = 64;
+pub const DEFAULT_MAX_LOCAL_HANDOFFS: u32 = 256;
 
 /// For how long after Redis granted a slot it may still pass from one task of a process to
 /// another, unless [`RedisLimiterBuilder::local_handoff_window`] says otherwise.
@@ -143,10 +143,11 @@ return 1
 ///   starves under steady load. A task that asks while its process holds a slot that has no
 ///   successor yet, was granted less than [`RedisLimiterBuilder::local_handoff_window`] ago
 ///   (100 ms) and was handed on fewer than [`RedisLimiterBuilder::max_local_handoffs`] times
-///   (64) becomes that slot's successor, and gets it when its holder finishes; every other
+///   (256) becomes that slot's successor, and gets it when its holder finishes; every other
 ///   task draws a ticket in Redis, and the slots given back to Redis go in ticket order. So a
-///   process keeps a slot for at most 64 attempts, started within 100 ms of its grant, before
-///   the other processes' waiters have their turn. A waiter in Redis is told its turn through
+///   process keeps a slot for at most 256 attempts, started within 100 ms of its grant, before
+///   the other processes' waiters have their turn. A successor waits for its slot's holder
+///   (one attempt at most), even if another slot comes free meanwhile. A waiter in Redis is told its turn through
 ///   Pub/Sub, and re-checks its place every third of a lease in case a message was lost.
 /// - **Leases:** a slot is leased for the attempt's timeout plus a margin
 ///   ([`DEFAULT_LEASE_MARGIN`]), by Redis's clock, and renewed while the attempt runs. An
@@ -172,7 +173,7 @@ return 1
 ///   queue, one to leave it (each release also publishes one message, read by every process
 ///   using the limiter). An attempt on a slot handed on within the process costs none, so
 ///   under steady load from one process an attempt costs 2 / (1 + hand-offs per grant) round
-///   trips, down to 2/65; [`RedisLimiter::local_handoffs`] counts them. Renewals add one per
+///   trips, down to 2/257; [`RedisLimiter::local_handoffs`] counts them. Renewals add one per
 ///   third of a lease, for an attempt or a wait that long, and one more when a waiter's turn
 ///   comes after its lease no longer covers the attempt. Each process keeps one Pub/Sub
 ///   connection besides its command connection. The client waits
