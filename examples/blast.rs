@@ -95,6 +95,10 @@ struct Args {
     /// (default: the limiter's).
     #[arg(long)]
     lease_margin_ms: Option<u64>,
+    /// With `--redis`: how many times in a row a slot may pass between this process's tasks
+    /// before it goes back to Redis (default: the limiter's; 0 never).
+    #[arg(long)]
+    max_local_handoffs: Option<u32>,
 }
 
 /// What a run counted.
@@ -178,6 +182,9 @@ async fn client(args: &Args) -> Result<Tally, Box<dyn std::error::Error + Send +
             if let Some(millis) = args.lease_margin_ms {
                 limiter = limiter.lease_margin(Duration::from_millis(millis));
             }
+            if let Some(max) = args.max_local_handoffs {
+                limiter = limiter.max_local_handoffs(max);
+            }
             let limiter = limiter.build()?;
             builder = builder.limiter(limiter.clone());
             Some(limiter)
@@ -210,9 +217,10 @@ async fn client(args: &Args) -> Result<Tally, Box<dyn std::error::Error + Send +
     }
     if let Some(limiter) = limiter {
         eprintln!(
-            "blast: redis_round_trips={} renewals={}",
+            "blast: redis_round_trips={} renewals={} local_handoffs={}",
             limiter.round_trips(),
-            limiter.renewals()
+            limiter.renewals(),
+            limiter.local_handoffs()
         );
     }
     Ok(tally)

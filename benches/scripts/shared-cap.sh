@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # One account's cap shared through Redis by 4 blast processes, against 1 process with the
-# in-process cap, on one emulator (the demo dashboard: CleverTap's limit of 3). BENCHMARKS.md §6.
+# in-process cap, on one emulator (the demo dashboard: CleverTap's limit of 3). BENCHMARKS.md §8.
 #
-#   DELAY_MS=50 N=600 REDIS_URL=redis://127.0.0.1:6379 bash benches/scripts/shared-cap.sh
+#   REDIS_URL=redis://127.0.0.1:6379 bash benches/scripts/shared-cap.sh
 #
 # Needs `cargo build --release -p bulletins-examples --example blast` and
 # `cargo build --release -p bulletins-emulator --bin bulletins-emulator`.
-# DELAY_MS > 0 makes the emulator hold every answer that long (the latency-bound regime);
-# DELAY_MS=0 is the CPU-bound one. Prints one line per configuration and the 429s recorded.
+# Runs both regimes of issue #13, each measured back to back in the same run:
+# - CPU-bound (no delay, N_CPU bulletins, default 6000): 4 processes through Redis against
+#   1 process with the in-process cap; target >= 0.8x.
+# - latency-bound (the emulator holds every answer DELAY_MS, default 50 ms; N bulletins, default
+#   600): against the ceiling 3 / DELAY_MS; target >= 0.9x with zero 429s.
+# DELAY_MS=0 runs only the CPU-bound regime. BLAST_REDIS_ARGS is added to each `blast --redis`
+# (e.g. "--max-local-handoffs 0" to measure without local hand-offs). Prints per process its rate, CPU time, Redis round
+# trips and local hand-offs, then one summary line per regime and the 429s recorded.
 set -euo pipefail
 
 bin=${CARGO_TARGET_DIR:-target}/release
-n=${N:-600}
+n_cpu=${N_CPU:-6000}
+n_lat=${N:-600}
 delay=${DELAY_MS:-50}
 redis=${REDIS_URL:-${BULLETINS_TEST_REDIS_URL:?set REDIS_URL or BULLETINS_TEST_REDIS_URL}}
 log=$(mktemp -d)
@@ -25,11 +32,12 @@ for _ in $(seq 100); do
 done
 url=$(tail -n 1 "$log/emulator.out" | awk '{print $NF}')
 
+# faults <delay ms>: every answer held that long (0: none).
 faults() {
     curl -sf -X DELETE "$url/_emulator/faults" >/dev/null
-    if [ "$delay" -gt 0 ]; then
+    if [ "$1" -gt 0 ]; then
         curl -sf -X POST "$url/_emulator/faults" -H 'content-type: application/json' \
-            -d "{\"fault\":{\"kind\":\"delay\",\"millis\":$delay},\"times\":100000}" >/dev/null
+            -d "{\"fault\":{\"kind\":\"delay\",\"millis\":$1},\"times\":100000}" >/dev/null
     fi
 }
 
@@ -37,34 +45,59 @@ rejections_429() {
     curl -sf "$url/_emulator/rejections" | grep -o '"status":429' | wc -l
 }
 
-faults
-start=$(date +%s.%N)
-"$bin/examples/blast" --url "$url" --count "$n" --concurrency 3 >"$log/one.out" 2>/dev/null
-end=$(date +%s.%N)
-one=$(echo "$n / ($end - $start)" | bc -l)
-printf 'in-process cap, 1 process: %d bulletins in %.3f s = %.1f/s; %s\n' \
-    "$n" "$(echo "$end - $start" | bc -l)" "$one" "$(tail -n 1 "$log/one.out")"
-echo "429s so far: $(rejections_429)"
+# blast_timed <name> <args...>: runs blast, CPU time (user+sys seconds) into $log/<name>.cpu.
+blast_timed() {
+    local name=$1
+    shift
+    /usr/bin/time -f '%U %S' -o "$log/$name.time" "$bin/examples/blast" "$@" \
+        >"$log/$name.out" 2>"$log/$name.err"
+    awk '{print $1 + $2}' "$log/$name.time" >"$log/$name.cpu"
+}
 
-faults
-start=$(date +%s.%N)
-pids=()
-for i in 1 2 3 4; do
-    "$bin/examples/blast" --url "$url" --count $((n / 4)) --concurrency 3 --redis "$redis" \
-        >"$log/four.$i.out" 2>"$log/four.$i.err" &
-    pids+=($!)
-done
-wait "${pids[@]}"
-end=$(date +%s.%N)
-four=$(echo "$n / ($end - $start)" | bc -l)
-printf 'Redis cap, 4 processes: %d bulletins in %.3f s = %.1f/s (%.2f x one process)\n' \
-    "$n" "$(echo "$end - $start" | bc -l)" "$four" "$(echo "$four / $one" | bc -l)"
-for i in 1 2 3 4; do
-    echo "  $(tail -n 1 "$log/four.$i.out"); $(grep round_trips "$log/four.$i.err")"
-done
+# measure <delay ms> <n>: sets $one and $four (bulletins/s) for that regime.
+measure() {
+    local delay=$1 n=$2 start end cpu i
+    faults "$delay"
+    start=$(date +%s.%N)
+    blast_timed one --url "$url" --count "$n" --concurrency 3
+    end=$(date +%s.%N)
+    one=$(echo "$n / ($end - $start)" | bc -l)
+    printf '  in-process cap, 1 process: %d bulletins in %.3f s = %.1f/s; CPU %.1f us/bulletin\n' \
+        "$n" "$(echo "$end - $start" | bc -l)" "$one" \
+        "$(echo "$(cat "$log/one.cpu") * 1000000 / $n" | bc -l)"
+    faults "$delay"
+    start=$(date +%s.%N)
+    local pids=()
+    for i in 1 2 3 4; do
+        blast_timed "four.$i" --url "$url" --count $((n / 4)) --concurrency 3 --redis "$redis" \
+            ${BLAST_REDIS_ARGS:-} &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    end=$(date +%s.%N)
+    four=$(echo "$n / ($end - $start)" | bc -l)
+    cpu=$(cat "$log"/four.*.cpu | paste -sd+ | bc -l)
+    printf '  Redis cap, 4 processes: %d bulletins in %.3f s = %.1f/s; CPU %.1f us/bulletin\n' \
+        "$n" "$(echo "$end - $start" | bc -l)" "$four" "$(echo "$cpu * 1000000 / $n" | bc -l)"
+    for i in 1 2 3 4; do
+        echo "    $(tail -n 1 "$log/four.$i.out"); $(grep -o 'redis_round_trips.*' "$log/four.$i.err")"
+    done
+}
+
+echo "CPU-bound (no delay):"
+measure 0 "$n_cpu"
+cpu_one=$one cpu_four=$four
+echo "429s so far: $(rejections_429)"
+if [ "$delay" -gt 0 ]; then
+    echo "latency-bound (every answer $delay ms):"
+    measure "$delay" "$n_lat"
+    lat_one=$one lat_four=$four
+fi
 echo "429s in total: $(rejections_429)"
+printf 'CPU-bound ratio, 4 processes via Redis / 1 in-process: %.2f x (target >= 0.8)\n' \
+    "$(echo "$cpu_four / $cpu_one" | bc -l)"
 if [ "$delay" -gt 0 ]; then
     ceiling=$(echo "3 * 1000 / $delay" | bc -l)
-    printf 'ceiling 3 / %d ms = %.0f/s: one process %.2f x, four processes %.2f x\n' \
-        "$delay" "$ceiling" "$(echo "$one / $ceiling" | bc -l)" "$(echo "$four / $ceiling" | bc -l)"
+    printf 'latency-bound ratio, 4 processes via Redis / ceiling %.0f/s: %.2f x (target >= 0.9); 1 in-process: %.2f x\n' \
+        "$ceiling" "$(echo "$lat_four / $ceiling" | bc -l)" "$(echo "$lat_one / $ceiling" | bc -l)"
 fi

@@ -129,7 +129,7 @@ pub use error::{BoxError, Error, TransportKind};
 #[cfg(feature = "redis")]
 pub use limiter::{
     InvalidRedisLimiter, RedisLimiter, RedisLimiterBuilder, DEFAULT_KEY_PREFIX,
-    DEFAULT_LEASE_MARGIN,
+    DEFAULT_LEASE_MARGIN, DEFAULT_LOCAL_HANDOFF_WINDOW, DEFAULT_MAX_LOCAL_HANDOFFS,
 };
 pub use limiter::{Lease, Limiter, Permit, Slot};
 

@@ -19,7 +19,7 @@ mod redis;
 #[cfg(feature = "redis")]
 pub use self::redis::{
     InvalidRedisLimiter, RedisLimiter, RedisLimiterBuilder, DEFAULT_KEY_PREFIX,
-    DEFAULT_LEASE_MARGIN,
+    DEFAULT_LEASE_MARGIN, DEFAULT_LOCAL_HANDOFF_WINDOW, DEFAULT_MAX_LOCAL_HANDOFFS,
 };
 
 /// Hands out the permits that keep an account's requests in flight under its limit.

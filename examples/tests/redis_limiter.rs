@@ -1,6 +1,7 @@
 //! `RedisLimiter` against a real Redis (`BULLETINS_TEST_REDIS_URL`), in one process: the cap
 //! holds across limiters, waiters are served in arrival order, a lost or outlived lease starts
-//! no attempt, an unreachable Redis fails closed, and the round trips per attempt.
+//! no attempt, an unreachable Redis fails closed, the round trips per attempt, and slots handed
+//! on within a process only while their lease covers the attempt and never for good.
 
 mod common;
 
@@ -255,8 +256,8 @@ async fn an_unreachable_redis_fails_closed_unless_falling_back() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_attempt_costs_two_round_trips_waiting_included() {
-    let Some(url) = redis_url("an_attempt_costs_two_round_trips_waiting_included") else {
+async fn an_attempt_costs_at_most_two_round_trips_waiting_included() {
+    let Some(url) = redis_url("an_attempt_costs_at_most_two_round_trips_waiting_included") else {
         return;
     };
     let account = fresh_account();
@@ -267,7 +268,7 @@ async fn an_attempt_costs_two_round_trips_waiting_included() {
         .expect("emulator");
     // Slow answers, so that most attempts wait for a slot held by the other "process".
     emulator.inject(Fault::Delay(Duration::from_millis(10)), 1_000);
-    const N: usize = 30;
+    const N: u64 = 30;
     let limiters = [
         RedisLimiter::new(&url).expect("url"),
         RedisLimiter::new(&url).expect("url"),
@@ -280,30 +281,159 @@ async fn an_attempt_costs_two_round_trips_waiting_included() {
             .limiter(limiter.clone())
             .build()
             .expect("client");
-        async move { client.trigger_all((0..N).map(bulletin)).await }
+        async move { client.trigger_all((0..N as usize).map(bulletin)).await }
     });
     for results in futures_util::future::join_all(runs).await {
         assert!(results.iter().all(Result::is_ok), "{results:?}");
     }
-    // Releases run in the background: wait for the last ones.
-    for _ in 0..200 {
-        if limiters.iter().all(|l| l.round_trips() >= 2 * N as u64) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     for limiter in &limiters {
+        // Each slot taken from Redis costs one round trip to join the queue and one to leave
+        // it; a slot handed on within the process costs none.
+        let from_redis = N - limiter.local_handoffs();
         assert_eq!(limiter.renewals(), 0);
         assert_eq!(
             limiter.round_trips(),
-            2 * N as u64,
-            "one to join the queue, one to leave it"
+            2 * from_redis,
+            "two per slot taken from Redis"
+        );
+        eprintln!(
+            "{} round trips for {N} attempts ({:.2} each), {} handed on locally",
+            limiter.round_trips(),
+            limiter.round_trips() as f64 / N as f64,
+            limiter.local_handoffs()
         );
     }
-    assert_eq!(emulator.accepted().len(), 2 * N);
+    assert_eq!(emulator.accepted().len(), 2 * N as usize);
     assert!(
         emulator.rejections().is_empty(),
         "{:?}",
         emulator.rejections()
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_slot_is_handed_on_only_while_its_lease_covers_the_next_attempt() {
+    let Some(url) = redis_url("a_slot_is_handed_on_only_while_its_lease_covers_the_next_attempt")
+    else {
+        return;
+    };
+    let account = fresh_account();
+    let (timeout, margin) = (Duration::from_millis(200), Duration::from_millis(100));
+    let limiter = RedisLimiter::builder(&url)
+        .lease_margin(margin)
+        .local_handoff_window(Duration::from_secs(3600))
+        .build()
+        .expect("url");
+    // The next task waits for the held slot (a current-thread runtime runs it when this one
+    // yields), then the holder finishes after `hold`.
+    let hand_over = |hold: Duration| {
+        let (limiter, account) = (limiter.clone(), account.clone());
+        async move {
+            let holder = take(&limiter, &account, 1, timeout).await;
+            let next = tokio::spawn({
+                let (limiter, account) = (limiter.clone(), account.clone());
+                async move { take(&limiter, &account, 1, timeout).await }
+            });
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            // Blocks the thread, renewals included, as a stopped process would.
+            std::thread::sleep(hold);
+            holder.release().await;
+            next.await.expect("next")
+        }
+    };
+    // Finished at once: the slot goes straight to the waiting task.
+    let next = hand_over(Duration::ZERO).await;
+    assert_eq!(limiter.local_handoffs(), 1, "the slot was not handed on");
+    assert!(next.covers(timeout));
+    next.release().await;
+    // Finished after the lease ended: the waiting task takes a fresh slot from Redis instead.
+    let next = hand_over(timeout + margin + Duration::from_millis(50)).await;
+    assert!(
+        next.covers(timeout),
+        "a slot whose lease no longer covered the attempt was handed on"
+    );
+    assert_eq!(limiter.local_handoffs(), 1);
+    next.release().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_hand_offs_do_not_starve_another_process() {
+    let Some(url) = redis_url("local_hand_offs_do_not_starve_another_process") else {
+        return;
+    };
+    let account = fresh_account();
+    let timeout = Duration::from_secs(5);
+    // Two "processes" (limiters with their own connections) on a cap of 1. Only the count
+    // bounds the hand-offs here, not the time.
+    let limiter = || {
+        RedisLimiter::builder(&url)
+            .max_local_handoffs(4)
+            .local_handoff_window(Duration::from_secs(3600))
+            .build()
+            .expect("url")
+    };
+    let (busy, other) = (limiter(), limiter());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy_served = Arc::new(AtomicUsize::new(0));
+    // Steady load: three tasks of the busy process always want the slot.
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let (busy, account, stop, served) = (
+            busy.clone(),
+            account.clone(),
+            Arc::clone(&stop),
+            Arc::clone(&busy_served),
+        );
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let permit = take(&busy, &account, 1, timeout).await;
+                served.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                permit.release().await;
+            }
+        }));
+    }
+    let started = std::time::Instant::now();
+    while busy_served.load(Ordering::SeqCst) < 20 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the busy process stalled"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        busy.local_handoffs() > 0,
+        "the busy process never handed on"
+    );
+    // The other process gets its turns while the busy one keeps its load.
+    let other_run = tokio::spawn({
+        let account = account.clone();
+        async move {
+            for _ in 0..5 {
+                take(&other, &account, 1, timeout).await.release().await;
+            }
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(30), other_run)
+        .await
+        .expect("the other process was starved by local hand-offs")
+        .expect("other");
+    let before = busy_served.load(Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    while busy_served.load(Ordering::SeqCst) < before + 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the busy process stalled"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    for task in tasks {
+        tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .expect("busy task finished")
+            .expect("busy task");
+    }
 }

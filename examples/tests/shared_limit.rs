@@ -1,6 +1,7 @@
 //! One account's cap shared through Redis by real processes: four `blast` processes keep the
 //! emulator's limit of 3, a process killed while holding slots frees them when its leases end,
-//! and a Redis restarted mid-run neither deadlocks the senders nor stops them for good.
+//! and a Redis restarted mid-run neither deadlocks the senders nor stops them for good, nor lets
+//! more than max_concurrency attempts beyond the cap into flight.
 //! Needs `BULLETINS_TEST_REDIS_URL` (the restart test starts its own `redis-server` too).
 
 mod common;
@@ -195,8 +196,11 @@ async fn a_redis_restart_mid_run_neither_deadlocks_nor_stops_sending() {
     };
     let server = OwnRedis::start(port).await;
     let account = fresh_account();
+    // The promise: a restart forgets the slots held, so up to max_concurrency (3) attempts
+    // more than the cap may be in flight for one lease. The emulator answers 429 beyond 3 + 3.
     let emulator = Emulator::demo()
         .account(account.clone(), PASSCODE)
+        .concurrency_limit(6)
         .start()
         .await
         .expect("emulator");
@@ -221,7 +225,8 @@ async fn a_redis_restart_mid_run_neither_deadlocks_nor_stops_sending() {
         Arc::new(AtomicBool::new(false)),
     );
     let mut senders = Vec::new();
-    for task in 0..6 {
+    // Four times as many senders as slots, so that a cap not kept shows.
+    for task in 0..12 {
         let (client, ok, refused, stop) =
             (client.clone(), ok.clone(), refused.clone(), stop.clone());
         senders.push(tokio::spawn(async move {
@@ -265,10 +270,15 @@ async fn a_redis_restart_mid_run_neither_deadlocks_nor_stops_sending() {
     // Nothing was sent for a refused slot: the emulator saw exactly the successes.
     assert_eq!(emulator.accepted().len(), ok.load(Ordering::SeqCst));
     eprintln!(
-        "restart: {} sent, {} refused while Redis was down, {} answered 429 (the overshoot)",
+        "restart: {} sent, {} refused while Redis was down, {} answered 429",
         ok.load(Ordering::SeqCst),
         refused.load(Ordering::SeqCst),
         too_many_requests(&emulator.rejections())
+    );
+    assert_eq!(
+        too_many_requests(&emulator.rejections()),
+        0,
+        "more than max_concurrency attempts beyond the cap were in flight"
     );
     drop(server);
 }

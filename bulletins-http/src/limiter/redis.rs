@@ -14,8 +14,15 @@
 //! Each operation is one Lua script, so one round trip, atomic, on Redis's clock alone. A
 //! script that frees slots (a release, or expired leases dropped) publishes the members now
 //! holding the slots on `{prefix}{<account id>}:granted`; a waiting process, subscribed to
-//! that channel, learns its turn without asking, so an attempt costs two round trips: one to
-//! join the queue (granted at once when a slot is free), one to leave it.
+//! that channel, learns its turn without asking, so a slot taken from Redis costs two round
+//! trips: one to join the queue (granted at once when a slot is free), one to leave it.
+//!
+//! Within a process, a finished holder hands its slot (its member, lease and renewals) straight
+//! to the one task that asked for it while it was held (`Shared::wait_for_hand_off`): no
+//! round trip, no Pub/Sub message, no other process woken. Only while the lease covers that
+//! task's whole attempt, and at most [`DEFAULT_MAX_LOCAL_HANDOFFS`] times within
+//! [`DEFAULT_LOCAL_HANDOFF_WINDOW`] of the grant; then the slot goes back to Redis, to the
+//! longest waiter of any process.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -27,7 +34,7 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
-use tokio::sync::{Notify, OnceCell, Semaphore};
+use tokio::sync::{oneshot, Notify, OnceCell, Semaphore};
 use tokio::time::Instant;
 
 use super::{Lease, Limiter, Permit, Slot};
@@ -39,6 +46,14 @@ pub const DEFAULT_KEY_PREFIX: &str = "bulletins:limiter:";
 /// How much longer than the attempt's timeout a lease lasts, unless
 /// [`RedisLimiterBuilder::lease_margin`] says otherwise.
 pub const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+/// How many times in a row a slot may pass from one task of a process to another before it
+/// goes back to Redis, unless [`RedisLimiterBuilder::max_local_handoffs`] says otherwise.
+pub const DEFAULT_MAX_LOCAL_HANDOFFS: u32 = 256;
+
+/// For how long after Redis granted a slot it may still pass from one task of a process to
+/// another, unless [`RedisLimiterBuilder::local_handoff_window`] says otherwise.
+pub const DEFAULT_LOCAL_HANDOFF_WINDOW: Duration = Duration::from_millis(100);
 
 const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -124,14 +139,23 @@ return 1
 /// ```
 ///
 /// # How it behaves
-/// - **Fair:** waiters are served in arrival order across all processes (each draws a ticket
-///   when it starts waiting). A waiter is told its turn through Redis Pub/Sub, and re-checks
-///   its place every third of a lease in case a message was lost.
+/// - **Fair:** waiters are served roughly in arrival order across all processes, and none
+///   starves under steady load. A task that asks while its process holds a slot that has no
+///   successor yet, was granted less than [`RedisLimiterBuilder::local_handoff_window`] ago
+///   (100 ms) and was handed on fewer than [`RedisLimiterBuilder::max_local_handoffs`] times
+///   (256) becomes that slot's successor, and gets it when its holder finishes; every other
+///   task draws a ticket in Redis, and the slots given back to Redis go in ticket order. So a
+///   process keeps a slot for at most 256 attempts, started within 100 ms of its grant, before
+///   the other processes' waiters have their turn. A successor waits for its slot's holder
+///   (one attempt at most), even if another slot comes free meanwhile. A waiter in Redis is told its turn through
+///   Pub/Sub, and re-checks its place every third of a lease in case a message was lost.
 /// - **Leases:** a slot is leased for the attempt's timeout plus a margin
 ///   ([`DEFAULT_LEASE_MARGIN`]), by Redis's clock, and renewed while the attempt runs. An
 ///   attempt starts only if its lease certainly covers its timeout, by the local monotonic
 ///   clock measured from before the request that granted it; a lease a renewal finds gone
-///   never starts another attempt. A process that crashes, is killed or is paused loses its
+///   never starts another attempt. The same holds for a slot handed on within a process: a
+///   lease that no longer covers the successor's attempt goes back to Redis, and the
+///   successor takes a fresh slot there. A process that crashes, is killed or is paused loses its
 ///   slots when their leases end: the others wait at most one lease.
 /// - **Redis unreachable:** by default the bulletin is not sent and the trigger fails with
 ///   [`Error::Limiter`](crate::Error::Limiter), which says it certainly was not delivered (so
@@ -140,14 +164,19 @@ return 1
 ///   each process may have that many in flight, and CleverTap may answer 429 (retried).
 /// - **Redis restarted (without persistence) or failed over:** the slots held at that moment
 ///   are forgotten, so for at most one lease after the restart up to `max_concurrency`
-///   attempts more than the cap may be in flight (the old holders finish within their
-///   timeout; their renewals find the leases gone and no further attempt starts on them).
+///   attempts more than the cap may be in flight (each old slot runs one attempt at a time,
+///   handed on within its process only while its lease covers the attempt; the renewals find
+///   the leases gone, or their lease ends, and no further attempt starts on them).
 ///   CleverTap answers the excess 429, which the client retries. Nobody waits forever: waiting
 ///   resumes with new tickets.
-/// - **Cost:** two round trips per attempt, waiting included: one to join the queue, one to
-///   leave it. Renewals add one per third of a lease, for an attempt or a wait that long, and
-///   one more when a waiter's turn comes after its lease no longer covers the attempt. Each
-///   process keeps one Pub/Sub connection besides its command connection. The client waits
+/// - **Cost:** two round trips per slot taken from Redis, waiting included: one to join the
+///   queue, one to leave it (each release also publishes one message, read by every process
+///   using the limiter). An attempt on a slot handed on within the process costs none, so
+///   under steady load from one process an attempt costs 2 / (1 + hand-offs per grant) round
+///   trips, down to 2/257; [`RedisLimiter::local_handoffs`] counts them. Renewals add one per
+///   third of a lease, for an attempt or a wait that long, and one more when a waiter's turn
+///   comes after its lease no longer covers the attempt. Each process keeps one Pub/Sub
+///   connection besides its command connection. The client waits
 ///   for the release before returning (so an exiting process leaves no slot held); when Redis
 ///   is unreachable just then, that wait lasts at most the Redis timeout and the lease ends on
 ///   its own.
@@ -172,8 +201,14 @@ struct Shared {
     /// Per account, the cap used when Redis is unreachable; `None` fails closed.
     fallback: Option<Mutex<HashMap<String, Arc<Semaphore>>>>,
     scripts: Scripts,
+    /// Per account, the slots this process holds and the tasks waiting for one of them.
+    local: Mutex<HashMap<String, HashMap<u64, LocalSlot>>>,
+    next_slot_id: AtomicU64,
+    max_local_handoffs: u32,
+    local_handoff_window: Duration,
     round_trips: AtomicU64,
     renewals: AtomicU64,
+    local_handoffs: AtomicU64,
 }
 
 impl Drop for Shared {
@@ -236,6 +271,8 @@ pub struct RedisLimiterBuilder {
     poll_interval: Option<Duration>,
     redis_timeout: Duration,
     fall_back: bool,
+    max_local_handoffs: u32,
+    local_handoff_window: Duration,
 }
 
 impl RedisLimiterBuilder {
@@ -274,6 +311,24 @@ impl RedisLimiterBuilder {
     /// back together may exceed the account's limit (CleverTap answers 429, which is retried).
     pub fn fall_back_to_in_process(mut self, fall_back: bool) -> Self {
         self.fall_back = fall_back;
+        self
+    }
+
+    /// How many times in a row a slot this process holds may pass straight to another of its
+    /// tasks waiting for one, without Redis, before it goes back to Redis (default
+    /// [`DEFAULT_MAX_LOCAL_HANDOFFS`]); 0 never hands a slot on. Each hand-off saves the two
+    /// round trips of a release and a new grant; the bound lets the other processes' waiters
+    /// have their turn.
+    pub fn max_local_handoffs(mut self, max: u32) -> Self {
+        self.max_local_handoffs = max;
+        self
+    }
+
+    /// For how long after Redis granted a slot it may still pass from one task of this process
+    /// to another (default [`DEFAULT_LOCAL_HANDOFF_WINDOW`]): with slow answers, this rather
+    /// than [`Self::max_local_handoffs`] bounds how long the other processes wait for it.
+    pub fn local_handoff_window(mut self, window: Duration) -> Self {
+        self.local_handoff_window = window;
         self
     }
 
@@ -320,8 +375,13 @@ impl RedisLimiterBuilder {
                     renew: Script::new(RENEW),
                     release: Script::new(&format!("{PURGE}{RELEASE}")),
                 },
+                local: Mutex::new(HashMap::new()),
+                next_slot_id: AtomicU64::new(0),
+                max_local_handoffs: self.max_local_handoffs,
+                local_handoff_window: self.local_handoff_window,
                 round_trips: AtomicU64::new(0),
                 renewals: AtomicU64::new(0),
+                local_handoffs: AtomicU64::new(0),
             }),
         })
     }
@@ -345,7 +405,14 @@ impl RedisLimiter {
             poll_interval: None,
             redis_timeout: DEFAULT_REDIS_TIMEOUT,
             fall_back: false,
+            max_local_handoffs: DEFAULT_MAX_LOCAL_HANDOFFS,
+            local_handoff_window: DEFAULT_LOCAL_HANDOFF_WINDOW,
         }
+    }
+
+    /// Slots passed straight from one task of this process to another, without Redis, so far.
+    pub fn local_handoffs(&self) -> u64 {
+        self.shared.local_handoffs.load(Ordering::Relaxed)
     }
 
     /// Round trips to Redis so far (taking, renewing and releasing slots), for metrics.
@@ -366,6 +433,18 @@ impl RedisLimiter {
 
     async fn acquire_slot(&self, slot: Slot<'_>) -> Result<Permit, BoxError> {
         let shared = &self.shared;
+        // A slot this process holds may be handed straight on, without Redis.
+        if let Some(handed) = shared.wait_for_hand_off(slot) {
+            if let Some(slot) = handed
+                .await
+                .ok()
+                .flatten()
+                .and_then(|mut held| held.0.take())
+            {
+                return Ok(permit(slot));
+            }
+            // Told to ask Redis: the slot went back there, so that others get their turn.
+        }
         let lease = slot.attempt_timeout.saturating_add(shared.lease_margin);
         let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX);
         let poll = shared
@@ -380,6 +459,7 @@ impl RedisLimiter {
         let ticket = Ticket {
             shared: Arc::clone(shared),
             keys: Keys::new(&shared.key_prefix, slot.account_id),
+            account_id: slot.account_id.to_owned(),
             member: waiter.member.clone(),
             max_concurrency: slot.max_concurrency,
             released: false,
@@ -407,7 +487,7 @@ impl RedisLimiter {
                 .await?;
             let valid_until = sent + lease;
             if granted == 1 {
-                return Ok(held(ticket, valid_until, lease_ms));
+                return Ok(permit(Held::granted(ticket, valid_until, lease_ms)));
             }
             // Our turn is published; without a message, re-check (and renew the place) later.
             // A turn that comes when the place's lease no longer covers the attempt is checked
@@ -417,7 +497,7 @@ impl RedisLimiter {
                 .is_ok()
                 && Instant::now() + slot.attempt_timeout <= valid_until
             {
-                return Ok(held(ticket, valid_until, lease_ms));
+                return Ok(permit(Held::granted(ticket, valid_until, lease_ms)));
             }
         }
     }
@@ -455,15 +535,10 @@ impl Limiter for RedisLimiter {
     }
 }
 
-/// A slot granted to `ticket`: renewed until released (by [`Permit::release`], or in the
-/// background when dropped).
-fn held(ticket: Ticket, valid_until: Instant, lease_ms: u64) -> Permit {
-    let lease = Arc::new(Lease::new(valid_until));
-    let renewal = tokio::spawn(renew(ticket.clone_ref(), Arc::clone(&lease), lease_ms));
-    let held = Arc::new(Mutex::new(Some(Held {
-        ticket: Some(ticket),
-        renewal,
-    })));
+/// The permit for a held slot: handed on or released by [`Permit::release`], or when dropped.
+fn permit(slot: HeldSlot) -> Permit {
+    let lease = Arc::clone(&slot.lease);
+    let held = Arc::new(Mutex::new(Some(Held(Some(slot)))));
     let guard = Arc::clone(&held);
     Permit::leased(guard, lease).on_release(move || {
         Box::pin(async move {
@@ -624,6 +699,7 @@ fn member_id() -> String {
 struct Ticket {
     shared: Arc<Shared>,
     keys: Keys,
+    account_id: String,
     member: String,
     max_concurrency: usize,
     /// Set once released, so that dropping it does not release it again.
@@ -638,9 +714,7 @@ impl Ticket {
             member: self.member.clone(),
         }
     }
-}
 
-impl Ticket {
     /// Leaves the queue now, waiting for Redis to record it.
     async fn release(mut self) {
         self.released = true;
@@ -688,26 +762,155 @@ struct TicketRef {
     member: String,
 }
 
-/// A held slot: released, and its renewals stopped, when dropped.
-struct Held {
-    /// Released (by its own `Drop`, in the background) after `drop` below has stopped the
-    /// renewals, unless [`Held::release`] took it.
-    ticket: Option<Ticket>,
+/// A slot granted by Redis, renewed while held. Given back through [`Shared::hand_on`] when
+/// released or dropped: to the task of this process waiting for it, or to Redis.
+struct Held(Option<HeldSlot>);
+
+struct HeldSlot {
+    /// Its key in [`Shared::local`].
+    id: u64,
+    ticket: Ticket,
     renewal: tokio::task::JoinHandle<()>,
+    lease: Arc<Lease>,
+}
+
+impl HeldSlot {
+    /// Gives the slot back to Redis: stops the renewals, then leaves the queue (in the
+    /// background when `ticket` is dropped instead).
+    fn stop_renewing(self) -> Ticket {
+        self.renewal.abort();
+        self.ticket
+    }
 }
 
 impl Held {
+    /// A slot Redis just granted to `ticket`, its lease lasting until `valid_until`.
+    fn granted(ticket: Ticket, valid_until: Instant, lease_ms: u64) -> HeldSlot {
+        let lease = Arc::new(Lease::new(valid_until));
+        let renewal = tokio::spawn(renew(ticket.clone_ref(), Arc::clone(&lease), lease_ms));
+        let id = ticket.shared.count_holder(&ticket.account_id);
+        HeldSlot {
+            id,
+            ticket,
+            renewal,
+            lease,
+        }
+    }
+
+    /// Hands the slot on, or releases it and waits for Redis to record it.
     async fn release(mut self) {
-        self.renewal.abort();
-        if let Some(ticket) = self.ticket.take() {
-            ticket.release().await;
+        if let Some(slot) = self.0.take() {
+            let shared = Arc::clone(&slot.ticket.shared);
+            if let Some(slot) = shared.hand_on(slot) {
+                slot.stop_renewing().release().await;
+            }
         }
     }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.renewal.abort();
+        if let Some(slot) = self.0.take() {
+            let shared = Arc::clone(&slot.ticket.shared);
+            if let Some(slot) = shared.hand_on(slot) {
+                // Released in the background by the ticket's own `Drop`.
+                drop(slot.stop_renewing());
+            }
+        }
+    }
+}
+
+/// A task of this process waiting for a held slot to be handed on: sent the slot, or `None`
+/// to ask Redis instead.
+struct HandOffWaiter {
+    attempt_timeout: Duration,
+    send: oneshot::Sender<Option<Held>>,
+}
+
+/// A slot this process holds, as its tasks see it.
+struct LocalSlot {
+    /// When Redis granted it, and how often a task has been promised it since.
+    granted_at: Instant,
+    handoffs: u32,
+    /// The task it goes to next, when its holder finishes.
+    successor: Option<HandOffWaiter>,
+}
+
+impl Shared {
+    /// Records a slot Redis just granted to this process; returns its local id.
+    fn count_holder(&self, account_id: &str) -> u64 {
+        let id = self.next_slot_id.fetch_add(1, Ordering::Relaxed);
+        lock(&self.local)
+            .entry(account_id.to_owned())
+            .or_default()
+            .insert(
+                id,
+                LocalSlot {
+                    granted_at: Instant::now(),
+                    handoffs: 0,
+                    successor: None,
+                },
+            );
+        id
+    }
+
+    /// Makes the caller the successor of a slot this process holds, if one was granted less
+    /// than the hand-off window ago, has been handed on fewer than the most times and has no
+    /// successor yet; `None` when the caller must ask Redis.
+    fn wait_for_hand_off(&self, slot: Slot<'_>) -> Option<oneshot::Receiver<Option<Held>>> {
+        let mut local = lock(&self.local);
+        let held = local.get_mut(slot.account_id)?;
+        let free = held.values_mut().find(|held| {
+            held.handoffs < self.max_local_handoffs
+                && held.granted_at.elapsed() < self.local_handoff_window
+                && held
+                    .successor
+                    .as_ref()
+                    .is_none_or(|waiter| waiter.send.is_closed())
+        })?;
+        let (send, receive) = oneshot::channel();
+        free.handoffs += 1;
+        free.successor = Some(HandOffWaiter {
+            attempt_timeout: slot.attempt_timeout,
+            send,
+        });
+        Some(receive)
+    }
+
+    /// Hands a finished holder's slot to its successor, if it has one and the lease covers
+    /// the successor's attempt; otherwise returns it, to be released to Redis (and sends the
+    /// successor, if any, to Redis too).
+    fn hand_on(&self, slot: HeldSlot) -> Option<HeldSlot> {
+        let mut local = lock(&self.local);
+        let Some(held) = local.get_mut(&slot.ticket.account_id) else {
+            return Some(slot);
+        };
+        let successor = held
+            .get_mut(&slot.id)
+            .and_then(|held| held.successor.take());
+        let slot = match successor {
+            Some(waiter) if slot.lease.covers(waiter.attempt_timeout) => {
+                match waiter.send.send(Some(Held(Some(slot)))) {
+                    Ok(()) => {
+                        self.local_handoffs.fetch_add(1, Ordering::Relaxed);
+                        return None;
+                    }
+                    // The successor is gone.
+                    Err(returned) => returned.and_then(|mut held| held.0.take())?,
+                }
+            }
+            Some(waiter) => {
+                // The lease no longer covers its attempt (or was found gone): it asks Redis.
+                let _ = waiter.send.send(None);
+                slot
+            }
+            None => slot,
+        };
+        held.remove(&slot.id);
+        if held.is_empty() {
+            local.remove(&slot.ticket.account_id);
+        }
+        Some(slot)
     }
 }
 
