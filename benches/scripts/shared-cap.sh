@@ -11,6 +11,8 @@
 #   1 process with the in-process cap; target >= 0.8x.
 # - latency-bound (the emulator holds every answer DELAY_MS, default 50 ms; N bulletins, default
 #   600): against the ceiling 3 / DELAY_MS; target >= 0.9x with zero 429s.
+# ROUNDS (default 1) repeats the CPU-bound regime and reports the median ratio. Beside it, a
+# reference: the same load split over 3 processes with no limiter at all.
 # DELAY_MS=0 runs only the CPU-bound regime. BLAST_REDIS_ARGS is added to each `blast --redis`
 # (e.g. "--max-local-handoffs 0" to measure without local hand-offs). Prints per process its rate, CPU time, Redis round
 # trips and local hand-offs, then one summary line per regime and the 429s recorded.
@@ -20,6 +22,7 @@ bin=${CARGO_TARGET_DIR:-target}/release
 n_cpu=${N_CPU:-6000}
 n_lat=${N:-600}
 delay=${DELAY_MS:-50}
+rounds=${ROUNDS:-1}
 redis=${REDIS_URL:-${BULLETINS_TEST_REDIS_URL:?set REDIS_URL or BULLETINS_TEST_REDIS_URL}}
 log=$(mktemp -d)
 trap 'kill "$emulator_pid" 2>/dev/null || true; rm -rf "$log"' EXIT
@@ -84,9 +87,35 @@ measure() {
     done
 }
 
-echo "CPU-bound (no delay):"
-measure 0 "$n_cpu"
-cpu_one=$one cpu_four=$four
+# split <n>: sets $split (bulletins/s): 3 processes with 1 in flight each and no limiter at all,
+# the account's 3 in flight split over processes with nothing coordinating them. No shared
+# limiter can beat this on the same machine: it is the cost of the split alone.
+split() {
+    local n=$1 start end cpu i
+    faults 0
+    start=$(date +%s.%N)
+    local pids=()
+    for i in 1 2 3; do
+        blast_timed "split.$i" --url "$url" --count $((n / 3)) --concurrency 1 &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    end=$(date +%s.%N)
+    split=$(echo "$n / ($end - $start)" | bc -l)
+    cpu=$(cat "$log"/split.*.cpu | paste -sd+ | bc -l)
+    printf '  no limiter, 3 processes x 1 in flight: %.1f/s; CPU %.1f us/bulletin\n' \
+        "$split" "$(echo "$cpu * 1000000 / $n" | bc -l)"
+}
+
+echo "CPU-bound (no delay), $rounds round(s):"
+ratios=() splits=()
+for round in $(seq "$rounds"); do
+    measure 0 "$n_cpu"
+    split "$n_cpu"
+    ratios+=("$(echo "$four / $one" | bc -l)")
+    splits+=("$(echo "$split / $one" | bc -l)")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "429s so far: $(rejections_429)"
 if [ "$delay" -gt 0 ]; then
     echo "latency-bound (every answer $delay ms):"
@@ -94,8 +123,10 @@ if [ "$delay" -gt 0 ]; then
     lat_one=$one lat_four=$four
 fi
 echo "429s in total: $(rejections_429)"
-printf 'CPU-bound ratio, 4 processes via Redis / 1 in-process: %.2f x (target >= 0.8)\n' \
-    "$(echo "$cpu_four / $cpu_one" | bc -l)"
+printf 'CPU-bound ratio, 4 processes via Redis / 1 in-process: %.2f x (target >= 0.8); per round: %s\n' \
+    "$(median "${ratios[@]}")" "$(printf '%.2f ' "${ratios[@]}")"
+printf 'reference, 3 processes x 1 in flight without any limiter / 1 in-process: %.2f x; per round: %s\n' \
+    "$(median "${splits[@]}")" "$(printf '%.2f ' "${splits[@]}")"
 if [ "$delay" -gt 0 ]; then
     ceiling=$(echo "3 * 1000 / $delay" | bc -l)
     printf 'latency-bound ratio, 4 processes via Redis / ceiling %.0f/s: %.2f x (target >= 0.9); 1 in-process: %.2f x\n' \
