@@ -1,12 +1,14 @@
 //! One trigger payload, as CleverTap documents it and as `bulletins send` reads it per line:
 //! `{"business_event":..,"name":..,"properties":{..},"c-by":..,"when":"now"|UNIX}`.
 
-use bulletins_http::{Bulletin, DynamicEvent, When};
-use serde_json::{Map, Value};
+mod fields;
+
+use std::borrow::Cow;
+
+use bulletins_http::{BuildError, Bulletin, DynamicEvent, When};
 
 use crate::dashboard::Dashboard;
-
-const FIELDS: [&str; 5] = ["business_event", "name", "properties", "c-by", "when"];
+use fields::{Line, Properties, Scalar};
 
 /// Parses one payload and checks it against CleverTap's limits and, when given, the dashboard:
 /// every problem found, each one sentence.
@@ -22,28 +24,39 @@ pub(crate) fn parse_checked(
 }
 
 /// Parses and checks one payload against CleverTap's limits. The error is one sentence.
+///
+/// The line is read once, straight into the bulletin that is sent; every rule
+/// [`Bulletin::to_json_vec`] checks is checked here, as its strings are taken, so the
+/// bulletin is not serialized to be checked.
 pub(crate) fn parse(line: &[u8]) -> Result<Bulletin<'static, DynamicEvent>, String> {
-    let value: Value =
-        serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?;
-    let Value::Object(object) = value else {
-        return Err("not a JSON object: one trigger payload per line".to_owned());
+    let fields = match fields::read(line) {
+        Ok(Line::Object(fields)) => fields,
+        Ok(Line::NotAnObject) => {
+            return Err("not a JSON object: one trigger payload per line".to_owned())
+        }
+        Err(e) => return Err(format!("not a JSON object: {e}")),
     };
-    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    if let Some(unknown) = fields.unknown {
         return Err(format!(
             "unknown field {unknown:?}; a payload has business_event, name, properties, c-by and when"
         ));
     }
-    let event_name = string(&object, "business_event")?;
-    let name = string(&object, "name")?;
-    let created_by = string(&object, "c-by")?;
-    let properties = object
-        .get("properties")
+    let event_name = string(fields.business_event, "business_event")?;
+    let name = string(fields.name, "name")?;
+    let created_by = string(fields.created_by, "c-by")?;
+    let properties = fields
+        .properties
         .ok_or("missing \"properties\" (an object of strings; {} for none)")?;
-    let when = when(object.get("when"))?;
-    let event = DynamicEvent::from_json(event_name, properties).map_err(|e| e.to_string())?;
-    let bulletin = Bulletin::new(event, name.to_owned(), created_by.to_owned()).when(when);
-    check(&bulletin)?;
-    Ok(bulletin)
+    let when = when(fields.when)?;
+    let event = event(event_name, properties).map_err(|e| e.to_string())?;
+    // What `Bulletin::write_json` checks beyond the event, which `DynamicEvent` checked.
+    if name.trim().is_empty() {
+        return Err(BuildError::EmptyName.to_string());
+    }
+    if created_by.trim().is_empty() {
+        return Err(BuildError::EmptyCreatedBy.to_string());
+    }
+    Ok(Bulletin::new(event, name.into_owned(), created_by.into_owned()).when(when))
 }
 
 /// Checks what `DynamicEvent` does not: the bulletin's own fields.
@@ -51,27 +64,47 @@ pub(crate) fn check(bulletin: &Bulletin<'_, DynamicEvent>) -> Result<(), String>
     bulletin.to_json_vec().map(drop).map_err(|e| e.to_string())
 }
 
-fn string<'a>(object: &'a Map<String, Value>, key: &str) -> Result<&'a str, String> {
-    match object.get(key) {
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(format!("{key:?} is {}, not a string", json_type(other))),
+/// The event, with `DynamicEvent`'s checks: the name's and keys' rules, values' length, each
+/// key once.
+fn event(name: Cow<'_, str>, properties: Properties<'_>) -> Result<DynamicEvent, BuildError> {
+    let mut event = DynamicEvent::new(name.into_owned())?;
+    let pairs = match properties {
+        Properties::Object(pairs) => pairs,
+        Properties::Not(found) => return Err(BuildError::NotAnObject { found }),
+    };
+    for (key, value) in pairs {
+        match value {
+            Scalar::Str(value) => event.insert(key.into_owned(), value.into_owned())?,
+            other => {
+                return Err(BuildError::NotAString {
+                    property: key.into_owned(),
+                    found: other.json_type(),
+                })
+            }
+        }
+    }
+    Ok(event)
+}
+
+fn string<'a>(value: Option<Scalar<'a>>, key: &str) -> Result<Cow<'a, str>, String> {
+    match value {
+        Some(Scalar::Str(s)) => Ok(s),
+        Some(other) => Err(format!(
+            "{key:?} is {}, not a string",
+            other.json_type_in_words()
+        )),
         None => Err(format!("missing {key:?}")),
     }
 }
 
 /// CleverTap's `when`: `"now"`, a positive integer, or a string of digits.
-fn when(value: Option<&Value>) -> Result<When, String> {
+fn when(value: Option<Scalar<'_>>) -> Result<When, String> {
     let problem = || "\"when\" must be \"now\" or a positive UNIX timestamp in seconds".to_owned();
     match value {
         None => Err("missing \"when\" (\"now\" or a UNIX timestamp)".to_owned()),
-        Some(Value::String(s)) if s == "now" => Ok(When::Now),
-        Some(Value::String(s)) => parse_when(s).ok_or_else(problem),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .filter(|&t| t > 0)
-            .map(When::Unix)
-            .ok_or_else(problem),
-        Some(_) => Err(problem()),
+        Some(Scalar::Str(s)) => parse_when(&s).ok_or_else(problem),
+        Some(Scalar::Integer(n)) => n.filter(|&t| t > 0).map(When::Unix).ok_or_else(problem),
+        Some(Scalar::Other(_)) => Err(problem()),
     }
 }
 
@@ -84,17 +117,6 @@ pub(crate) fn parse_when(text: &str) -> Option<When> {
         return None;
     }
     text.parse().ok().filter(|&t: &i64| t > 0).map(When::Unix)
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
