@@ -56,7 +56,8 @@ pub(super) struct Source {
 }
 
 impl Source {
-    fn next(
+    /// The next line to send with its bulletin, reporting those it passes over.
+    pub(super) fn next(
         &mut self,
         report: &mut Report,
     ) -> io::Result<Option<(u64, Bulletin<'static, DynamicEvent>)>> {
@@ -471,13 +472,13 @@ async fn wait(syncing: &mut Option<JoinHandle<io::Result<()>>>) -> Synced {
 
 /// Ctrl-C, and SIGTERM on Unix (what `kill` and service managers send). The handlers are
 /// installed once, so a signal arriving between two waits is not lost.
-struct Interrupts {
+pub(super) struct Interrupts {
     #[cfg(unix)]
     signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
 impl Interrupts {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
@@ -490,7 +491,7 @@ impl Interrupts {
         Self {}
     }
 
-    async fn recv(&mut self) {
+    pub(super) async fn recv(&mut self) {
         #[cfg(unix)]
         {
             match self.signals.as_mut() {
