@@ -5,4 +5,5 @@ mod support;
 mod commands;
 mod exit_codes;
 mod journal;
+mod no_journal;
 mod secrets;
