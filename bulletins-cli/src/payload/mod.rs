@@ -185,4 +185,83 @@ mod tests {
         assert!(parse(line(&"v".repeat(512)).as_bytes()).is_ok());
         assert!(parse(line(&"v".repeat(513)).as_bytes()).is_err());
     }
+
+    #[test]
+    fn what_is_sent_is_what_the_line_says() {
+        // Escapes take the owned path; the rest is borrowed from the line.
+        let line = r#" {"business_event":"Program Released","name":"Sa \"Re\" Ga\u00e9","properties":{"k\u0041":"v\\1","b":""},"c-by":"x","when":1724123456} "#;
+        let sent = parse(line.as_bytes()).and_then(|b| b.to_json_vec().map_err(|e| e.to_string()));
+        let sent: serde_json::Value =
+            serde_json::from_slice(&sent.unwrap_or_default()).unwrap_or_default();
+        let read: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        assert_eq!(sent, read);
+        let sent = parse(DOC.as_bytes()).and_then(|b| b.to_json_vec().map_err(|e| e.to_string()));
+        assert_eq!(sent.as_deref(), Ok(DOC.as_bytes()));
+    }
+
+    #[test]
+    fn every_check_of_the_bulletin_is_made_while_reading() {
+        let line = |field: &str| {
+            let mut fields = vec![
+                (r#""business_event""#, r#""e""#.to_owned()),
+                (r#""name""#, r#""n""#.to_owned()),
+                (r#""properties""#, r#"{"k":"v"}"#.to_owned()),
+                (r#""c-by""#, r#""x""#.to_owned()),
+                (r#""when""#, r#""now""#.to_owned()),
+            ];
+            if let Some((key, value)) = field.split_once('=') {
+                for (k, v) in &mut fields {
+                    if *k == key {
+                        *v = value.to_owned();
+                    }
+                }
+            }
+            let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            format!("{{{}}}", body.join(","))
+        };
+        let cases = [
+            (r#""name"=" ""#, "name"),
+            (r#""c-by"="\t""#, "c-by"),
+            (r#""business_event"=" e""#, "whitespace"),
+            (
+                r#""business_event"=7"#,
+                "\"business_event\" is a number, not a string",
+            ),
+            (r#""name"=null"#, "\"name\" is null, not a string"),
+            (r#""c-by"=["x"]"#, "\"c-by\" is an array, not a string"),
+            (r#""properties"=[]"#, "properties are a JSON array"),
+            (r#""properties"="k""#, "properties are a JSON string"),
+            (
+                r#""properties"={"k":true}"#,
+                "property \"k\" is a JSON boolean",
+            ),
+            (
+                r#""properties"={"k":{"a":"b"}}"#,
+                "property \"k\" is a JSON object",
+            ),
+            (r#""properties"={"k":"v","k":"w"}"#, "set twice"),
+            (r#""properties"={" k":"v"}"#, "whitespace"),
+            (r#""when"=1.5"#, "\"when\""),
+            (r#""when"=-3"#, "\"when\""),
+            (r#""when"=18446744073709551615"#, "\"when\""),
+            (r#""when"=true"#, "\"when\""),
+        ];
+        for (field, expected) in cases {
+            let text = line(field);
+            let err = parse(text.as_bytes()).err().unwrap_or_default();
+            assert!(err.contains(expected), "{text}: {err:?}");
+        }
+        assert!(parse(line("").as_bytes()).is_ok());
+        for text in [format!("{} {{}}", line("")), format!("{}x", line(""))] {
+            let err = parse(text.as_bytes()).err().unwrap_or_default();
+            assert!(err.contains("not a JSON object: trailing"), "{text}: {err}");
+        }
+        for text in ["\"x\"", "1", "null", "true"] {
+            let err = parse(text.as_bytes()).err().unwrap_or_default();
+            assert!(
+                err.contains("one trigger payload per line"),
+                "{text}: {err}"
+            );
+        }
+    }
 }
