@@ -6,4 +6,6 @@ mod commands;
 mod exit_codes;
 mod journal;
 mod no_journal;
+#[cfg(feature = "sqlite")]
+mod outbox;
 mod secrets;
