@@ -5,6 +5,7 @@ mod fields;
 
 use std::borrow::Cow;
 
+use bulletins_http::limits::{check_key, MAX_VALUE_BYTES};
 use bulletins_http::{BuildError, Bulletin, DynamicEvent, When};
 
 use crate::dashboard::Dashboard;
@@ -23,12 +24,43 @@ pub(crate) fn parse_checked(
     }
 }
 
+/// Checks one payload as [`parse_checked`] does, without making the bulletin unless a
+/// dashboard needs its event: what a pass that only checks needs.
+pub(crate) fn check_line(line: &[u8], dashboard: Option<&Dashboard>) -> Result<(), Vec<String>> {
+    let payload = read(line).map_err(|problem| vec![problem])?;
+    if let Some(dashboard) = dashboard {
+        let bulletin = payload.into_bulletin().map_err(|problem| vec![problem])?;
+        let problems = crate::dashboard::check(dashboard, bulletin.event());
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+    }
+    Ok(())
+}
+
 /// Parses and checks one payload against CleverTap's limits. The error is one sentence.
-///
-/// The line is read once, straight into the bulletin that is sent; every rule
-/// [`Bulletin::to_json_vec`] checks is checked here, as its strings are taken, so the
-/// bulletin is not serialized to be checked.
 pub(crate) fn parse(line: &[u8]) -> Result<Bulletin<'static, DynamicEvent>, String> {
+    read(line)?.into_bulletin()
+}
+
+/// A payload read and checked, its strings still borrowed from the line (those without
+/// escapes).
+#[derive(Debug)]
+pub(crate) struct Payload<'a> {
+    event: Cow<'a, str>,
+    name: Cow<'a, str>,
+    created_by: Cow<'a, str>,
+    properties: Pairs<'a>,
+    when: When,
+}
+
+/// Properties, in the line's order.
+type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+/// Reads one payload in a single pass and checks every rule [`Bulletin::to_json_vec`] and
+/// [`DynamicEvent`] check, as the strings are taken: the bulletin is not serialized to be
+/// checked. The error is one sentence.
+pub(crate) fn read(line: &[u8]) -> Result<Payload<'_>, String> {
     let fields = match fields::read(line) {
         Ok(Line::Object(fields)) => fields,
         Ok(Line::NotAnObject) => {
@@ -41,22 +73,31 @@ pub(crate) fn parse(line: &[u8]) -> Result<Bulletin<'static, DynamicEvent>, Stri
             "unknown field {unknown:?}; a payload has business_event, name, properties, c-by and when"
         ));
     }
-    let event_name = string(fields.business_event, "business_event")?;
+    let event = string(fields.business_event, "business_event")?;
     let name = string(fields.name, "name")?;
     let created_by = string(fields.created_by, "c-by")?;
     let properties = fields
         .properties
         .ok_or("missing \"properties\" (an object of strings; {} for none)")?;
     let when = when(fields.when)?;
-    let event = event(event_name, properties).map_err(|e| e.to_string())?;
-    // What `Bulletin::write_json` checks beyond the event, which `DynamicEvent` checked.
+    if let Err(problem) = check_key(&event) {
+        let name = event.into_owned();
+        return Err(BuildError::InvalidEventName { name, problem }.to_string());
+    }
+    let properties = self::properties(properties).map_err(|e| e.to_string())?;
     if name.trim().is_empty() {
         return Err(BuildError::EmptyName.to_string());
     }
     if created_by.trim().is_empty() {
         return Err(BuildError::EmptyCreatedBy.to_string());
     }
-    Ok(Bulletin::new(event, name.into_owned(), created_by.into_owned()).when(when))
+    Ok(Payload {
+        event,
+        name,
+        created_by,
+        properties,
+        when,
+    })
 }
 
 /// Checks what `DynamicEvent` does not: the bulletin's own fields.
@@ -64,26 +105,62 @@ pub(crate) fn check(bulletin: &Bulletin<'_, DynamicEvent>) -> Result<(), String>
     bulletin.to_json_vec().map(drop).map_err(|e| e.to_string())
 }
 
-/// The event, with `DynamicEvent`'s checks: the name's and keys' rules, values' length, each
-/// key once.
-fn event(name: Cow<'_, str>, properties: Properties<'_>) -> Result<DynamicEvent, BuildError> {
-    let mut event = DynamicEvent::new(name.into_owned())?;
+impl Payload<'_> {
+    /// The bulletin to send, owning its strings.
+    pub(crate) fn into_bulletin(self) -> Result<Bulletin<'static, DynamicEvent>, String> {
+        // `DynamicEvent` checks again what `read` checked: it does not fail here.
+        let mut event = DynamicEvent::new(self.event.into_owned()).map_err(|e| e.to_string())?;
+        for (key, value) in self.properties {
+            event
+                .insert(key.into_owned(), value.into_owned())
+                .map_err(|e| e.to_string())?;
+        }
+        let bulletin = Bulletin::new(event, self.name.into_owned(), self.created_by.into_owned());
+        Ok(bulletin.when(self.when))
+    }
+}
+
+/// Checks what the bulletin's serialization and `DynamicEvent` would: the keys' rules, the
+/// values' type and length, each key once.
+fn properties(properties: Properties<'_>) -> Result<Pairs<'_>, BuildError> {
     let pairs = match properties {
         Properties::Object(pairs) => pairs,
         Properties::Not(found) => return Err(BuildError::NotAnObject { found }),
     };
+    let mut checked: Pairs<'_> = Vec::with_capacity(pairs.len());
     for (key, value) in pairs {
-        match value {
-            Scalar::Str(value) => event.insert(key.into_owned(), value.into_owned())?,
+        let value = match value {
+            Scalar::Str(value) => value,
             other => {
+                let found = other.json_type();
                 return Err(BuildError::NotAString {
                     property: key.into_owned(),
-                    found: other.json_type(),
-                })
+                    found,
+                });
             }
+        };
+        if let Err(problem) = check_key(&key) {
+            return Err(BuildError::InvalidPropertyKey {
+                key: key.into_owned(),
+                problem,
+            });
         }
+        if value.len() > MAX_VALUE_BYTES {
+            let (property, len) = (key.into_owned(), value.len());
+            return Err(BuildError::ValueTooLong {
+                property,
+                len,
+                max: MAX_VALUE_BYTES,
+            });
+        }
+        if checked.iter().any(|(k, _)| *k == key) {
+            return Err(BuildError::DuplicateProperty {
+                key: key.into_owned(),
+            });
+        }
+        checked.push((key, value));
     }
-    Ok(event)
+    Ok(checked)
 }
 
 fn string<'a>(value: Option<Scalar<'a>>, key: &str) -> Result<Cow<'a, str>, String> {
@@ -250,8 +327,11 @@ mod tests {
             let text = line(field);
             let err = parse(text.as_bytes()).err().unwrap_or_default();
             assert!(err.contains(expected), "{text}: {err:?}");
+            // The checking pass, which makes no bulletin, finds the same problem.
+            assert_eq!(check_line(text.as_bytes(), None), Err(vec![err]), "{text}");
         }
         assert!(parse(line("").as_bytes()).is_ok());
+        assert_eq!(check_line(line("").as_bytes(), None), Ok(()));
         for text in [format!("{} {{}}", line("")), format!("{}x", line(""))] {
             let err = parse(text.as_bytes()).err().unwrap_or_default();
             assert!(err.contains("not a JSON object: trailing"), "{text}: {err}");

@@ -153,7 +153,7 @@ fn check_all(input: &Input, dashboard: Option<&Dashboard>) -> Result<Checked> {
             continue;
         }
         count += 1;
-        if let Err(problems) = payload::parse_checked(line.bytes, dashboard) {
+        if let Err(problems) = payload::check_line(line.bytes, dashboard) {
             invalid += 1;
             for problem in problems {
                 eprintln!("{}:{}: {problem}", input.name, line.number);
