@@ -1,6 +1,7 @@
 //! One trigger payload, as CleverTap documents it and as `bulletins send` reads it per line:
 //! `{"business_event":..,"name":..,"properties":{..},"c-by":..,"when":"now"|UNIX}`.
 
+mod event;
 mod fields;
 
 use std::borrow::Cow;
@@ -9,6 +10,7 @@ use bulletins_http::limits::{check_key, MAX_VALUE_BYTES};
 use bulletins_http::{BuildError, Bulletin, DynamicEvent, When};
 
 use crate::dashboard::Dashboard;
+pub(crate) use event::LineEvent;
 use fields::{Line, Properties, Scalar};
 
 /// Parses one payload and checks it against CleverTap's limits and, when given, the dashboard:
@@ -16,11 +18,22 @@ use fields::{Line, Properties, Scalar};
 pub(crate) fn parse_checked(
     line: &[u8],
     dashboard: Option<&Dashboard>,
-) -> Result<Bulletin<'static, DynamicEvent>, Vec<String>> {
+) -> Result<Bulletin<'static, LineEvent>, Vec<String>> {
     let bulletin = parse(line).map_err(|problem| vec![problem])?;
-    match dashboard.map(|d| crate::dashboard::check(d, bulletin.event())) {
-        Some(problems) if !problems.is_empty() => Err(problems),
-        _ => Ok(bulletin),
+    if let Some(dashboard) = dashboard {
+        check_event(dashboard, bulletin.event())?;
+    }
+    Ok(bulletin)
+}
+
+/// Why the dashboard would refuse the event, if it would.
+fn check_event(dashboard: &Dashboard, event: &LineEvent) -> Result<(), Vec<String>> {
+    let event = event.to_dynamic().map_err(|e| vec![e.to_string()])?;
+    let problems = crate::dashboard::check(dashboard, &event);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
     }
 }
 
@@ -29,18 +42,17 @@ pub(crate) fn parse_checked(
 pub(crate) fn check_line(line: &[u8], dashboard: Option<&Dashboard>) -> Result<(), Vec<String>> {
     let payload = read(line).map_err(|problem| vec![problem])?;
     if let Some(dashboard) = dashboard {
-        let bulletin = payload.into_bulletin().map_err(|problem| vec![problem])?;
-        let problems = crate::dashboard::check(dashboard, bulletin.event());
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        check_event(
+            dashboard,
+            &LineEvent::new(&payload.event, &payload.properties),
+        )?;
     }
     Ok(())
 }
 
 /// Parses and checks one payload against CleverTap's limits. The error is one sentence.
-pub(crate) fn parse(line: &[u8]) -> Result<Bulletin<'static, DynamicEvent>, String> {
-    read(line)?.into_bulletin()
+pub(crate) fn parse(line: &[u8]) -> Result<Bulletin<'static, LineEvent>, String> {
+    read(line).map(Payload::into_bulletin)
 }
 
 /// A payload read and checked, its strings still borrowed from the line (those without
@@ -107,16 +119,9 @@ pub(crate) fn check(bulletin: &Bulletin<'_, DynamicEvent>) -> Result<(), String>
 
 impl Payload<'_> {
     /// The bulletin to send, owning its strings.
-    pub(crate) fn into_bulletin(self) -> Result<Bulletin<'static, DynamicEvent>, String> {
-        // `DynamicEvent` checks again what `read` checked: it does not fail here.
-        let mut event = DynamicEvent::new(self.event.into_owned()).map_err(|e| e.to_string())?;
-        for (key, value) in self.properties {
-            event
-                .insert(key.into_owned(), value.into_owned())
-                .map_err(|e| e.to_string())?;
-        }
-        let bulletin = Bulletin::new(event, self.name.into_owned(), self.created_by.into_owned());
-        Ok(bulletin.when(self.when))
+    pub(crate) fn into_bulletin(self) -> Bulletin<'static, LineEvent> {
+        let event = LineEvent::new(&self.event, &self.properties);
+        Bulletin::new(event, self.name.into_owned(), self.created_by.into_owned()).when(self.when)
     }
 }
 

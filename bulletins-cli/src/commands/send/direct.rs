@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use bulletins_http::{Bulletin, Client, DynamicEvent};
+use bulletins_http::{Bulletin, Client};
 use futures_util::StreamExt as _;
 
 use super::pipeline::{Ended, Interrupts, Source};
 use super::report::{Outcome, Report};
+use crate::payload::LineEvent;
 
 /// What the input's reader (inside the stream) and the loop reading results share. Both run
 /// in the same task, one after the other, so the lock is never contended.
@@ -92,7 +93,7 @@ pub(super) async fn send(source: Source, client: Client, report: Report) -> Ende
 
 /// The next line to send, as the client pulls it; `None` once the input ends, cannot be read,
 /// or a stop was asked for.
-fn pull(shared: &Mutex<Shared>, stop: &AtomicBool) -> Option<Bulletin<'static, DynamicEvent>> {
+fn pull(shared: &Mutex<Shared>, stop: &AtomicBool) -> Option<Bulletin<'static, LineEvent>> {
     if stop.load(Ordering::SeqCst) {
         return None;
     }

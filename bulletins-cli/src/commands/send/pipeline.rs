@@ -27,7 +27,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
+use bulletins_http::{Bulletin, Client, Triggered};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -35,7 +35,7 @@ use super::report::{Outcome, Report};
 use crate::dashboard::Dashboard;
 use crate::input::Lines;
 use crate::journal::{Journal, Records, Replay, State};
-use crate::payload;
+use crate::payload::{self, LineEvent};
 
 /// The most lines started ahead of those in flight.
 pub(super) const MAX_AHEAD: usize = 256;
@@ -60,7 +60,7 @@ impl Source {
     pub(super) fn next(
         &mut self,
         report: &mut Report,
-    ) -> io::Result<Option<(u64, Bulletin<'static, DynamicEvent>)>> {
+    ) -> io::Result<Option<(u64, Bulletin<'static, LineEvent>)>> {
         while let Some(line) = self.lines.next_line()? {
             if line.is_blank() {
                 continue;
@@ -99,7 +99,7 @@ pub(super) struct Ended {
 type Synced = Result<io::Result<()>, tokio::task::JoinError>;
 
 /// A line ready to send: its start is on disk (or there is no journal).
-type Ready = (u64, Bulletin<'static, DynamicEvent>);
+type Ready = (u64, Bulletin<'static, LineEvent>);
 
 /// What a worker hands back for a line.
 type Done = (u64, Option<Result<Triggered, bulletins_http::Error>>);
@@ -144,7 +144,7 @@ pub(super) async fn send(
 
     // Lines handed to the workers and not yet finished: queued or in flight.
     let mut outstanding: HashSet<u64> = HashSet::new();
-    let mut admitted: Vec<(u64, Bulletin<'static, DynamicEvent>)> = Vec::new();
+    let mut admitted: Vec<(u64, Bulletin<'static, LineEvent>)> = Vec::new();
     let mut records = Records::default();
     let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
     // The fewest lines outstanding at any moment of the current sync: fewer than
