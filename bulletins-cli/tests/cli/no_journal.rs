@@ -76,6 +76,8 @@ fn ctrl_c_waits_for_the_requests_in_flight_and_sends_nothing_more() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
+    // The input was not read to its end: no claim that it changed.
+    assert!(!stderr.contains("changed while"), "{stderr}");
     assert!(lines_with(&stdout, "uncertain").is_empty(), "{stdout}");
     // Every request that left was answered and reported; none left after the interrupt.
     let mut delivered = lines_with(&stdout, "delivered");

@@ -82,7 +82,9 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
         None => runtime.block_on(runtime.spawn(direct::send(source, client, report))),
     }
     .map_err(|e| Failure::new(Exit::Failed, format!("the sending task failed: {e}")))?;
-    if ended.source.lines.fingerprint() != checked.fingerprint {
+    // Only a source read to its end has the whole input's fingerprint.
+    let read_whole = !ended.interrupted && ended.failure.is_none();
+    if read_whole && ended.source.lines.fingerprint() != checked.fingerprint {
         ended.report.note(&format!(
             "warning: {} changed while it was being sent; the journal describes the version first read",
             input.name
