@@ -89,3 +89,35 @@ fn help_lists_the_outbox_commands() {
     let out = run(bulletins().arg("--help"));
     assert!(out.stdout.contains("outbox"), "{}", out.stdout);
 }
+
+#[cfg(feature = "postgres")]
+#[test]
+fn enqueue_and_status_against_postgres() {
+    const VAR: &str = "BULLETINS_TEST_DATABASE_URL";
+    let Some(database) = std::env::var(VAR).ok().filter(|url| !url.is_empty()) else {
+        let reason = format!(
+            "skipping enqueue_and_status_against_postgres: {VAR} is unset (`source .ci/services.sh` starts a PostgreSQL and sets it)"
+        );
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{reason}");
+        eprintln!("{reason}");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = jsonl(dir.path(), "backfill.jsonl", 2);
+    // A table of its own, so runs sharing the database do not count each other's rows.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let table = format!("cli_outbox_{}_{nanos}", std::process::id());
+    let out = run(bulletins()
+        .args(["outbox", "enqueue", "--account", ACCOUNT, "--table", &table])
+        .env("DATABASE_URL", &database)
+        .arg(&path));
+    expect_code(&out, 0);
+    let out = run(bulletins()
+        .args(["outbox", "status", "--json", "--table", &table])
+        .env("DATABASE_URL", &database));
+    expect_code(&out, 0);
+    let status: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("JSON");
+    assert_eq!(status["counts"]["pending"], 2, "{status}");
+}
