@@ -25,6 +25,27 @@ Credentials, as the SDK's Client::from_env reads them (flags override):
   CLEVERTAP_REGION      (--region: in1, sg1, us1, aps3, mec1, eu1)
   or CLEVERTAP_BASE_URL (--base-url; plain http:// only to loopback, e.g. the emulator)";
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+const OUTBOX_HELP: &str = "\
+The outbox a service fills with bulletins_outbox::Outbox::enqueue, in its own transactions;
+the same commands as the bulletins-outbox binary. --database (or DATABASE_URL) is
+sqlite:path/to/file.db, or postgres://... when built with the `postgres` feature. The relay
+reads its credentials from CLEVERTAP_ACCOUNT_ID, CLEVERTAP_PASSCODE and CLEVERTAP_REGION
+(or CLEVERTAP_BASE_URL).
+
+Examples:
+  bulletins outbox enqueue --database sqlite:shop.db --account ABCD-RSTU-1234 backfill.jsonl
+  bulletins outbox relay --database sqlite:shop.db --until-empty
+  bulletins outbox status --database sqlite:shop.db
+  bulletins outbox uncertain --database sqlite:shop.db
+  bulletins outbox resolve 42 --delivered --database sqlite:shop.db
+
+Exit codes:
+  0    done
+  1    the database (or the output) failed
+  2    usage error (bad flags, missing credentials)
+  3    a line of the enqueued file is invalid; nothing was enqueued";
+
 /// Raise, replay and check CleverTap Bulletins: validated against CleverTap's limits and your
 /// dashboard file, sent at most once, within the account's concurrency cap, with a journal that
 /// lets a crashed batch resume without sending anything twice.
@@ -105,6 +126,12 @@ Examples:
   bulletins emulator --listen 127.0.0.1:0 --config dashboard.json"
     )]
     Emulator(bulletins_emulator::ServeArgs),
+
+    /// Operate a transactional outbox (bulletins-outbox): status, relay, uncertain rows,
+    /// backfills.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[command(subcommand, after_help = OUTBOX_HELP)]
+    Outbox(bulletins_outbox::ops::OutboxCommand),
 
     /// Print a shell completion script.
     #[command(after_help = "Examples:

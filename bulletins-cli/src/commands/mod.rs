@@ -2,6 +2,8 @@
 
 mod completions;
 mod emulator;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod outbox;
 mod send;
 mod trigger;
 mod validate;
@@ -16,6 +18,8 @@ pub(crate) fn run(cli: Cli) -> Result<Exit> {
         Command::Send(args) => send::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Emulator(args) => emulator::run(args),
+        #[cfg(any(feature = "sqlite", feature = "postgres"))]
+        Command::Outbox(command) => outbox::run(command),
         Command::Completions(args) => completions::run(&args),
     }
 }

@@ -71,7 +71,7 @@ fn check_payloads(path: &Path, dashboard: Option<&Dashboard>) -> Result<(u64, u6
             continue;
         }
         checked += 1;
-        if let Err(found) = payload::parse_checked(line.bytes, dashboard) {
+        if let Err(found) = payload::check_line(line.bytes, dashboard) {
             for problem in &found {
                 eprintln!("{}:{}: {problem}", input.name, line.number);
             }

@@ -5,4 +5,7 @@ mod support;
 mod commands;
 mod exit_codes;
 mod journal;
+mod no_journal;
+#[cfg(feature = "sqlite")]
+mod outbox;
 mod secrets;

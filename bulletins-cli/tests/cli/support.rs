@@ -105,6 +105,7 @@ pub(crate) fn bulletins() -> Command {
         "CLEVERTAP_REGION",
         "CLEVERTAP_BASE_URL",
         "BULLETINS_DASHBOARD",
+        "DATABASE_URL",
     ] {
         command.env_remove(var);
     }

@@ -1,6 +1,7 @@
 //! `bulletins send FILE`: every line of a JSONL file, checked first, then sent at most once,
 //! with a journal that lets a re-run resume.
 
+mod direct;
 mod pipeline;
 mod report;
 
@@ -70,10 +71,20 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     let runtime = super::runtime()?;
     // Driven from a spawned task, not `block_on`'s own future: that one is polled outside the
     // runtime's workers, which halves the request rate (BENCHMARKS.md §2).
-    let ended = runtime
-        .block_on(runtime.spawn(pipeline::send(source, client, journal, report, concurrency)))
-        .map_err(|e| Failure::new(Exit::Failed, format!("the sending task failed: {e}")))?;
-    if ended.source.lines.fingerprint() != checked.fingerprint {
+    let ended = match journal {
+        Some(journal) => runtime.block_on(runtime.spawn(pipeline::send(
+            source,
+            client,
+            Some(journal),
+            report,
+            concurrency,
+        ))),
+        None => runtime.block_on(runtime.spawn(direct::send(source, client, report))),
+    }
+    .map_err(|e| Failure::new(Exit::Failed, format!("the sending task failed: {e}")))?;
+    // Only a source read to its end has the whole input's fingerprint.
+    let read_whole = !ended.interrupted && ended.failure.is_none();
+    if read_whole && ended.source.lines.fingerprint() != checked.fingerprint {
         ended.report.note(&format!(
             "warning: {} changed while it was being sent; the journal describes the version first read",
             input.name
@@ -144,7 +155,7 @@ fn check_all(input: &Input, dashboard: Option<&Dashboard>) -> Result<Checked> {
             continue;
         }
         count += 1;
-        if let Err(problems) = payload::parse_checked(line.bytes, dashboard) {
+        if let Err(problems) = payload::check_line(line.bytes, dashboard) {
             invalid += 1;
             for problem in problems {
                 eprintln!("{}:{}: {problem}", input.name, line.number);

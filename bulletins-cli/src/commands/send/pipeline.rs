@@ -27,7 +27,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use bulletins_http::{Bulletin, Client, DynamicEvent, Triggered};
+use bulletins_http::{Bulletin, Client, Triggered};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -35,7 +35,7 @@ use super::report::{Outcome, Report};
 use crate::dashboard::Dashboard;
 use crate::input::Lines;
 use crate::journal::{Journal, Records, Replay, State};
-use crate::payload;
+use crate::payload::{self, LineEvent};
 
 /// The most lines started ahead of those in flight.
 pub(super) const MAX_AHEAD: usize = 256;
@@ -56,10 +56,11 @@ pub(super) struct Source {
 }
 
 impl Source {
-    fn next(
+    /// The next line to send with its bulletin, reporting those it passes over.
+    pub(super) fn next(
         &mut self,
         report: &mut Report,
-    ) -> io::Result<Option<(u64, Bulletin<'static, DynamicEvent>)>> {
+    ) -> io::Result<Option<(u64, Bulletin<'static, LineEvent>)>> {
         while let Some(line) = self.lines.next_line()? {
             if line.is_blank() {
                 continue;
@@ -98,7 +99,7 @@ pub(super) struct Ended {
 type Synced = Result<io::Result<()>, tokio::task::JoinError>;
 
 /// A line ready to send: its start is on disk (or there is no journal).
-type Ready = (u64, Bulletin<'static, DynamicEvent>);
+type Ready = (u64, Bulletin<'static, LineEvent>);
 
 /// What a worker hands back for a line.
 type Done = (u64, Option<Result<Triggered, bulletins_http::Error>>);
@@ -143,7 +144,7 @@ pub(super) async fn send(
 
     // Lines handed to the workers and not yet finished: queued or in flight.
     let mut outstanding: HashSet<u64> = HashSet::new();
-    let mut admitted: Vec<(u64, Bulletin<'static, DynamicEvent>)> = Vec::new();
+    let mut admitted: Vec<(u64, Bulletin<'static, LineEvent>)> = Vec::new();
     let mut records = Records::default();
     let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
     // The fewest lines outstanding at any moment of the current sync: fewer than
@@ -471,13 +472,13 @@ async fn wait(syncing: &mut Option<JoinHandle<io::Result<()>>>) -> Synced {
 
 /// Ctrl-C, and SIGTERM on Unix (what `kill` and service managers send). The handlers are
 /// installed once, so a signal arriving between two waits is not lost.
-struct Interrupts {
+pub(super) struct Interrupts {
     #[cfg(unix)]
     signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
 impl Interrupts {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
@@ -490,7 +491,7 @@ impl Interrupts {
         Self {}
     }
 
-    async fn recv(&mut self) {
+    pub(super) async fn recv(&mut self) {
         #[cfg(unix)]
         {
             match self.signals.as_mut() {

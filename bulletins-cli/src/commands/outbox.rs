@@ -1,0 +1,41 @@
+//! `bulletins outbox ...`: the operator commands of a transactional outbox, mounted from
+//! `bulletins_outbox::ops` as they are (the `bulletins-outbox` binary runs the same ones).
+
+use std::io::IsTerminal as _;
+
+use bulletins_outbox::ops::{self, OpsError, OutboxCommand};
+
+use crate::exit::{Exit, Failure, Result};
+
+pub(crate) fn run(command: OutboxCommand) -> Result<Exit> {
+    // The relay's warnings (a row left uncertain, a lease lost), as the outbox's own binary
+    // writes them (RUST_LOG filters).
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
+    let mut stdout = std::io::stdout();
+    super::runtime()?
+        .block_on(ops::run(command, &mut stdout))
+        .map_err(failure)?;
+    Ok(Exit::Success)
+}
+
+/// The exit code says whose fault it was: the input (3), the command line or the environment
+/// (2), or the database or the output (1).
+fn failure(error: OpsError) -> Failure {
+    let exit = match &error {
+        OpsError::Line { .. } => Exit::Invalid,
+        OpsError::Client(_) => Exit::Usage,
+        _ => Exit::Failed,
+    };
+    let failure = Failure::new(exit, error.to_string());
+    match error.hint() {
+        Some(hint) => failure.hint(hint),
+        None => failure,
+    }
+}
