@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use bulletins_http::{Client, Error as SendError, Triggered};
-use futures_util::StreamExt as _;
 use tokio::time::Instant;
 
 use crate::error::Error;
-use crate::payload;
-use crate::rows::{ClaimedRow, Outcome};
+use crate::rows::Outcome;
 use crate::store::Store;
+
+mod flow;
 
 /// Delivers an outbox's rows through a [`Client`], at most once each.
 ///
@@ -178,11 +178,7 @@ impl Relay {
         let mut last_sweep: Option<Instant> = None;
         loop {
             let step = async {
-                if last_sweep.is_none_or(|at| at.elapsed() >= self.sweep_interval) {
-                    self.housekeeping().await?;
-                    last_sweep = Some(Instant::now());
-                }
-                let report = self.run_batch().await?;
+                let report = self.flow(false, &mut last_sweep).await?;
                 if report.rows() > 0 {
                     return Ok::<_, Error>(Duration::ZERO);
                 }
@@ -218,7 +214,7 @@ impl Relay {
                 self.housekeeping().await?;
                 last_sweep = Some(Instant::now());
             }
-            let batch = self.run_batch().await?;
+            let batch = self.flow(false, &mut last_sweep).await?;
             report.add(batch);
             if batch.rows() > 0 {
                 continue;
@@ -241,35 +237,7 @@ impl Relay {
     /// # Errors
     /// [`Error::Database`].
     pub async fn run_batch(&self) -> Result<Report, Error> {
-        let account = self.client.account_id();
-        let claim = self
-            .store
-            .claim(account, self.batch_size, self.claim_lease)
-            .await?;
-        if claim.rows.is_empty() {
-            return Ok(Report::default());
-        }
-        tracing::debug!(rows = claim.rows.len(), "outbox relay: claimed");
-        if !self.hold_claims.is_zero() {
-            tokio::time::sleep(self.hold_claims).await;
-        }
-        let token = &claim.token;
-        let mut results = futures_util::stream::iter(claim.rows)
-            .map(|row| self.deliver(token, row))
-            .buffer_unordered(self.client.max_concurrency().max(1));
-        // Every request of the batch finishes and is recorded even if one record fails: leaving
-        // early would strand the others in `sending`, to be called uncertain later.
-        let mut report = Report::default();
-        let mut first_error = None;
-        while let Some(result) = results.next().await {
-            match result {
-                Ok(row) => report.add(row),
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        first_error.map_or(Ok(report), Err)
+        self.flow(true, &mut Some(Instant::now())).await
     }
 
     /// Sweeps expired leases and purges delivered rows past their retention.
@@ -284,43 +252,6 @@ impl Relay {
         }
         self.store.purge_delivered(self.retention, 1000).await?;
         Ok(())
-    }
-
-    async fn deliver(&self, token: &str, row: ClaimedRow) -> Result<Report, Error> {
-        let mut report = Report::default();
-        let bulletin = match payload::parse(&row.body) {
-            Ok(bulletin) => bulletin,
-            Err(error) => {
-                let outcome = Outcome::Refused(format!("the stored body cannot be sent: {error}"));
-                if self.store.record(row.id, token, &outcome).await? {
-                    report.refused = 1;
-                } else {
-                    report.lost = 1;
-                }
-                return Ok(report);
-            }
-        };
-        // Committed before the request leaves: if this process dies from here on, the row
-        // can only become uncertain, never be sent again.
-        if !self
-            .store
-            .mark_sending(row.id, token, self.send_lease)
-            .await?
-        {
-            tracing::debug!(id = row.id, "outbox relay: lease lost before sending");
-            report.lost = 1;
-            return Ok(report);
-        }
-        let outcome = self.outcome(self.client.trigger(&bulletin).await, row.attempts);
-        let recorded = self.store.record(row.id, token, &outcome).await?;
-        match (recorded, &outcome) {
-            (false, _) => report.lost = 1,
-            (true, Outcome::Delivered { .. }) => report.delivered = 1,
-            (true, Outcome::Refused(_)) => report.refused = 1,
-            (true, Outcome::Uncertain(_)) => report.uncertain = 1,
-            (true, Outcome::Retry { .. }) => report.retried = 1,
-        }
-        Ok(report)
     }
 
     fn outcome(&self, result: Result<Triggered, SendError>, attempts: i64) -> Outcome {

@@ -54,6 +54,8 @@ pub(crate) struct Queries {
     pub(crate) insert: SqlStr,
     pub(crate) claim: SqlStr,
     pub(crate) mark_sending: SqlStr,
+    pub(crate) mark_sending_many: SqlStr,
+    pub(crate) delivered_many: SqlStr,
     pub(crate) delivered: SqlStr,
     pub(crate) refused: SqlStr,
     pub(crate) uncertain: SqlStr,
@@ -99,8 +101,37 @@ impl Queries {
                  FROM (SELECT pg_notify('{t}', '')) AS notified RETURNING id"
             )),
         };
+        // Many rows in one statement: SQLite reads them from a JSON array (`?1`), PostgreSQL from
+        // arrays. Every row is still guarded by its own claim token and state.
+        let (mark_sending_many, delivered_many) = match dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => (
+                q("UPDATE {t} SET state = 'sending', sent_at = {now}, lease_until = {now} + $3 \
+                   WHERE id IN (SELECT value FROM json_each($1)) AND claim_token = $2 \
+                   AND state = 'claimed' AND lease_until > {now} RETURNING id"),
+                q("UPDATE {t} SET state = 'delivered', targets = o.targets, finished_at = {now}, \
+                   lease_until = NULL, last_error = NULL \
+                   FROM (SELECT value ->> 0 AS id, value ->> 1 AS token, value ->> 2 AS targets \
+                         FROM json_each($1)) AS o \
+                   WHERE {t}.id = o.id AND {t}.claim_token = o.token \
+                   AND {t}.state IN ('sending', 'uncertain') RETURNING {t}.id"),
+            ),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => (
+                q("UPDATE {t} SET state = 'sending', sent_at = {now}, lease_until = {now} + $3 \
+                   WHERE id = ANY($1) AND claim_token = $2 \
+                   AND state = 'claimed' AND lease_until > {now} RETURNING id"),
+                q("UPDATE {t} AS r SET state = 'delivered', targets = o.targets, finished_at = {now}, \
+                   lease_until = NULL, last_error = NULL \
+                   FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) AS o(id, token, targets) \
+                   WHERE r.id = o.id AND r.claim_token = o.token \
+                   AND r.state IN ('sending', 'uncertain') RETURNING r.id"),
+            ),
+        };
         Self {
             schema: dialect.schema().replace(DEFAULT_TABLE, t),
+            mark_sending_many,
+            delivered_many,
             insert,
             claim: q(&format!(
                 "UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
