@@ -133,12 +133,16 @@ impl Queries {
             mark_sending_many,
             delivered_many,
             insert,
+            // The pick is materialized once: as a plain `IN (subquery)` PostgreSQL may rescan
+            // it, and with SKIP LOCKED each rescan picks other rows, so one claim could take
+            // far more than its limit (the whole backlog).
             claim: q(&format!(
-                "UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
-                 attempts = attempts + 1 \
-                 WHERE state = 'pending' AND id IN (SELECT id FROM {{t}} \
+                "WITH picked AS MATERIALIZED (SELECT id FROM {{t}} \
                    WHERE state = 'pending' AND account = $3 AND available_at <= {{now}} \
                    ORDER BY available_at, id LIMIT $4 {}) \
+                 UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
+                 attempts = attempts + 1 \
+                 WHERE state = 'pending' AND id IN (SELECT id FROM picked) \
                  RETURNING id, body, attempts",
                 dialect.skip_locked()
             )),

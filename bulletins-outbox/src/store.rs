@@ -67,9 +67,7 @@ macro_rules! record_query {
                 Some(i64::try_from(*targets).unwrap_or(i64::MAX)),
             ),
             Outcome::Refused(error) => ($store.sql.refused.clone(), Some(error.clone()), None),
-            Outcome::Uncertain(error) => {
-                ($store.sql.uncertain.clone(), Some(error.clone()), None)
-            }
+            Outcome::Uncertain(error) => ($store.sql.uncertain.clone(), Some(error.clone()), None),
             Outcome::Retry { error, after } => (
                 $store.sql.retry.clone(),
                 Some(error.clone()),
@@ -407,8 +405,10 @@ impl Store {
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 let ids: Vec<i64> = delivered.iter().map(|(_, r, _)| r.id).collect();
-                let tokens: Vec<String> =
-                    delivered.iter().map(|(_, r, _)| r.token.to_string()).collect();
+                let tokens: Vec<String> = delivered
+                    .iter()
+                    .map(|(_, r, _)| r.token.to_string())
+                    .collect();
                 let targets: Vec<i64> = delivered.iter().map(|(_, _, t)| *t).collect();
                 step!(
                     tx,

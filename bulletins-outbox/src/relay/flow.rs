@@ -166,7 +166,14 @@ impl Relay {
         records: &mut Vec<Record>,
         chunk: Vec<(Arc<str>, ClaimedRow)>,
         report: &mut Report,
-    ) -> Result<Vec<(Arc<str>, ClaimedRow, bulletins_http::Bulletin<'static, bulletins_http::DynamicEvent>)>, Error> {
+    ) -> Result<
+        Vec<(
+            Arc<str>,
+            ClaimedRow,
+            bulletins_http::Bulletin<'static, bulletins_http::DynamicEvent>,
+        )>,
+        Error,
+    > {
         let answered = records.len();
         let mut sendable = Vec::with_capacity(chunk.len());
         for (token, row) in chunk {
@@ -186,7 +193,11 @@ impl Relay {
                 _ => sends.push((token.clone(), vec![row.id])),
             }
         }
-        let stepped = match self.store.commit_step(records, &sends, self.send_lease).await {
+        let stepped = match self
+            .store
+            .commit_step(records, &sends, self.send_lease)
+            .await
+        {
             Ok(stepped) => stepped,
             Err(error) => {
                 // Refusals added for this chunk go with it: its rows stay claimed.
@@ -207,7 +218,10 @@ impl Relay {
         let before = sendable.len();
         sendable.retain(|(_, row, _)| marked.contains_key(&row.id));
         if sendable.len() < before {
-            tracing::debug!(lost = before - sendable.len(), "outbox relay: leases lost before sending");
+            tracing::debug!(
+                lost = before - sendable.len(),
+                "outbox relay: leases lost before sending"
+            );
             report.lost += (before - sendable.len()) as u64;
         }
         Ok(sendable)
