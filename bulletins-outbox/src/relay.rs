@@ -20,6 +20,12 @@ mod flow;
 /// — never sent again without a person's decision. The client's concurrency cap applies to
 /// every request.
 ///
+/// Rows are claimed in batches, and up to twice the client's concurrency are `sending` at once
+/// (the client sends as many as its cap allows, the rest wait for a slot): one transaction
+/// records the answers that came in and marks the next rows `sending`, so a commit serves
+/// many rows. A relay that dies therefore leaves up to that many rows uncertain, some of which
+/// may never have left; unsent claimed rows go back to pending after the claim lease.
+///
 /// ```no_run
 /// # #[cfg(feature = "sqlite")]
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -79,7 +85,7 @@ impl Report {
 
 impl Relay {
     /// A relay delivering `store`'s rows for `client`'s account, with the defaults: a 30 s claim
-    /// lease, a 5 min sending lease, batches of four times the client's concurrency, a 500 ms
+    /// lease, a 5 min sending lease, claims of four times the client's concurrency, a 500 ms
     /// polling interval on SQLite (30 s on PostgreSQL, where `NOTIFY` wakes it), delivered rows
     /// kept 7 days, backoff from 1 s to 5 min.
     pub fn new(store: Store, client: Client) -> Self {
@@ -107,8 +113,8 @@ impl Relay {
         }
     }
 
-    /// How long a claim lasts before its row goes back to pending if its request has not left.
-    /// Must cover waiting for a concurrency slot for a whole batch.
+    /// How long a claim lasts before its row goes back to pending if it was not marked
+    /// `sending`. Must cover delivering about one batch (claimed rows wait their turn).
     #[must_use]
     pub fn claim_lease(mut self, lease: Duration) -> Self {
         self.claim_lease = lease;
@@ -232,7 +238,8 @@ impl Relay {
         }
     }
 
-    /// Claims one batch of due rows and delivers it.
+    /// Claims one batch of due rows and delivers it (with the same batched commits as
+    /// [`Relay::run`]).
     ///
     /// # Errors
     /// [`Error::Database`].

@@ -1,6 +1,8 @@
 //! A store: the outbox table in SQLite or PostgreSQL, and every statement the relay and the
-//! operators run on it. Each state change is one short statement (or, for SQLite's claim, one
-//! `BEGIN IMMEDIATE` transaction), guarded by the row's claim token.
+//! operators run on it. Each state change is a short statement guarded by the row's claim token;
+//! the relay groups them (many rows per statement, outcomes and the next `sending` marks in one
+//! transaction) so that a commit serves many rows. SQLite writes in `BEGIN IMMEDIATE`
+//! transactions.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

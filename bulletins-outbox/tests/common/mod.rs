@@ -17,6 +17,7 @@ pub const PASSCODE: &str = "XXXXXX";
 pub const EVENT: &str = "order_placed";
 /// Each test runs once per store: `sqlite::name` always, `postgres::name` when
 /// BULLETINS_TEST_DATABASE_URL is set.
+#[allow(unused_macros)] // concurrency.rs has its own per-store tests
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
