@@ -36,6 +36,9 @@ struct Args {
     /// Delay every emulator answer by this many milliseconds.
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
+    /// Rows `sending` at once (default: the relay's own default).
+    #[arg(long)]
+    max_sending: Option<usize>,
     /// Measures memory instead: fills the table with this many pending rows, then relays
     /// `--rows` of them.
     #[arg(long)]
@@ -83,12 +86,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         emulator.inject(Fault::Delay(delay), n);
     }
     let started = Instant::now();
+    let cpu = process_cpu();
     let ok = client
         .trigger_stream((0..n).map(bulletin))
         .filter(|r| std::future::ready(r.1.is_ok()))
         .count()
         .await;
     let direct = n as f64 / started.elapsed().as_secs_f64();
+    let direct_cpu = process_cpu().saturating_sub(cpu);
     assert_eq!(ok, n, "the baseline failed");
 
     // Enqueue: one transaction per bulletin, as a service does, in alternating blocks so that
@@ -108,10 +113,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !delay.is_zero() {
         emulator.inject(Fault::Delay(delay), n);
     }
-    let relay = Relay::new(store.clone(), client);
+    let mut relay = Relay::new(store.clone(), client);
+    if let Some(rows) = args.max_sending {
+        relay = relay.max_sending(rows);
+    }
     let started = Instant::now();
+    let cpu = process_cpu();
     let report = relay.run_until_empty().await?;
     let relayed = n as f64 / started.elapsed().as_secs_f64();
+    let relay_cpu = process_cpu().saturating_sub(cpu);
     assert_eq!(report.delivered, n as u64, "{report:?}");
 
     println!(
@@ -122,6 +132,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "client trigger_stream: {direct:.0}/s; relay: {relayed:.0}/s; ratio {:.2}",
         relayed / direct
+    );
+    println!(
+        "CPU per bulletin (emulator included): trigger_stream {:.0} µs; relay {:.0} µs",
+        direct_cpu.as_secs_f64() * 1e6 / n as f64,
+        relay_cpu.as_secs_f64() * 1e6 / n as f64
     );
     println!(
         "enqueue in a transaction: {:.0} µs wall, {:.0} µs CPU; plain INSERT: {:.0} µs wall, {:.0} µs CPU; ratio {:.2} wall, {:.2} CPU",

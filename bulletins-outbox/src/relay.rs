@@ -20,8 +20,8 @@ mod flow;
 /// — never sent again without a person's decision. The client's concurrency cap applies to
 /// every request.
 ///
-/// Rows are claimed in batches, and up to twice the client's concurrency are `sending` at once
-/// (the client sends as many as its cap allows, the rest wait for a slot): one transaction
+/// Rows are claimed in batches, and up to [`Relay::max_sending`] are `sending` at once (the
+/// client sends as many as its cap allows, the rest wait for a slot): one transaction
 /// records the answers that came in and marks the next rows `sending`, so a commit serves
 /// many rows. A relay that dies therefore leaves up to that many rows uncertain, some of which
 /// may never have left; unsent claimed rows go back to pending after the claim lease.
@@ -45,6 +45,7 @@ pub struct Relay {
     claim_lease: Duration,
     send_lease: Duration,
     batch_size: u32,
+    max_sending: usize,
     poll_interval: Duration,
     sweep_interval: Duration,
     retention: Duration,
@@ -85,11 +86,14 @@ impl Report {
 
 impl Relay {
     /// A relay delivering `store`'s rows for `client`'s account, with the defaults: a 30 s claim
-    /// lease, a 5 min sending lease, claims of four times the client's concurrency, a 500 ms
+    /// lease, a 5 min sending lease, at most twice the client's concurrency (at least 16) rows
+    /// `sending` at once, claims of twice that (or four times the concurrency), a 500 ms
     /// polling interval on SQLite (30 s on PostgreSQL, where `NOTIFY` wakes it), delivered rows
     /// kept 7 days, backoff from 1 s to 5 min.
     pub fn new(store: Store, client: Client) -> Self {
-        let batch_size = u32::try_from(client.max_concurrency().saturating_mul(4))
+        let cap = client.max_concurrency().max(1);
+        let max_sending = cap.saturating_mul(2).max(16);
+        let batch_size = u32::try_from(cap.saturating_mul(4).max(max_sending * 2))
             .unwrap_or(u32::MAX)
             .clamp(8, 1000);
         let poll_interval = match store.dialect() {
@@ -104,6 +108,7 @@ impl Relay {
             claim_lease: Duration::from_secs(30),
             send_lease: Duration::from_secs(300),
             batch_size,
+            max_sending,
             poll_interval,
             sweep_interval: Duration::from_secs(5),
             retention: Duration::from_secs(7 * 24 * 3600),
@@ -133,6 +138,17 @@ impl Relay {
     #[must_use]
     pub fn batch_size(mut self, rows: u32) -> Self {
         self.batch_size = rows.max(1);
+        self
+    }
+
+    /// The most rows `sending` at once (at least 1): the client's cap plus rows waiting for a
+    /// slot, so that the cap stays full while the database commits. Half of them finishing
+    /// starts the next commit, so more means fewer commits per row; but a relay that dies
+    /// leaves up to this many rows uncertain, some never sent, for a person to decide.
+    /// Keep it at least the client's concurrency.
+    #[must_use]
+    pub fn max_sending(mut self, rows: usize) -> Self {
+        self.max_sending = rows.max(1);
         self
     }
 

@@ -32,19 +32,20 @@ struct Answer {
 impl Relay {
     /// Claims and delivers rows until none is due, or after one claim's rows if `one_claim`.
     ///
-    /// Up to twice the client's concurrency rows are `sending` at once: the client sends as
-    /// many as its cap allows and the rest wait for a slot, so the cap never idles while the
-    /// database commits. Once at least a cap's worth of them has finished, one transaction
-    /// records their outcomes and marks as many new rows `sending`; only then do those leave.
-    /// A crash leaves at most that many rows `sending` (later uncertain), the rest of the
-    /// claim pending again after its lease.
+    /// Up to [`Relay::max_sending`] rows are `sending` at once: the client sends as many as its
+    /// cap allows and the rest wait for a slot, so the cap never idles while the database
+    /// commits. Once half of them have finished, one transaction records their outcomes and
+    /// marks as many new rows `sending`; only then do those leave. A crash leaves at most
+    /// `max_sending` rows `sending` (later uncertain), the rest of the claim pending again
+    /// after its lease.
     pub(super) async fn flow(
         &self,
         one_claim: bool,
         last_sweep: &mut Option<Instant>,
     ) -> Result<Report, Error> {
-        let cap = self.client.max_concurrency().max(1);
-        let window = cap.saturating_mul(2);
+        let window = self.max_sending.max(1);
+        // Half the window free: enough answers to record and rows to mark for one commit.
+        let step_at = window.div_ceil(2);
         let mut queue: VecDeque<(Arc<str>, ClaimedRow)> = VecDeque::new();
         let mut in_flight: JoinSet<Answer> = JoinSet::new();
         let mut records: Vec<Record> = Vec::new();
@@ -72,8 +73,9 @@ impl Relay {
 
             let free = window.saturating_sub(in_flight.len());
             let answers_waited = oldest_answer.is_some_and(|at| at.elapsed() >= RECORD_WITHIN);
-            if (free >= cap && !queue.is_empty())
-                || (!records.is_empty() && (free >= cap || answers_waited || in_flight.is_empty()))
+            if (free >= step_at && !queue.is_empty())
+                || (!records.is_empty()
+                    && (free >= step_at || answers_waited || in_flight.is_empty()))
             {
                 let chunk: Vec<_> = queue.drain(..free.min(queue.len())).collect();
                 match self.step(&mut records, chunk, &mut report).await {
