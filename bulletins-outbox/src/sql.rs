@@ -56,6 +56,9 @@ pub(crate) struct Queries {
     pub(crate) mark_sending: SqlStr,
     pub(crate) mark_sending_many: SqlStr,
     pub(crate) delivered_many: SqlStr,
+    /// PostgreSQL only: `delivered_many` and marking rows `sending` as one statement.
+    #[cfg(feature = "postgres")]
+    pub(crate) deliver_and_mark: SqlStr,
     pub(crate) delivered: SqlStr,
     pub(crate) refused: SqlStr,
     pub(crate) uncertain: SqlStr,
@@ -128,8 +131,25 @@ impl Queries {
                    AND r.state IN ('sending', 'uncertain') RETURNING r.id"),
             ),
         };
+        // One statement, so one round trip and one commit, for the relay's usual step: answers
+        // that were all deliveries, and the next rows (each with its token) to mark `sending`.
+        #[cfg(feature = "postgres")]
+        let deliver_and_mark = q("WITH done AS (\
+               UPDATE {t} AS r SET state = 'delivered', targets = o.targets, finished_at = {now}, \
+               lease_until = NULL, last_error = NULL \
+               FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) AS o(id, token, targets) \
+               WHERE r.id = o.id AND r.claim_token = o.token \
+               AND r.state IN ('sending', 'uncertain') RETURNING r.id), \
+             marked AS (\
+               UPDATE {t} AS r SET state = 'sending', sent_at = {now}, lease_until = {now} + $6 \
+               FROM unnest($4::BIGINT[], $5::TEXT[]) AS o(id, token) \
+               WHERE r.id = o.id AND r.claim_token = o.token \
+               AND r.state = 'claimed' AND r.lease_until > {now} RETURNING r.id) \
+             SELECT TRUE, id FROM done UNION ALL SELECT FALSE, id FROM marked");
         Self {
             schema: dialect.schema().replace(DEFAULT_TABLE, t),
+            #[cfg(feature = "postgres")]
+            deliver_and_mark,
             mark_sending_many,
             delivered_many,
             insert,

@@ -404,6 +404,37 @@ impl Store {
                 );
             }
             #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) if delivered.len() == records.len() => {
+                let ids: Vec<i64> = delivered.iter().map(|(_, r, _)| r.id).collect();
+                let tokens: Vec<String> = delivered
+                    .iter()
+                    .map(|(_, r, _)| r.token.to_string())
+                    .collect();
+                let targets: Vec<i64> = delivered.iter().map(|(_, _, t)| *t).collect();
+                let (mut send_ids, mut send_tokens) = (Vec::new(), Vec::new());
+                for (token, ids) in sends {
+                    send_ids.extend_from_slice(ids);
+                    send_tokens.extend(ids.iter().map(|_| token.to_string()));
+                }
+                let rows = sqlx::query(self.sql.deliver_and_mark.clone())
+                    .bind(ids)
+                    .bind(tokens)
+                    .bind(targets)
+                    .bind(send_ids)
+                    .bind(send_tokens)
+                    .bind(millis(send_lease))
+                    .fetch_all(pool)
+                    .await?;
+                for row in rows {
+                    let (recorded, id): (bool, i64) = (row.try_get(0)?, row.try_get(1)?);
+                    if !recorded {
+                        stepped.sending.push(id);
+                    } else if let Some(i) = position.get(&id) {
+                        stepped.recorded[*i] = true;
+                    }
+                }
+            }
+            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 let ids: Vec<i64> = delivered.iter().map(|(_, r, _)| r.id).collect();

@@ -143,6 +143,17 @@ async fn an_outcome_batch_from_a_relay_that_lost_its_lease_changes_nothing(db: D
         .expect("update");
     assert_eq!(marked.len(), 2);
 
+    // All deliveries (PostgreSQL writes these with the next marks in one statement) ...
+    let stale_deliveries = [
+        (ids[0], Outcome::Delivered { targets: 1 }),
+        (ids[1], Outcome::Delivered { targets: 1 }),
+    ];
+    let recorded = store
+        .record_many(&stale.token, &stale_deliveries)
+        .await
+        .expect("update");
+    assert_eq!(recorded, vec![false; 2], "a stale delivery was recorded");
+    // ... and a mix of outcomes.
     let stale_outcomes = [
         (ids[0], Outcome::Delivered { targets: 1 }),
         (ids[1], Outcome::Uncertain("stale".into())),
