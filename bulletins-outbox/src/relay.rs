@@ -86,13 +86,13 @@ impl Report {
 
 impl Relay {
     /// A relay delivering `store`'s rows for `client`'s account, with the defaults: a 30 s claim
-    /// lease, a 5 min sending lease, at most twice the client's concurrency (at least 16) rows
+    /// lease, a 5 min sending lease, at most twice the client's concurrency (at least 32) rows
     /// `sending` at once, claims of twice that (or four times the concurrency), a 500 ms
     /// polling interval on SQLite (30 s on PostgreSQL, where `NOTIFY` wakes it), delivered rows
     /// kept 7 days, backoff from 1 s to 5 min.
     pub fn new(store: Store, client: Client) -> Self {
         let cap = client.max_concurrency().max(1);
-        let max_sending = cap.saturating_mul(2).max(16);
+        let max_sending = cap.saturating_mul(2).max(32);
         let batch_size = u32::try_from(cap.saturating_mul(4).max(max_sending * 2))
             .unwrap_or(u32::MAX)
             .clamp(8, 1000);
@@ -142,10 +142,11 @@ impl Relay {
     }
 
     /// The most rows `sending` at once (at least 1): the client's cap plus rows waiting for a
-    /// slot, so that the cap stays full while the database commits. Half of them finishing
-    /// starts the next commit, so more means fewer commits per row; but a relay that dies
-    /// leaves up to this many rows uncertain, some never sent, for a person to decide.
-    /// Keep it at least the client's concurrency.
+    /// slot, so that the cap stays full while the database commits. The relay uses twice the
+    /// client's concurrency, and more, up to this, only while answers come faster than its
+    /// commits (there more means fewer commits per row). A relay that dies leaves up to this
+    /// many rows uncertain, some never sent, for a person to decide. Keep it at least twice
+    /// the client's concurrency.
     #[must_use]
     pub fn max_sending(mut self, rows: usize) -> Self {
         self.max_sending = rows.max(1);

@@ -32,20 +32,25 @@ struct Answer {
 impl Relay {
     /// Claims and delivers rows until none is due, or after one claim's rows if `one_claim`.
     ///
-    /// Up to [`Relay::max_sending`] rows are `sending` at once: the client sends as many as its
-    /// cap allows and the rest wait for a slot, so the cap never idles while the database
-    /// commits. Once half of them have finished, one transaction records their outcomes and
-    /// marks as many new rows `sending`; only then do those leave. A crash leaves at most
-    /// `max_sending` rows `sending` (later uncertain), the rest of the claim pending again
-    /// after its lease.
+    /// A window of rows are `sending` at once, from twice the client's cap up to
+    /// [`Relay::max_sending`]: the client sends as many as its cap allows and the rest wait
+    /// for a slot, so the cap does not idle while the database commits. Once half of them have
+    /// finished, one transaction records their outcomes and marks as many new rows `sending`;
+    /// only then do those leave. A crash leaves at most the window's rows `sending` (later
+    /// uncertain), the rest of the claim pending again after its lease.
     pub(super) async fn flow(
         &self,
         one_claim: bool,
         last_sweep: &mut Option<Instant>,
     ) -> Result<Report, Error> {
-        let window = self.max_sending.max(1);
-        // Half the window free: enough answers to record and rows to mark for one commit.
-        let step_at = window.div_ceil(2);
+        let cap = self.client.max_concurrency().max(1);
+        let max_window = self.max_sending.max(1);
+        // How many rows may be `sending` now: it starts at twice the cap (clamped to the
+        // setting) and doubles whenever a step finds free slots in the client's cap (answers
+        // came faster than commits), then shrinks back a row a step while rows still wait for
+        // a slot. Slow answers so keep few rows exposed to a crash; fast ones share commits.
+        let mut window = cap.saturating_mul(2).min(max_window);
+        let mut sent_any = false;
         let mut queue: VecDeque<(Arc<str>, ClaimedRow)> = VecDeque::new();
         let mut in_flight: JoinSet<Answer> = JoinSet::new();
         let mut records: Vec<Record> = Vec::new();
@@ -72,15 +77,26 @@ impl Relay {
             }
 
             let free = window.saturating_sub(in_flight.len());
+            // Half the window free: enough answers to record and rows to mark for one commit.
+            let step_at = window.div_ceil(2);
             let answers_waited = oldest_answer.is_some_and(|at| at.elapsed() >= RECORD_WITHIN);
             if (free >= step_at && !queue.is_empty())
                 || (!records.is_empty()
                     && (free >= step_at || answers_waited || in_flight.is_empty()))
             {
+                if sent_any && in_flight.len() < cap && !queue.is_empty() {
+                    window = window.saturating_mul(2).min(max_window);
+                } else if in_flight.len() > cap {
+                    window = window
+                        .saturating_sub(1)
+                        .max(cap.saturating_mul(2).min(max_window));
+                }
+                let free = window.saturating_sub(in_flight.len());
                 let chunk: Vec<_> = queue.drain(..free.min(queue.len())).collect();
                 match self.step(&mut records, chunk, &mut report).await {
                     Ok(ready) => {
                         oldest_answer = None;
+                        sent_any |= !ready.is_empty();
                         for (token, row, bulletin) in ready {
                             let client = self.client.clone();
                             in_flight.spawn(async move {
