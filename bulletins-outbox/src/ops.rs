@@ -57,7 +57,7 @@ pub enum OutboxCommand {
         #[arg(long)]
         batch_size: Option<u32>,
         /// Rows `sending` at once, waiting for a slot included (default: twice the client's
-        /// concurrency, at least 32); a crash leaves up to this many uncertain.
+        /// concurrency, at least 64); a crash leaves up to this many uncertain.
         #[arg(long)]
         max_sending: Option<usize>,
         /// Pauses after each claim (crash-recovery tests stop the relay there).

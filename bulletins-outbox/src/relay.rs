@@ -86,13 +86,14 @@ impl Report {
 
 impl Relay {
     /// A relay delivering `store`'s rows for `client`'s account, with the defaults: a 30 s claim
-    /// lease, a 5 min sending lease, at most twice the client's concurrency (at least 32) rows
-    /// `sending` at once, claims of twice that (or four times the concurrency), a 500 ms
+    /// lease, a 5 min sending lease, twice the client's concurrency rows `sending` at once (up
+    /// to [`Relay::max_sending`], by default the larger of that and 64, while answers outrun
+    /// commits), claims of twice `max_sending` (or four times the concurrency), a 500 ms
     /// polling interval on SQLite (30 s on PostgreSQL, where `NOTIFY` wakes it), delivered rows
     /// kept 7 days, backoff from 1 s to 5 min.
     pub fn new(store: Store, client: Client) -> Self {
         let cap = client.max_concurrency().max(1);
-        let max_sending = cap.saturating_mul(2).max(32);
+        let max_sending = cap.saturating_mul(2).max(64);
         let batch_size = u32::try_from(cap.saturating_mul(4).max(max_sending * 2))
             .unwrap_or(u32::MAX)
             .clamp(8, 1000);

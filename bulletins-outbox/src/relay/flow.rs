@@ -46,10 +46,12 @@ impl Relay {
         let cap = self.client.max_concurrency().max(1);
         let max_window = self.max_sending.max(1);
         // How many rows may be `sending` now: it starts at twice the cap (clamped to the
-        // setting) and doubles whenever a step finds free slots in the client's cap (answers
-        // came faster than commits), then shrinks back a row a step while rows still wait for
-        // a slot. Slow answers so keep few rows exposed to a crash; fast ones share commits.
-        let mut window = cap.saturating_mul(2).min(max_window);
+        // setting), doubles whenever the client's cap had free slots by the end of a commit
+        // (answers came faster than commits), and shrinks back a row a step while rows still
+        // wait for a slot after one. Slow answers so keep few rows exposed to a crash; fast
+        // ones share commits.
+        let min_window = cap.saturating_mul(2).min(max_window);
+        let mut window = min_window;
         let mut sent_any = false;
         let mut queue: VecDeque<(Arc<str>, ClaimedRow)> = VecDeque::new();
         let mut in_flight: JoinSet<Answer> = JoinSet::new();
@@ -84,18 +86,21 @@ impl Relay {
                 || (!records.is_empty()
                     && (free >= step_at || answers_waited || in_flight.is_empty()))
             {
-                if sent_any && in_flight.len() < cap && !queue.is_empty() {
-                    window = window.saturating_mul(2).min(max_window);
-                } else if in_flight.len() > cap {
-                    window = window
-                        .saturating_sub(1)
-                        .max(cap.saturating_mul(2).min(max_window));
-                }
-                let free = window.saturating_sub(in_flight.len());
                 let chunk: Vec<_> = queue.drain(..free.min(queue.len())).collect();
                 match self.step(&mut records, chunk, &mut report).await {
                     Ok(ready) => {
                         oldest_answer = None;
+                        // Answers that came in during the commit: if they left the client's cap
+                        // with free slots, the window was too small for the commits' pace.
+                        while let Some(joined) = in_flight.try_join_next() {
+                            collect(&mut records, joined, |answer| self.record_of(answer));
+                            oldest_answer.get_or_insert_with(Instant::now);
+                        }
+                        if sent_any && in_flight.len() < cap {
+                            window = window.saturating_mul(2).min(max_window);
+                        } else if in_flight.len() > cap {
+                            window = window.saturating_sub(1).max(min_window);
+                        }
                         sent_any |= !ready.is_empty();
                         for (token, row, bulletin) in ready {
                             let client = self.client.clone();
@@ -140,11 +145,7 @@ impl Relay {
                 joined = in_flight.join_next() => {
                     let mut next = joined;
                     while let Some(joined) = next {
-                        match joined {
-                            Ok(answer) => records.push(self.record_of(answer)),
-                            // The row stays `sending`; the sweeper makes it uncertain.
-                            Err(error) => tracing::error!(%error, "outbox relay: a request task failed"),
-                        }
+                        collect(&mut records, joined, |answer| self.record_of(answer));
                         next = in_flight.try_join_next();
                     }
                     oldest_answer.get_or_insert_with(Instant::now);
@@ -251,6 +252,19 @@ impl Relay {
             token: answer.token,
             outcome: self.outcome(answer.result, answer.attempts),
         }
+    }
+}
+
+/// Adds a finished request's outcome to those to record.
+fn collect(
+    records: &mut Vec<Record>,
+    joined: Result<Answer, tokio::task::JoinError>,
+    record_of: impl FnOnce(Answer) -> Record,
+) {
+    match joined {
+        Ok(answer) => records.push(record_of(answer)),
+        // The row stays `sending`; the sweeper makes it uncertain.
+        Err(error) => tracing::error!(%error, "outbox relay: a request task failed"),
     }
 }
 
