@@ -96,7 +96,7 @@ impl Relay {
                             collect(&mut records, joined, |answer| self.record_of(answer));
                             oldest_answer.get_or_insert_with(Instant::now);
                         }
-                        if sent_any && in_flight.len() < cap {
+                        if sent_any && in_flight.len() < cap && !queue.is_empty() {
                             window = window.saturating_mul(2).min(max_window);
                         } else if in_flight.len() > cap {
                             window = window.saturating_sub(1).max(min_window);
