@@ -1,11 +1,14 @@
 //! Rates for BENCHMARKS.md, measured in one run against an embedded emulator:
 //! the relay's delivery rate against `Client::trigger_stream` at the same concurrency (with
 //! every answer delayed by `--delay-ms`, CleverTap's regime, or not), and the cost of `enqueue`
-//! in a transaction against a plain `INSERT` of the same row.
+//! in a transaction against a plain `INSERT` of the same row (interleaved blocks, wall and CPU
+//! time). With `--backlog N` it instead measures the relay's memory: N rows pending, the peak
+//! RSS growth (Linux) while the relay delivers `--rows` of them.
 //!
 //! ```text
 //! cargo run --release -p bulletins-outbox --example relay_rate -- --rows 2000
 //! cargo run --release -p bulletins-outbox --example relay_rate -- --rows 300 --delay-ms 50
+//! cargo run --release -p bulletins-outbox --example relay_rate -- --rows 5000 --backlog 1000000
 //! cargo run --release -p bulletins-outbox --features postgres --example relay_rate -- \
 //!     --database postgres://postgres@127.0.0.1:5432/postgres
 //! ```
@@ -33,6 +36,13 @@ struct Args {
     /// Delay every emulator answer by this many milliseconds.
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
+    /// Rows `sending` at once (default: the relay's own default).
+    #[arg(long)]
+    max_sending: Option<usize>,
+    /// Measures memory instead: fills the table with this many pending rows, then relays
+    /// `--rows` of them.
+    #[arg(long)]
+    backlog: Option<u64>,
 }
 
 const ACCOUNT: &str = "ABCD-RSTU-1234";
@@ -67,33 +77,51 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let delay = Duration::from_millis(args.delay_ms);
     let n = args.rows;
+    if let Some(backlog) = args.backlog {
+        return memory(&store, &url, &emulator, client, backlog, n).await;
+    }
 
     // Baseline: the client alone, at its concurrency (3, CleverTap's).
     if !delay.is_zero() {
         emulator.inject(Fault::Delay(delay), n);
     }
     let started = Instant::now();
+    let cpu = process_cpu();
     let ok = client
         .trigger_stream((0..n).map(bulletin))
         .filter(|r| std::future::ready(r.1.is_ok()))
         .count()
         .await;
     let direct = n as f64 / started.elapsed().as_secs_f64();
+    let direct_cpu = process_cpu().saturating_sub(cpu);
     assert_eq!(ok, n, "the baseline failed");
 
-    // Enqueue: one transaction per bulletin, as a service does.
+    // Enqueue: one transaction per bulletin, as a service does, in alternating blocks so that
+    // a change of load hits both sides alike.
     let outbox = Outbox::new(ACCOUNT).with_table(table.clone());
-    let enqueue = time_transactions(&store, &url, n, Some(&outbox)).await?;
-    let insert = time_transactions(&store, &url, n, None).await?;
+    let (mut enqueue, mut insert) = (Cost::default(), Cost::default());
+    let block = 100.min(n);
+    let mut done = 0;
+    while done < n {
+        let rows = block.min(n - done);
+        enqueue.add(time_transactions(&store, &url, done, rows, Some(&outbox)).await?);
+        insert.add(time_transactions(&store, &url, done, rows, None).await?);
+        done += rows;
+    }
 
     // The relay over what was enqueued.
     if !delay.is_zero() {
         emulator.inject(Fault::Delay(delay), n);
     }
-    let relay = Relay::new(store.clone(), client);
+    let mut relay = Relay::new(store.clone(), client);
+    if let Some(rows) = args.max_sending {
+        relay = relay.max_sending(rows);
+    }
     let started = Instant::now();
+    let cpu = process_cpu();
     let report = relay.run_until_empty().await?;
     let relayed = n as f64 / started.elapsed().as_secs_f64();
+    let relay_cpu = process_cpu().saturating_sub(cpu);
     assert_eq!(report.delivered, n as u64, "{report:?}");
 
     println!(
@@ -106,10 +134,113 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         relayed / direct
     );
     println!(
-        "enqueue in a transaction: {:.0} µs; plain INSERT: {:.0} µs; ratio {:.2}",
-        enqueue.as_secs_f64() * 1e6 / n as f64,
-        insert.as_secs_f64() * 1e6 / n as f64,
-        enqueue.as_secs_f64() / insert.as_secs_f64()
+        "CPU per bulletin (emulator included): trigger_stream {:.0} µs; relay {:.0} µs",
+        direct_cpu.as_secs_f64() * 1e6 / n as f64,
+        relay_cpu.as_secs_f64() * 1e6 / n as f64
+    );
+    println!(
+        "enqueue in a transaction: {:.0} µs wall, {:.0} µs CPU; plain INSERT: {:.0} µs wall, {:.0} µs CPU; ratio {:.2} wall, {:.2} CPU",
+        enqueue.wall.as_secs_f64() * 1e6 / n as f64,
+        enqueue.cpu.as_secs_f64() * 1e6 / n as f64,
+        insert.wall.as_secs_f64() * 1e6 / n as f64,
+        insert.cpu.as_secs_f64() * 1e6 / n as f64,
+        enqueue.wall.as_secs_f64() / insert.wall.as_secs_f64(),
+        enqueue.cpu.as_secs_f64() / insert.cpu.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Wall-clock and CPU time (every thread of the process: SQLite runs on sqlx's worker).
+#[derive(Debug, Default, Clone, Copy)]
+struct Cost {
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl Cost {
+    fn add(&mut self, other: Cost) {
+        self.wall += other.wall;
+        self.cpu += other.cpu;
+    }
+}
+
+/// CPU time used so far by every thread of this process (Linux; zero elsewhere).
+fn process_cpu() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let ns: u64 = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(ns)
+}
+
+/// A line of /proc/self/status, in KiB (Linux).
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Fills the table with `backlog` pending rows in one statement, then relays `rows` of them
+/// and prints how far the peak RSS rose meanwhile.
+async fn memory(
+    store: &Store,
+    url: &str,
+    emulator: &Emulator,
+    client: Client,
+    backlog: u64,
+    rows: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let body = String::from_utf8(bulletin(0).to_json_vec()?)?.replace('\'', "''");
+    let fill = format!(
+        "INSERT INTO {} (account, event, body) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {backlog}) \
+         SELECT '{ACCOUNT}', 'order_placed', '{body}' FROM n",
+        store.table()
+    );
+    let started = Instant::now();
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect_with(Store::sqlite_options(url)?).await?;
+        sqlx::query(sqlx::AssertSqlSafe(fill))
+            .execute(&pool)
+            .await?;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(fill))
+            .execute(&pool)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {}", store.table())))
+            .execute(&pool)
+            .await?;
+    }
+    let filled = started.elapsed();
+    // Linux: writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS.
+    std::fs::write("/proc/self/clear_refs", "5")?;
+    let rss_before = status_kib("VmRSS:").unwrap_or(0);
+    let relay = Relay::new(store.clone(), client);
+    let started = Instant::now();
+    tokio::select! {
+        () = relay.run() => {}
+        () = async {
+            while emulator.accepted().len() < rows {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        } => {}
+    }
+    let relayed = started.elapsed();
+    let peak = status_kib("VmHWM:").unwrap_or(0);
+    println!(
+        "backlog={backlog} relayed={rows} database={} (filled in {:.1}s, relayed in {:.1}s)",
+        url.split(':').next().unwrap_or(""),
+        filled.as_secs_f64(),
+        relayed.as_secs_f64()
+    );
+    println!(
+        "RSS before relaying: {rss_before} KiB; peak while relaying: {peak} KiB; growth {} KiB",
+        peak.saturating_sub(rss_before)
     );
     Ok(())
 }
@@ -119,36 +250,47 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn time_transactions(
     store: &Store,
     url: &str,
+    first: usize,
     n: usize,
     outbox: Option<&Outbox>,
-) -> Result<Duration, Box<dyn std::error::Error>> {
+) -> Result<Cost, Box<dyn std::error::Error>> {
     let plain = format!("{}_plain", store.table());
-    let body = String::from_utf8(bulletin(0).to_json_vec()?)?;
     macro_rules! measure {
         ($pool:expr, $create:expr, $insert:expr) => {{
             let pool = $pool;
             sqlx::query(sqlx::AssertSqlSafe($create))
                 .execute(&pool)
                 .await?;
+            // Built before the clock starts: only enqueue's own work (validation, JSON) and
+            // the INSERT are timed, against the INSERT of the finished JSON.
+            let bulletins: Vec<_> = (first..first + n).map(bulletin).collect();
+            let bodies = bulletins
+                .iter()
+                .map(|b| Ok(String::from_utf8(b.to_json_vec()?)?))
+                .collect::<Result<Vec<String>, Box<dyn std::error::Error>>>()?;
             let started = Instant::now();
-            for i in 0..n {
+            let cpu = process_cpu();
+            for (bulletin, body) in bulletins.iter().zip(&bodies) {
                 let mut tx = pool.begin().await?;
                 match outbox {
                     Some(outbox) => {
-                        outbox.enqueue(&mut *tx, &bulletin(i)).await?;
+                        outbox.enqueue(&mut *tx, bulletin).await?;
                     }
                     None => {
                         sqlx::query(sqlx::AssertSqlSafe($insert.clone()))
                             .bind(ACCOUNT)
                             .bind("order_placed")
-                            .bind(&body)
+                            .bind(body)
                             .execute(&mut *tx)
                             .await?;
                     }
                 }
                 tx.commit().await?;
             }
-            Ok(started.elapsed())
+            Ok(Cost {
+                wall: started.elapsed(),
+                cpu: process_cpu().saturating_sub(cpu),
+            })
         }};
     }
     if url.starts_with("sqlite:") {

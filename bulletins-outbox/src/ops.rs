@@ -52,9 +52,14 @@ pub enum OutboxCommand {
         /// Milliseconds between sweeps of expired leases.
         #[arg(long, default_value_t = 5_000)]
         sweep_interval_ms: u64,
-        /// Rows claimed at once (default: four times the client's concurrency).
+        /// Rows claimed at once (default: twice --max-sending, or four times the client's
+        /// concurrency).
         #[arg(long)]
         batch_size: Option<u32>,
+        /// Rows `sending` at once, waiting for a slot included (default: twice the client's
+        /// concurrency, at least 64); a crash leaves up to this many uncertain.
+        #[arg(long)]
+        max_sending: Option<usize>,
         /// Pauses after each claim (crash-recovery tests stop the relay there).
         #[arg(long, hide = true)]
         hold_claims_ms: Option<u64>,
@@ -207,6 +212,7 @@ pub async fn run(command: OutboxCommand, out: &mut (dyn Write + Send)) -> Result
             send_lease_ms,
             sweep_interval_ms,
             batch_size,
+            max_sending,
             hold_claims_ms,
         } => {
             let client = Client::from_env()?;
@@ -218,6 +224,9 @@ pub async fn run(command: OutboxCommand, out: &mut (dyn Write + Send)) -> Result
                 .sweep_interval(Duration::from_millis(sweep_interval_ms));
             if let Some(rows) = batch_size {
                 relay = relay.batch_size(rows);
+            }
+            if let Some(rows) = max_sending {
+                relay = relay.max_sending(rows);
             }
             if let Some(ms) = hold_claims_ms {
                 relay = relay.hold_claims(Duration::from_millis(ms));

@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use bulletins_http::{Client, Error as SendError, Triggered};
-use futures_util::StreamExt as _;
 use tokio::time::Instant;
 
 use crate::error::Error;
-use crate::payload;
-use crate::rows::{ClaimedRow, Outcome};
+use crate::rows::Outcome;
 use crate::store::Store;
+
+mod flow;
 
 /// Delivers an outbox's rows through a [`Client`], at most once each.
 ///
@@ -19,6 +19,12 @@ use crate::store::Store;
 /// relay that dies mid-request leaves it `sending`, and the sweeper later makes it `uncertain`
 /// — never sent again without a person's decision. The client's concurrency cap applies to
 /// every request.
+///
+/// Rows are claimed in batches, and up to [`Relay::max_sending`] are `sending` at once (the
+/// client sends as many as its cap allows, the rest wait for a slot): one transaction
+/// records the answers that came in and marks the next rows `sending`, so a commit serves
+/// many rows. A relay that dies therefore leaves up to that many rows uncertain, some of which
+/// may never have left; unsent claimed rows go back to pending after the claim lease.
 ///
 /// ```no_run
 /// # #[cfg(feature = "sqlite")]
@@ -39,6 +45,7 @@ pub struct Relay {
     claim_lease: Duration,
     send_lease: Duration,
     batch_size: u32,
+    max_sending: usize,
     poll_interval: Duration,
     sweep_interval: Duration,
     retention: Duration,
@@ -79,11 +86,15 @@ impl Report {
 
 impl Relay {
     /// A relay delivering `store`'s rows for `client`'s account, with the defaults: a 30 s claim
-    /// lease, a 5 min sending lease, batches of four times the client's concurrency, a 500 ms
+    /// lease, a 5 min sending lease, twice the client's concurrency rows `sending` at once (up
+    /// to [`Relay::max_sending`], by default the larger of that and 64, while answers outrun
+    /// commits), claims of twice `max_sending` (or four times the concurrency), a 500 ms
     /// polling interval on SQLite (30 s on PostgreSQL, where `NOTIFY` wakes it), delivered rows
     /// kept 7 days, backoff from 1 s to 5 min.
     pub fn new(store: Store, client: Client) -> Self {
-        let batch_size = u32::try_from(client.max_concurrency().saturating_mul(4))
+        let cap = client.max_concurrency().max(1);
+        let max_sending = cap.saturating_mul(2).max(64);
+        let batch_size = u32::try_from(cap.saturating_mul(4).max(max_sending * 2))
             .unwrap_or(u32::MAX)
             .clamp(8, 1000);
         let poll_interval = match store.dialect() {
@@ -98,6 +109,7 @@ impl Relay {
             claim_lease: Duration::from_secs(30),
             send_lease: Duration::from_secs(300),
             batch_size,
+            max_sending,
             poll_interval,
             sweep_interval: Duration::from_secs(5),
             retention: Duration::from_secs(7 * 24 * 3600),
@@ -107,8 +119,8 @@ impl Relay {
         }
     }
 
-    /// How long a claim lasts before its row goes back to pending if its request has not left.
-    /// Must cover waiting for a concurrency slot for a whole batch.
+    /// How long a claim lasts before its row goes back to pending if it was not marked
+    /// `sending`. Must cover delivering about one batch (claimed rows wait their turn).
     #[must_use]
     pub fn claim_lease(mut self, lease: Duration) -> Self {
         self.claim_lease = lease;
@@ -127,6 +139,18 @@ impl Relay {
     #[must_use]
     pub fn batch_size(mut self, rows: u32) -> Self {
         self.batch_size = rows.max(1);
+        self
+    }
+
+    /// The most rows `sending` at once (at least 1): the client's cap plus rows waiting for a
+    /// slot, so that the cap stays full while the database commits. The relay uses twice the
+    /// client's concurrency, and more, up to this, only while answers come faster than its
+    /// commits (there more means fewer commits per row). A relay that dies leaves up to this
+    /// many rows uncertain, some never sent, for a person to decide. Keep it at least twice
+    /// the client's concurrency.
+    #[must_use]
+    pub fn max_sending(mut self, rows: usize) -> Self {
+        self.max_sending = rows.max(1);
         self
     }
 
@@ -178,11 +202,7 @@ impl Relay {
         let mut last_sweep: Option<Instant> = None;
         loop {
             let step = async {
-                if last_sweep.is_none_or(|at| at.elapsed() >= self.sweep_interval) {
-                    self.housekeeping().await?;
-                    last_sweep = Some(Instant::now());
-                }
-                let report = self.run_batch().await?;
+                let report = self.flow(false, &mut last_sweep).await?;
                 if report.rows() > 0 {
                     return Ok::<_, Error>(Duration::ZERO);
                 }
@@ -218,7 +238,7 @@ impl Relay {
                 self.housekeeping().await?;
                 last_sweep = Some(Instant::now());
             }
-            let batch = self.run_batch().await?;
+            let batch = self.flow(false, &mut last_sweep).await?;
             report.add(batch);
             if batch.rows() > 0 {
                 continue;
@@ -236,40 +256,13 @@ impl Relay {
         }
     }
 
-    /// Claims one batch of due rows and delivers it.
+    /// Claims one batch of due rows and delivers it (with the same batched commits as
+    /// [`Relay::run`]).
     ///
     /// # Errors
     /// [`Error::Database`].
     pub async fn run_batch(&self) -> Result<Report, Error> {
-        let account = self.client.account_id();
-        let claim = self
-            .store
-            .claim(account, self.batch_size, self.claim_lease)
-            .await?;
-        if claim.rows.is_empty() {
-            return Ok(Report::default());
-        }
-        tracing::debug!(rows = claim.rows.len(), "outbox relay: claimed");
-        if !self.hold_claims.is_zero() {
-            tokio::time::sleep(self.hold_claims).await;
-        }
-        let token = &claim.token;
-        let mut results = futures_util::stream::iter(claim.rows)
-            .map(|row| self.deliver(token, row))
-            .buffer_unordered(self.client.max_concurrency().max(1));
-        // Every request of the batch finishes and is recorded even if one record fails: leaving
-        // early would strand the others in `sending`, to be called uncertain later.
-        let mut report = Report::default();
-        let mut first_error = None;
-        while let Some(result) = results.next().await {
-            match result {
-                Ok(row) => report.add(row),
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        first_error.map_or(Ok(report), Err)
+        self.flow(true, &mut Some(Instant::now())).await
     }
 
     /// Sweeps expired leases and purges delivered rows past their retention.
@@ -284,43 +277,6 @@ impl Relay {
         }
         self.store.purge_delivered(self.retention, 1000).await?;
         Ok(())
-    }
-
-    async fn deliver(&self, token: &str, row: ClaimedRow) -> Result<Report, Error> {
-        let mut report = Report::default();
-        let bulletin = match payload::parse(&row.body) {
-            Ok(bulletin) => bulletin,
-            Err(error) => {
-                let outcome = Outcome::Refused(format!("the stored body cannot be sent: {error}"));
-                if self.store.record(row.id, token, &outcome).await? {
-                    report.refused = 1;
-                } else {
-                    report.lost = 1;
-                }
-                return Ok(report);
-            }
-        };
-        // Committed before the request leaves: if this process dies from here on, the row
-        // can only become uncertain, never be sent again.
-        if !self
-            .store
-            .mark_sending(row.id, token, self.send_lease)
-            .await?
-        {
-            tracing::debug!(id = row.id, "outbox relay: lease lost before sending");
-            report.lost = 1;
-            return Ok(report);
-        }
-        let outcome = self.outcome(self.client.trigger(&bulletin).await, row.attempts);
-        let recorded = self.store.record(row.id, token, &outcome).await?;
-        match (recorded, &outcome) {
-            (false, _) => report.lost = 1,
-            (true, Outcome::Delivered { .. }) => report.delivered = 1,
-            (true, Outcome::Refused(_)) => report.refused = 1,
-            (true, Outcome::Uncertain(_)) => report.uncertain = 1,
-            (true, Outcome::Retry { .. }) => report.retried = 1,
-        }
-        Ok(report)
     }
 
     fn outcome(&self, result: Result<Triggered, SendError>, attempts: i64) -> Outcome {

@@ -98,3 +98,20 @@ pub enum Resolution {
     /// It was not delivered: make it pending, to be sent once more.
     Resend,
 }
+
+/// One row's outcome to record, with the token that must still hold the row.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    pub(crate) id: i64,
+    pub(crate) token: Arc<str>,
+    pub(crate) outcome: Outcome,
+}
+
+/// What one [`Store::commit_step`](crate::Store) did.
+#[derive(Debug, Default)]
+pub(crate) struct Stepped {
+    /// For each record, in order, whether it was recorded (its token still held the row).
+    pub(crate) recorded: Vec<bool>,
+    /// The rows marked `sending`: only these may be sent.
+    pub(crate) sending: Vec<i64>,
+}

@@ -54,6 +54,11 @@ pub(crate) struct Queries {
     pub(crate) insert: SqlStr,
     pub(crate) claim: SqlStr,
     pub(crate) mark_sending: SqlStr,
+    pub(crate) mark_sending_many: SqlStr,
+    pub(crate) delivered_many: SqlStr,
+    /// PostgreSQL only: `delivered_many` and marking rows `sending` as one statement.
+    #[cfg(feature = "postgres")]
+    pub(crate) deliver_and_mark: SqlStr,
     pub(crate) delivered: SqlStr,
     pub(crate) refused: SqlStr,
     pub(crate) uncertain: SqlStr,
@@ -99,15 +104,65 @@ impl Queries {
                  FROM (SELECT pg_notify('{t}', '')) AS notified RETURNING id"
             )),
         };
+        // Many rows in one statement: SQLite reads them from a JSON array (`?1`), PostgreSQL from
+        // arrays. Every row is still guarded by its own claim token and state.
+        let (mark_sending_many, delivered_many) = match dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => (
+                q("UPDATE {t} SET state = 'sending', sent_at = {now}, lease_until = {now} + $3 \
+                   WHERE id IN (SELECT value FROM json_each($1)) AND claim_token = $2 \
+                   AND state = 'claimed' AND lease_until > {now} RETURNING id"),
+                q("UPDATE {t} SET state = 'delivered', targets = o.targets, finished_at = {now}, \
+                   lease_until = NULL, last_error = NULL \
+                   FROM (SELECT value ->> 0 AS id, value ->> 1 AS token, value ->> 2 AS targets \
+                         FROM json_each($1)) AS o \
+                   WHERE {t}.id = o.id AND {t}.claim_token = o.token \
+                   AND {t}.state IN ('sending', 'uncertain') RETURNING {t}.id"),
+            ),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => (
+                q("UPDATE {t} SET state = 'sending', sent_at = {now}, lease_until = {now} + $3 \
+                   WHERE id = ANY($1) AND claim_token = $2 \
+                   AND state = 'claimed' AND lease_until > {now} RETURNING id"),
+                q("UPDATE {t} AS r SET state = 'delivered', targets = o.targets, finished_at = {now}, \
+                   lease_until = NULL, last_error = NULL \
+                   FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) AS o(id, token, targets) \
+                   WHERE r.id = o.id AND r.claim_token = o.token \
+                   AND r.state IN ('sending', 'uncertain') RETURNING r.id"),
+            ),
+        };
+        // One statement, so one round trip and one commit, for the relay's usual step: answers
+        // that were all deliveries, and the next rows (each with its token) to mark `sending`.
+        #[cfg(feature = "postgres")]
+        let deliver_and_mark = q("WITH done AS (\
+               UPDATE {t} AS r SET state = 'delivered', targets = o.targets, finished_at = {now}, \
+               lease_until = NULL, last_error = NULL \
+               FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) AS o(id, token, targets) \
+               WHERE r.id = o.id AND r.claim_token = o.token \
+               AND r.state IN ('sending', 'uncertain') RETURNING r.id), \
+             marked AS (\
+               UPDATE {t} AS r SET state = 'sending', sent_at = {now}, lease_until = {now} + $6 \
+               FROM unnest($4::BIGINT[], $5::TEXT[]) AS o(id, token) \
+               WHERE r.id = o.id AND r.claim_token = o.token \
+               AND r.state = 'claimed' AND r.lease_until > {now} RETURNING r.id) \
+             SELECT TRUE, id FROM done UNION ALL SELECT FALSE, id FROM marked");
         Self {
             schema: dialect.schema().replace(DEFAULT_TABLE, t),
+            #[cfg(feature = "postgres")]
+            deliver_and_mark,
+            mark_sending_many,
+            delivered_many,
             insert,
+            // The pick is materialized once: as a plain `IN (subquery)` PostgreSQL may rescan
+            // it, and with SKIP LOCKED each rescan picks other rows, so one claim could take
+            // far more than its limit (the whole backlog).
             claim: q(&format!(
-                "UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
-                 attempts = attempts + 1 \
-                 WHERE state = 'pending' AND id IN (SELECT id FROM {{t}} \
+                "WITH picked AS MATERIALIZED (SELECT id FROM {{t}} \
                    WHERE state = 'pending' AND account = $3 AND available_at <= {{now}} \
                    ORDER BY available_at, id LIMIT $4 {}) \
+                 UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
+                 attempts = attempts + 1 \
+                 WHERE state = 'pending' AND id IN (SELECT id FROM picked) \
                  RETURNING id, body, attempts",
                 dialect.skip_locked()
             )),

@@ -1,6 +1,8 @@
 //! A store: the outbox table in SQLite or PostgreSQL, and every statement the relay and the
-//! operators run on it. Each state change is one short statement (or, for SQLite's claim, one
-//! `BEGIN IMMEDIATE` transaction), guarded by the row's claim token.
+//! operators run on it. Each state change is a short statement guarded by the row's claim token;
+//! the relay groups them (many rows per statement, outcomes and the next `sending` marks in one
+//! transaction) so that a commit serves many rows. SQLite writes in `BEGIN IMMEDIATE`
+//! transactions.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,7 +11,9 @@ use std::time::Duration;
 use sqlx::{AssertSqlSafe, Row as _};
 
 use crate::error::Error;
-use crate::rows::{Claim, ClaimedRow, Outcome, Resolution, Status, Swept, UncertainRow};
+use crate::rows::{
+    Claim, ClaimedRow, Outcome, Record, Resolution, Status, Stepped, Swept, UncertainRow,
+};
 use crate::sql::{Dialect, Queries};
 use crate::state::State;
 use crate::table::TableName;
@@ -53,6 +57,40 @@ macro_rules! on_pool {
         }
     };
 }
+
+/// The statement recording one row's outcome, bound: delivered binds $3 targets; refused and
+/// uncertain $3 error; retry $3 error, $4 backoff.
+macro_rules! record_query {
+    ($store:expr, $id:expr, $token:expr, $outcome:expr) => {{
+        let (sql, error, number) = match $outcome {
+            Outcome::Delivered { targets } => (
+                $store.sql.delivered.clone(),
+                None,
+                Some(i64::try_from(*targets).unwrap_or(i64::MAX)),
+            ),
+            Outcome::Refused(error) => ($store.sql.refused.clone(), Some(error.clone()), None),
+            Outcome::Uncertain(error) => ($store.sql.uncertain.clone(), Some(error.clone()), None),
+            Outcome::Retry { error, after } => (
+                $store.sql.retry.clone(),
+                Some(error.clone()),
+                Some(millis(*after)),
+            ),
+        };
+        let mut query = sqlx::query(sql).bind($id).bind($token.to_string());
+        if let Some(error) = error {
+            query = query.bind(error);
+        }
+        if let Some(number) = number {
+            query = query.bind(number);
+        }
+        query
+    }};
+}
+
+#[cfg(feature = "sqlite")]
+type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+#[cfg(feature = "postgres")]
+type PgQuery = sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 impl Store {
     /// A store on an existing SQLite pool, using the default table. Give the pool
@@ -245,35 +283,174 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn record(&self, id: i64, token: &str, outcome: &Outcome) -> Result<bool, Error> {
-        // Delivered binds $3 targets; refused and uncertain $3 error; retry $3 error, $4 backoff.
-        let (sql, error, number) = match outcome {
-            Outcome::Delivered { targets } => (
-                self.sql.delivered.clone(),
-                None,
-                Some(i64::try_from(*targets).unwrap_or(i64::MAX)),
-            ),
-            Outcome::Refused(error) => (self.sql.refused.clone(), Some(error.clone()), None),
-            Outcome::Uncertain(error) => (self.sql.uncertain.clone(), Some(error.clone()), None),
-            Outcome::Retry { error, after } => (
-                self.sql.retry.clone(),
-                Some(error.clone()),
-                Some(millis(*after)),
-            ),
+        let done = on_pool!(&self.pool, pool => record_query!(self, id, token, outcome)
+            .execute(pool).await?.rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Marks many rows of one claim `sending` in one statement, so one commit, before their
+    /// requests leave — each only if `token` still holds it and its lease has not expired.
+    /// Returns the ids it marked: only those may be sent.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn mark_sending_many(
+        &self,
+        token: &str,
+        ids: &[i64],
+        send_lease: Duration,
+    ) -> Result<Vec<i64>, Error> {
+        let sends = [(Arc::from(token), ids.to_vec())];
+        Ok(self.commit_step(&[], &sends, send_lease).await?.sending)
+    }
+
+    /// Records many rows' outcomes in one transaction, each only if `token` still holds it.
+    /// Returns, in order, whether each was recorded.
+    ///
+    /// # Errors
+    /// [`Error::Database`]; then none was recorded.
+    pub async fn record_many(
+        &self,
+        token: &str,
+        outcomes: &[(i64, Outcome)],
+    ) -> Result<Vec<bool>, Error> {
+        let token: Arc<str> = Arc::from(token);
+        let records: Vec<Record> = outcomes
+            .iter()
+            .map(|(id, outcome)| Record {
+                id: *id,
+                token: token.clone(),
+                outcome: outcome.clone(),
+            })
+            .collect();
+        Ok(self
+            .commit_step(&records, &[], Duration::ZERO)
+            .await?
+            .recorded)
+    }
+
+    /// One transaction: records `records`' outcomes, then marks `sends`' rows `sending`
+    /// (token, ids). Every row is guarded by its own token. Nothing is applied if it fails.
+    pub(crate) async fn commit_step(
+        &self,
+        records: &[Record],
+        sends: &[(Arc<str>, Vec<i64>)],
+        send_lease: Duration,
+    ) -> Result<Stepped, Error> {
+        let mut stepped = Stepped {
+            recorded: vec![false; records.len()],
+            sending: Vec::new(),
         };
-        macro_rules! query {
-            () => {{
-                let mut query = sqlx::query(sql).bind(id).bind(token.to_owned());
-                if let Some(error) = error {
-                    query = query.bind(error);
+        if records.is_empty() && sends.iter().all(|(_, ids)| ids.is_empty()) {
+            return Ok(stepped);
+        }
+        let delivered: Vec<(usize, &Record, i64)> = records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r.outcome {
+                Outcome::Delivered { targets } => {
+                    Some((i, r, i64::try_from(targets).unwrap_or(i64::MAX)))
                 }
-                if let Some(number) = number {
-                    query = query.bind(number);
+                _ => None,
+            })
+            .collect();
+        let position: std::collections::HashMap<i64, usize> =
+            delivered.iter().map(|(i, r, _)| (r.id, *i)).collect();
+        macro_rules! step {
+            ($tx:ident, $bind_delivered:expr, $bind_ids:expr) => {{
+                if !delivered.is_empty() {
+                    let query = $bind_delivered(sqlx::query(self.sql.delivered_many.clone()));
+                    for row in query.fetch_all(&mut *$tx).await? {
+                        let id: i64 = row.try_get(0)?;
+                        if let Some(i) = position.get(&id) {
+                            stepped.recorded[*i] = true;
+                        }
+                    }
                 }
-                query
+                for (i, record) in records.iter().enumerate() {
+                    if matches!(record.outcome, Outcome::Delivered { .. }) {
+                        continue;
+                    }
+                    let query = record_query!(self, record.id, &record.token, &record.outcome);
+                    stepped.recorded[i] = query.execute(&mut *$tx).await?.rows_affected() == 1;
+                }
+                for (token, ids) in sends.iter().filter(|(_, ids)| !ids.is_empty()) {
+                    let query = $bind_ids(sqlx::query(self.sql.mark_sending_many.clone()), ids)
+                        .bind(token.to_string())
+                        .bind(millis(send_lease));
+                    for row in query.fetch_all(&mut *$tx).await? {
+                        stepped.sending.push(row.try_get(0)?);
+                    }
+                }
+                $tx.commit().await?;
             }};
         }
-        let done = on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected());
-        Ok(done == 1)
+        match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let json = serde_json::to_string(
+                    &delivered
+                        .iter()
+                        .map(|(_, r, targets)| (r.id, &*r.token, *targets))
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or_default();
+                step!(
+                    tx,
+                    |q: SqliteQuery| q.bind(json),
+                    |q: SqliteQuery, ids: &Vec<i64>| q
+                        .bind(serde_json::to_string(ids).unwrap_or_default())
+                );
+            }
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) if delivered.len() == records.len() => {
+                let ids: Vec<i64> = delivered.iter().map(|(_, r, _)| r.id).collect();
+                let tokens: Vec<String> = delivered
+                    .iter()
+                    .map(|(_, r, _)| r.token.to_string())
+                    .collect();
+                let targets: Vec<i64> = delivered.iter().map(|(_, _, t)| *t).collect();
+                let (mut send_ids, mut send_tokens) = (Vec::new(), Vec::new());
+                for (token, ids) in sends {
+                    send_ids.extend_from_slice(ids);
+                    send_tokens.extend(ids.iter().map(|_| token.to_string()));
+                }
+                let rows = sqlx::query(self.sql.deliver_and_mark.clone())
+                    .bind(ids)
+                    .bind(tokens)
+                    .bind(targets)
+                    .bind(send_ids)
+                    .bind(send_tokens)
+                    .bind(millis(send_lease))
+                    .fetch_all(pool)
+                    .await?;
+                for row in rows {
+                    let (recorded, id): (bool, i64) = (row.try_get(0)?, row.try_get(1)?);
+                    if !recorded {
+                        stepped.sending.push(id);
+                    } else if let Some(i) = position.get(&id) {
+                        stepped.recorded[*i] = true;
+                    }
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let ids: Vec<i64> = delivered.iter().map(|(_, r, _)| r.id).collect();
+                let tokens: Vec<String> = delivered
+                    .iter()
+                    .map(|(_, r, _)| r.token.to_string())
+                    .collect();
+                let targets: Vec<i64> = delivered.iter().map(|(_, _, t)| *t).collect();
+                step!(
+                    tx,
+                    |q: PgQuery| q.bind(ids).bind(tokens).bind(targets),
+                    |q: PgQuery, ids: &Vec<i64>| q.bind(ids.clone())
+                );
+            }
+        }
+        Ok(stepped)
     }
 
     /// Hands a claimed row back (pending, due now) if `token` still holds it and it never

@@ -12,32 +12,6 @@ use bulletins_http::{Bulletin, DynamicEvent, RetryPolicy};
 use bulletins_outbox::{Error, Outcome, Relay, State};
 use common::{bulletin, client, emulator, received, Db, ACCOUNT, EVENT};
 
-/// Each test runs once per store: `sqlite::name` always, `postgres::name` when
-/// BULLETINS_TEST_DATABASE_URL is set.
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Db::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!("postgres::", stringify!($name));
-                    if let Some(db) = super::Db::postgres(test).await {
-                        super::$name(db).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
 on_both_stores!(
     rolled_back_sends_nothing_and_committed_is_delivered_once,
     an_invalid_bulletin_is_refused_at_enqueue,

@@ -15,6 +15,33 @@ use sqlx::Row as _;
 pub const ACCOUNT: &str = "ABCD-RSTU-1234";
 pub const PASSCODE: &str = "XXXXXX";
 pub const EVENT: &str = "order_placed";
+/// Each test runs once per store: `sqlite::name` always, `postgres::name` when
+/// BULLETINS_TEST_DATABASE_URL is set.
+#[allow(unused_macros)] // concurrency.rs has its own per-store tests
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Db::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let test = concat!("postgres::", stringify!($name));
+                    if let Some(db) = super::Db::postgres(test).await {
+                        super::$name(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
 /// Runs `$body` with `$pool` bound to the test database's pool, whichever it is.
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
