@@ -6,8 +6,11 @@ use bulletins_outbox::ops::{self, OutboxCommand};
 use clap::Parser;
 
 /// Operate a bulletins outbox: status, relay, uncertain rows, backfills.
+///
+/// The same commands as `bulletins outbox` (the `bulletins` command line), which the examples
+/// in each command's help use: `bulletins-outbox status ...` is `bulletins outbox status ...`.
 #[derive(Debug, Parser)]
-#[command(name = "bulletins-outbox", version, about)]
+#[command(name = "bulletins-outbox", version, about, long_about)]
 struct Cli {
     #[command(subcommand)]
     command: OutboxCommand,

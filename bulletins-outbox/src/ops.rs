@@ -21,7 +21,7 @@ use crate::Outbox;
 #[non_exhaustive]
 pub enum OutboxCommand {
     /// Counts rows by state, and the age of the oldest pending row.
-    #[command(after_help = "Example:\n  bulletins-outbox status --database sqlite:shop.db --json")]
+    #[command(after_help = "Example:\n  bulletins outbox status --database sqlite:shop.db --json")]
     Status {
         /// The outbox: database and table.
         #[command(flatten)]
@@ -33,7 +33,7 @@ pub enum OutboxCommand {
     /// Delivers pending rows through CleverTap, configured from CLEVERTAP_ACCOUNT_ID,
     /// CLEVERTAP_PASSCODE and CLEVERTAP_REGION (or CLEVERTAP_BASE_URL).
     #[command(
-        after_help = "Example:\n  CLEVERTAP_ACCOUNT_ID=... CLEVERTAP_PASSCODE=... CLEVERTAP_REGION=in1 \\\n    bulletins-outbox relay --database postgres://localhost/shop --until-empty"
+        after_help = "Example:\n  CLEVERTAP_ACCOUNT_ID=... CLEVERTAP_PASSCODE=... CLEVERTAP_REGION=in1 \\\n    bulletins outbox relay --database postgres://localhost/shop --until-empty"
     )]
     Relay {
         /// The outbox: database and table.
@@ -78,7 +78,7 @@ pub enum OutboxCommand {
     },
     /// Decides an uncertain row: it was delivered, or it should be sent once more.
     #[command(
-        after_help = "Examples:\n  bulletins-outbox resolve 42 --delivered --database sqlite:shop.db\n  bulletins-outbox resolve 42 --resend --database sqlite:shop.db",
+        after_help = "Examples:\n  bulletins outbox resolve 42 --delivered --database sqlite:shop.db\n  bulletins outbox resolve 42 --resend --database sqlite:shop.db",
         group(clap::ArgGroup::new("decision").required(true).args(["delivered", "resend"]))
     )]
     Resolve {
@@ -97,7 +97,7 @@ pub enum OutboxCommand {
     /// Enqueues trigger payloads from a JSON Lines file, one per line, in one transaction:
     /// every line is checked first, and nothing is stored if one is invalid.
     #[command(
-        after_help = "Example:\n  bulletins-outbox enqueue --database sqlite:shop.db --account ABCD-RSTU-1234 backfill.jsonl"
+        after_help = "Example:\n  bulletins outbox enqueue --database sqlite:shop.db --account ABCD-RSTU-1234 backfill.jsonl"
     )]
     Enqueue {
         /// The outbox: database and table.
