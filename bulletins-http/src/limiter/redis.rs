@@ -999,5 +999,12 @@ mod tests {
         assert_eq!(keys.owners, "app:{ABCD-RSTU-1234}:owners");
         assert_eq!(keys.leases, "app:{ABCD-RSTU-1234}:leases");
         assert_eq!(keys.counter, "app:{ABCD-RSTU-1234}:counter");
+        // A grant goes to the channel named after the part of the member before its dot.
+        assert_eq!(keys.granted, "app:{ABCD-RSTU-1234}:granted:");
+        let member = member_id("00c0ffee00c0ffee");
+        assert_eq!(
+            member.split_once('.').map(|(p, _)| p),
+            Some("00c0ffee00c0ffee")
+        );
     }
 }
