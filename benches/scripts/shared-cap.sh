@@ -14,8 +14,10 @@
 # ROUNDS (default 1) repeats the CPU-bound regime and reports the median ratio. Beside it, a
 # reference: the same load split over 3 processes with no limiter at all.
 # DELAY_MS=0 runs only the CPU-bound regime. BLAST_REDIS_ARGS is added to each `blast --redis`
-# (e.g. "--max-local-handoffs 0" to measure without local hand-offs). Prints per process its rate, CPU time, Redis round
-# trips and local hand-offs, then one summary line per regime and the 429s recorded.
+# (e.g. "--max-local-handoffs 0" to measure without local hand-offs). The environment reaches
+# every blast process: TOKIO_WORKER_THREADS=1 runs each on one worker thread (BENCHMARKS.md §8).
+# Prints per process its rate, CPU time, Redis round trips and local hand-offs, then one summary
+# line per regime and the 429s recorded.
 set -euo pipefail
 
 bin=${CARGO_TARGET_DIR:-target}/release

@@ -117,7 +117,10 @@ async fn a_killed_holders_slots_free_when_their_leases_end() {
     let url = emulator.base_url();
     // Leases of 3 s + 1 s.
     let lease_args = ["--timeout-ms", "3000", "--lease-margin-ms", "1000"];
-    let mut holder = blast(&url, &redis, &account, 3, &lease_args);
+    // Its three tasks each take a slot from Redis: none waits for a sibling's slot to be handed
+    // on, which (when the first grant comes before the others ask) would leave one unleased.
+    let holder_args = [&lease_args[..], &["--max-local-handoffs", "0"]].concat();
+    let mut holder = blast(&url, &redis, &account, 3, &holder_args);
     let leases = RedisLimiter::new(&redis).expect("url").leases_key(&account);
     let mut connection = redis::Client::open(redis.as_str())
         .expect("url")

@@ -12,10 +12,11 @@
 //! - `counter`: the last ticket drawn.
 //!
 //! Each operation is one Lua script, so one round trip, atomic, on Redis's clock alone. A
-//! script that frees slots (a release, or expired leases dropped) publishes the members now
-//! holding the slots on `{prefix}{<account id>}:granted`; a waiting process, subscribed to
-//! that channel, learns its turn without asking, so a slot taken from Redis costs two round
-//! trips: one to join the queue (granted at once when a slot is free), one to leave it.
+//! script that frees slots (a release, or expired leases dropped) tells each waiter that now
+//! holds one, on its own process's channel `{prefix}{<account id>}:granted:<process>` (a
+//! member is named `<process>.<waiter>`): the waiting process learns its turn without asking,
+//! and no other process wakes. So a slot taken from Redis costs two round trips: one to join
+//! the queue (granted at once when a slot is free), one to leave it.
 //!
 //! Within a process, a finished holder hands its slot (its member, lease and renewals) straight
 //! to the one task that asked for it while it was held (`Shared::wait_for_hand_off`): no
@@ -57,34 +58,46 @@ pub const DEFAULT_LOCAL_HANDOFF_WINDOW: Duration = Duration::from_millis(100);
 
 const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Drops expired leases from both sets; if any, publishes the members now holding the slots
-/// (KEYS[1] owners, KEYS[2] leases, ARGV[2] max_concurrency, ARGV[3] the channel).
+/// Drops expired leases from both sets, and tells the members that became holders. KEYS[1]
+/// owners, KEYS[2] leases, ARGV[2] max_concurrency, ARGV[3] the grant channels' prefix: a member
+/// `<process>.<waiter>` is told on `ARGV[3]<process>`, so only its own process wakes.
 const PURGE: &str = r"
+local function holders()
+  return redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+end
+local function publish_granted(before)
+  local held = {}
+  for _, member in ipairs(before) do
+    held[member] = true
+  end
+  for _, member in ipairs(holders()) do
+    local process = string.match(member, '^([^.]*)%.')
+    if not held[member] and process then
+      redis.call('PUBLISH', ARGV[3] .. process, member)
+    end
+  end
+end
 local function purge(now)
   local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+  if #expired == 0 then
+    return
+  end
+  local before = holders()
   for _, member in ipairs(expired) do
     redis.call('ZREM', KEYS[1], member)
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  return #expired
-end
-local function publish_holders()
-  local holders = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-  if #holders > 0 then
-    redis.call('PUBLISH', ARGV[3], table.concat(holders, ' '))
-  end
+  publish_granted(before)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 ";
 
 /// Joins the queue (or renews a place in it) and says whether the place holds a slot.
-/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, channel, lease in ms.
+/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, channel prefix, lease in ms.
 /// Returns {1 if a slot is held else 0, the member's rank}.
 const ACQUIRE: &str = r"
-if purge(now) > 0 then
-  publish_holders()
-end
+purge(now)
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
 end
@@ -111,13 +124,15 @@ redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 return 1
 ";
 
-/// Leaves the queue, freeing the slot if one was held, and tells the waiters.
-/// KEYS: owners, leases. ARGV: member, max_concurrency, channel.
+/// Leaves the queue, freeing the slot if one was held, and tells the waiter that got it (a
+/// waiter leaving tells nobody).
+/// KEYS: owners, leases. ARGV: member, max_concurrency, channel prefix.
 const RELEASE: &str = r"
 purge(now)
+local before = holders()
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-publish_holders()
+publish_granted(before)
 return 1
 ";
 
@@ -170,18 +185,18 @@ return 1
 ///   CleverTap answers the excess 429, which the client retries. Nobody waits forever: waiting
 ///   resumes with new tickets.
 /// - **Cost:** two round trips per slot taken from Redis, waiting included: one to join the
-///   queue, one to leave it (each release also publishes one message, read by every process
-///   using the limiter). An attempt on a slot handed on within the process costs none, so
-///   under steady load from one process an attempt costs 2 / (1 + hand-offs per grant) round
-///   trips, down to 2/257; [`RedisLimiter::local_handoffs`] counts them. Renewals add one per
+///   queue, one to leave it (a release that hands the slot to a waiter also publishes one
+///   message, read by that waiter's process only). An attempt on a slot handed on within the
+///   process costs none, so under steady load from one process an attempt costs
+///   2 / (1 + hand-offs per grant) round trips, down to 2/257; [`RedisLimiter::local_handoffs`] counts them. Renewals add one per
 ///   third of a lease, for an attempt or a wait that long, and one more when a waiter's turn
 ///   comes after its lease no longer covers the attempt. Each process keeps one Pub/Sub
 ///   connection besides its command connection. The client waits
 ///   for the release before returning (so an exiting process leaves no slot held); when Redis
 ///   is unreachable just then, that wait lasts at most the Redis timeout and the lease ends on
 ///   its own.
-/// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`, and the channel
-///   `:granted`; the sets empty themselves; the counter (one integer per account) stays.
+/// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`, and the channels
+///   `:granted:<process>`; the sets empty themselves; the counter (one integer per account) stays.
 #[derive(Clone)]
 pub struct RedisLimiter {
     shared: Arc<Shared>,
@@ -194,6 +209,8 @@ struct Shared {
     lease_margin: Duration,
     poll_interval: Option<Duration>,
     redis_timeout: Duration,
+    /// This process's part of its members' names, and of the channel its grants come on.
+    process: String,
     /// Waiters of this process, by member, woken when a grant names them.
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
     /// The task reading grants from Pub/Sub, while it runs.
@@ -363,6 +380,7 @@ impl RedisLimiterBuilder {
             shared: Arc::new(Shared {
                 client,
                 connection: OnceCell::new(),
+                process: format!("{:016x}", rand::random::<u64>()),
                 key_prefix: self.key_prefix,
                 lease_margin: self.lease_margin,
                 poll_interval: self.poll_interval,
@@ -561,7 +579,7 @@ impl Waiter {
     fn register(shared: &Arc<Shared>) -> Self {
         let waiter = Self {
             shared: Arc::clone(shared),
-            member: member_id(),
+            member: member_id(&shared.process),
             wake: Arc::new(Notify::new()),
         };
         lock(&shared.waiters).insert(waiter.member.clone(), Arc::clone(&waiter.wake));
@@ -621,7 +639,11 @@ impl Shared {
         if listener.as_ref().is_some_and(|task| !task.is_finished()) {
             return;
         }
-        let pattern = format!("{}*:granted", glob_escape(&self.key_prefix));
+        let pattern = format!(
+            "{}*:granted:{}",
+            glob_escape(&self.key_prefix),
+            self.process
+        );
         let subscribe = async {
             let mut pubsub = self.client.get_async_pubsub().await?;
             pubsub.psubscribe(&pattern).await?;
@@ -674,7 +696,7 @@ struct Keys {
     owners: String,
     leases: String,
     counter: String,
-    /// The channel grants are published on.
+    /// The prefix of the channels grants are published on: one per process, its id appended.
     granted: String,
 }
 
@@ -685,14 +707,15 @@ impl Keys {
             owners: format!("{base}:owners"),
             leases: format!("{base}:leases"),
             counter: format!("{base}:counter"),
-            granted: format!("{base}:granted"),
+            granted: format!("{base}:granted:"),
         }
     }
 }
 
-/// A unique member name: random, so processes never collide.
-fn member_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
+/// A unique member name, `<process>.<waiter>`: random, so processes never collide; its
+/// process part names the channel its grant is published on.
+fn member_id(process: &str) -> String {
+    format!("{process}.{:032x}", rand::random::<u128>())
 }
 
 /// A place in an account's queue, left when dropped.
@@ -976,5 +999,12 @@ mod tests {
         assert_eq!(keys.owners, "app:{ABCD-RSTU-1234}:owners");
         assert_eq!(keys.leases, "app:{ABCD-RSTU-1234}:leases");
         assert_eq!(keys.counter, "app:{ABCD-RSTU-1234}:counter");
+        // A grant goes to the channel named after the part of the member before its dot.
+        assert_eq!(keys.granted, "app:{ABCD-RSTU-1234}:granted:");
+        let member = member_id("00c0ffee00c0ffee");
+        assert_eq!(
+            member.split_once('.').map(|(p, _)| p),
+            Some("00c0ffee00c0ffee")
+        );
     }
 }
