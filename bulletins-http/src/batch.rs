@@ -1,19 +1,38 @@
 //! Many bulletins: bounded concurrency, bounded memory, one result per input.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::collections::VecDeque;
+use std::task::Poll;
 
 use bulletins_core::{Bulletin, BusinessEvent, Triggered};
 use futures_util::future::Either;
 use futures_util::stream::{self, Stream, StreamExt as _};
-use tokio::task::JoinHandle;
-use tracing::instrument::WithSubscriber as _;
-use tracing::{Dispatch, Instrument as _};
+use tokio::runtime::RuntimeFlavor;
 
 use crate::client::{trigger_span, Client};
-use crate::error::{Error, TransportKind};
+use crate::error::Error;
 use crate::slots::Slots;
+use crate::workers::{Job, Workers};
+
+/// The largest cap whose batch is polled in the stream's own task. Above it, on a
+/// multi-threaded runtime, the batch runs on worker tasks ([`Workers`]). Measured on two
+/// worker threads against the static responder (BENCHMARKS.md §11): at C = 3 the stream's
+/// own task was the faster (0.91x for workers), from C = 4 the workers (1.02x at C = 4,
+/// 1.24x at C = 16).
+const POLLED_INLINE_UP_TO: usize = 3;
+
+/// Whether a batch of this window runs on worker tasks: above [`POLLED_INLINE_UP_TO`], and
+/// only where tasks can run in parallel (a current-thread runtime would gain nothing from
+/// them but their hand-offs).
+fn use_workers(window: usize) -> bool {
+    window > POLLED_INLINE_UP_TO
+        && tokio::runtime::Handle::try_current()
+            .is_ok_and(|runtime| runtime.runtime_flavor() != RuntimeFlavor::CurrentThread)
+}
+
+/// How many times the cap of bulletins a batch with workers pulls ahead of its answers: the
+/// cap in flight, and the rest prepared for the next free worker, so the stream's task is
+/// woken to refill once per cap's worth of results rather than once per result.
+const LOOKAHEAD: usize = 3;
 
 impl Client {
     /// Raises every bulletin, at most [`max_concurrency`](Client::max_concurrency) at a time,
@@ -45,16 +64,21 @@ impl Client {
     /// for progress reporting. Every input yields exactly one item, as long as the stream is
     /// driven to its end.
     ///
-    /// Each bulletin is validated and serialized where the stream is polled; with a cap above
-    /// one, its requests then run on a task of their own (`tokio::spawn`), so a batch spreads
-    /// over the runtime's worker threads and an answer does not wait for the stream to be
-    /// polled. At most the cap of bulletins are in progress at once, whatever the cap.
+    /// Each bulletin is validated and serialized where the stream is polled (so bulletins may
+    /// borrow, and need not be `Send`). At most the cap of bulletins are in flight at once.
+    /// With a cap of 3 or less (CleverTap's is 3), or on a current-thread runtime, their
+    /// requests are polled in the stream's own task. With a larger cap on a multi-threaded
+    /// runtime (as found where `trigger_stream` is called), as many worker tasks as the cap
+    /// deliver them, so the batch spreads over the runtime's threads; the stream then keeps up
+    /// to three times the cap pulled and prepared ahead of the answers, and an answer does not
+    /// wait for the stream to be polled.
     ///
     /// Cancelling may leave bulletins delivered with no result: dropping the stream early
-    /// cancels every trigger in progress (each task is dropped by the runtime right after),
-    /// each as [`Self::trigger`] describes: a WARN event per bulletin whose request was in
-    /// flight, through the subscriber that was the default where the stream was polled.
-    /// Bulletins not yet pulled from `bulletins` are not sent.
+    /// cancels every trigger in progress (on workers, each is dropped by the runtime right
+    /// after), each as [`Self::trigger`] describes: a WARN event per bulletin whose request was
+    /// in flight, through the subscriber that was the default where the stream was polled.
+    /// Bulletins pulled from `bulletins` but not yet started, and those not yet pulled, are not
+    /// sent.
     ///
     /// Drive a large batch from a spawned task rather than from `#[tokio::main]`'s own future:
     /// that future is polled outside the runtime's worker threads, so every I/O wake-up must
@@ -83,12 +107,33 @@ impl Client {
         E: BusinessEvent,
         I: IntoIterator<Item = Bulletin<'b, E>>,
     {
-        // A fixed set of slots, refilled as results come out: memory stays bounded by the
-        // window. With `buffer_unordered` over twice the cap the batch ran at 0.6-0.75x the
-        // rate of hand-written tasks (BENCHMARKS.md §2). Each slot has its own waker, so a
-        // wake-up polls only the request that made progress, not all of them.
-        let mut pending = self.futures(bulletins.into_iter());
-        let mut slots = Slots::new(self.window());
+        let window = self.window();
+        if use_workers(window) {
+            Either::Right(self.worker_stream(bulletins.into_iter(), window))
+        } else {
+            Either::Left(self.inline_stream(bulletins.into_iter(), window))
+        }
+    }
+
+    /// A fixed set of slots polled in the stream's own task, refilled as results come out:
+    /// memory stays bounded by the window. With `buffer_unordered` over twice the cap the
+    /// batch ran at 0.6-0.75x the rate of hand-written tasks (BENCHMARKS.md §2). Each slot has
+    /// its own waker, so a wake-up polls only the request that made progress.
+    fn inline_stream<'b, E, I>(
+        &self,
+        bulletins: I,
+        window: usize,
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
+    where
+        E: BusinessEvent,
+        I: Iterator<Item = Bulletin<'b, E>>,
+    {
+        let client = self.clone();
+        let mut pending = bulletins.enumerate().map(move |(index, bulletin)| {
+            let client = client.clone();
+            async move { (index, client.trigger(&bulletin).await) }
+        });
+        let mut slots = Slots::new(window);
         let mut exhausted = false;
         stream::poll_fn(move |cx| {
             // Pull bulletins only as slots free up, so the iterator is never materialized.
@@ -96,6 +141,54 @@ impl Client {
                 exhausted = !slots.fill(|| pending.next());
             }
             slots.poll_next(cx)
+        })
+    }
+
+    /// `window` worker tasks (see [`Workers`]), fed with bulletins prepared here, at most
+    /// [`LOOKAHEAD`] times the window pulled and not yet answered: the workers' next jobs wait
+    /// ready while the stream's task is elsewhere, and memory stays bounded.
+    fn worker_stream<'b, E, I>(
+        &self,
+        bulletins: I,
+        window: usize,
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
+    where
+        E: BusinessEvent,
+        I: Iterator<Item = Bulletin<'b, E>>,
+    {
+        let client = self.clone();
+        let lookahead = window.saturating_mul(LOOKAHEAD);
+        let mut bulletins = bulletins.enumerate();
+        let mut workers: Option<Workers> = None;
+        let mut queued = 0_usize;
+        let mut invalid: VecDeque<(usize, Result<Triggered, Error>)> = VecDeque::new();
+        let mut exhausted = false;
+        stream::poll_fn(move |cx| {
+            // Spawned on the first poll, which is inside the runtime.
+            let workers = workers.get_or_insert_with(|| Workers::spawn(&client, window));
+            while !exhausted && queued + invalid.len() < lookahead {
+                let Some((index, bulletin)) = bulletins.next() else {
+                    exhausted = true;
+                    workers.close();
+                    break;
+                };
+                match client.job(index, &bulletin) {
+                    Ok(job) => {
+                        workers.push(job);
+                        queued += 1;
+                    }
+                    Err(refused) => invalid.push_back((index, Err(refused))),
+                }
+            }
+            if let Some(item) = invalid.pop_front() {
+                return Poll::Ready(Some(item));
+            }
+            if queued == 0 {
+                return Poll::Ready(None);
+            }
+            let result = std::task::ready!(workers.poll_result(cx));
+            queued = queued.saturating_sub(1);
+            Poll::Ready(result)
         })
     }
 
@@ -107,89 +200,20 @@ impl Client {
         self.max_concurrency()
     }
 
-    fn futures<'b, E, I>(
+    /// Validates and serializes the bulletin here, for a worker to deliver.
+    fn job<E: BusinessEvent>(
         &self,
-        bulletins: I,
-    ) -> impl Iterator<Item = impl Future<Output = (usize, Result<Triggered, Error>)> + use<'b, E, I>>
-           + use<'b, E, I>
-    where
-        E: BusinessEvent,
-        I: Iterator<Item = Bulletin<'b, E>>,
-    {
-        let client = self.clone();
-        // One slot gains nothing from a task of its own: the request would run there only to
-        // wake this task when it ends, a hop per bulletin.
-        let spawn = self.window() > 1;
-        bulletins.enumerate().map(move |(index, bulletin)| {
-            if !spawn {
-                let client = client.clone();
-                return Either::Left(async move { (index, client.trigger(&bulletin).await) });
-            }
-            let started = client.start(&bulletin);
-            Either::Right(async move {
-                let result = match started {
-                    Ok(delivery) => delivery.await,
-                    Err(invalid) => Err(invalid),
-                };
-                (index, result)
-            })
-        })
-    }
-
-    /// Validates and serializes the bulletin here, then delivers it on a task of its own.
-    ///
-    /// Polled from one task, the requests of a batch would all run on one worker thread, every
-    /// answer waking that task: at C = 16 that ran at 0.86x the rate of hand-written tasks
-    /// (BENCHMARKS.md §11). A task per delivery lets the runtime spread them over its workers,
-    /// as hand-written tasks are.
-    fn start<E: BusinessEvent>(&self, bulletin: &Bulletin<'_, E>) -> Result<Delivery, Error> {
+        index: usize,
+        bulletin: &Bulletin<'_, E>,
+    ) -> Result<Job, Error> {
         let event = bulletin.event().event_name();
         let span = trigger_span(event);
         let prepared = span.in_scope(|| self.prepare(bulletin))?;
-        let event: Box<str> = event.into();
-        let client = self.clone();
-        // The caller's subscriber, which may be its thread's own: the task may run on another
-        // thread, and a WARN on cancellation is dropped wherever the task is.
-        let dispatch = tracing::dispatcher::get_default(Dispatch::clone);
-        let warn_through = dispatch.clone();
-        let task = async move {
-            client
-                .deliver(&prepared, &event, Some(&warn_through), &span)
-                .instrument(span.clone())
-                .await
-        };
-        Ok(Delivery(tokio::spawn(task.with_subscriber(dispatch))))
-    }
-}
-
-/// A trigger running on a task of its own, cancelled when this is dropped before it finished
-/// (as an inline trigger would be when its future is dropped).
-struct Delivery(JoinHandle<Result<Triggered, Error>>);
-
-impl Future for Delivery {
-    type Output = Result<Triggered, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match std::task::ready!(Pin::new(&mut self.0).poll(cx)) {
-            Ok(result) => Poll::Ready(result),
-            // A panic in the delivery is the caller's, as it would be inline.
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            // Only the runtime shutting down cancels a delivery still awaited: its request may
-            // have been in flight.
-            Err(cancelled) => Poll::Ready(Err(Error::Transport {
-                kind: TransportKind::ConnectionLost,
-                source: Box::new(cancelled),
-                attempts: 1,
-                may_have_been_delivered: true,
-            })),
-        }
-    }
-}
-
-impl Drop for Delivery {
-    fn drop(&mut self) {
-        // Stops the request in progress: the task's future is dropped on the runtime, which
-        // warns if the bulletin may have been delivered. A finished task ignores it.
-        self.0.abort();
+        Ok(Job {
+            index,
+            prepared,
+            event: event.into(),
+            span,
+        })
     }
 }

@@ -118,6 +118,7 @@ mod limiter;
 pub mod protocol;
 mod send;
 mod slots;
+mod workers;
 
 pub use builder::{
     BuildClientError, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONCURRENCY,

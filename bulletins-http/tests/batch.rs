@@ -1,4 +1,8 @@
-//! Many bulletins against an emulator that allows 3 concurrent requests, as CleverTap does.
+//! Many bulletins against an emulator that allows as many concurrent requests as the client's
+//! cap (3, as CleverTap does, or 8).
+//!
+//! Each test runs on both of the batch's paths: at the cap of 3, polled in the stream's own
+//! task; at a cap of 8 on a multi-threaded runtime, on worker tasks.
 
 mod common;
 
@@ -37,6 +41,40 @@ impl BusinessEvent for Either {
     }
 }
 
+/// Runs `$body(cap)` on both paths, as `$name::inline` and `$name::workers`.
+macro_rules! on_both_paths {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn inline() {
+                super::$body(3).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn workers() {
+                super::$body(8).await;
+            }
+        }
+    };
+}
+
+/// The most bulletins a batch pulls beyond those answered: the cap in the stream's own task,
+/// three times the cap on workers (in flight, and prepared for the next free worker).
+fn lookahead(cap: usize) -> usize {
+    if cap > 3 {
+        3 * cap
+    } else {
+        cap
+    }
+}
+
+fn capped(emulator: &bulletins_emulator::Emulator, cap: usize) -> bulletins_http::Client {
+    builder(&emulator.base_url())
+        .max_concurrency(cap)
+        .build()
+        .expect("client builds")
+}
+
 /// Bulletin `i`: an order (2 targets) when `i % 3 == 0`, else a program (1 target); named
 /// after its index.
 fn nth(i: usize) -> Bulletin<'static, Either> {
@@ -54,14 +92,14 @@ fn nth(i: usize) -> Bulletin<'static, Either> {
     Bulletin::new(event, format!("bulletin {i}"), "[email protected]")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_bulletins_within_the_concurrency_limit() {
+on_both_paths!(a_thousand_bulletins_within_the_concurrency_limit, thousand);
+async fn thousand(cap: usize) {
     const N: usize = 1000;
-    let emulator = start_with(3).await;
-    // Slow answers at first, so requests overlap: above 3 in flight the emulator answers 429.
+    let emulator = start_with(cap).await;
+    // Slow answers at first, so requests overlap: above the cap in flight the emulator answers
+    // 429.
     emulator.inject(Fault::Delay(Duration::from_millis(20)), 30);
-    let client = client(&emulator);
-    assert_eq!(client.max_concurrency(), 3);
+    let client = capped(&emulator, cap);
 
     let results = client.trigger_all((0..N).map(nth)).await;
 
@@ -86,10 +124,10 @@ async fn a_thousand_bulletins_within_the_concurrency_limit() {
     assert_eq!(emulator.bulletins().len(), N);
 }
 
-#[tokio::test]
-async fn no_failure_is_dropped_and_results_stay_in_order() {
-    let emulator = start().await;
-    let client = client(&emulator);
+on_both_paths!(no_failure_is_dropped_and_results_stay_in_order, in_order);
+async fn in_order(cap: usize) {
+    let emulator = start_with(cap).await;
+    let client = capped(&emulator, cap);
     let unknown = |name: &str| {
         Bulletin::new(
             DynamicEvent::new(name).expect("valid"),
@@ -118,10 +156,10 @@ async fn no_failure_is_dropped_and_results_stay_in_order() {
     assert_eq!(emulator.accepted().len(), 1);
 }
 
-#[tokio::test]
-async fn the_stream_yields_every_index_once() {
-    let emulator = start().await;
-    let client = client(&emulator);
+on_both_paths!(the_stream_yields_every_index_once, every_index_once);
+async fn every_index_once(cap: usize) {
+    let emulator = start_with(cap).await;
+    let client = capped(&emulator, cap);
     let mut seen = vec![0usize; 50];
     let mut stream = std::pin::pin!(client.trigger_stream((0..50).map(nth)));
     while let Some((index, result)) = stream.next().await {
@@ -133,11 +171,11 @@ async fn the_stream_yields_every_index_once() {
     assert_eq!(emulator.rejections(), vec![]);
 }
 
-#[tokio::test]
-async fn bulletins_are_pulled_lazily() {
+on_both_paths!(bulletins_are_pulled_lazily, lazily);
+async fn lazily(cap: usize) {
     // An endless iterator would hang if trigger_stream materialized its input.
-    let emulator = start().await;
-    let client = client(&emulator);
+    let emulator = start_with(cap).await;
+    let client = capped(&emulator, cap);
     let pulled = std::sync::atomic::AtomicUsize::new(0);
     let endless = (0..).map(|i| {
         pulled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -145,6 +183,6 @@ async fn bulletins_are_pulled_lazily() {
     });
     let firsts: Vec<_> = client.trigger_stream(endless).take(5).collect().await;
     assert_eq!(firsts.len(), 5);
-    // At most the window (the cap) beyond what was taken.
-    assert!(pulled.load(std::sync::atomic::Ordering::Relaxed) <= 5 + client.max_concurrency());
+    let pulled = pulled.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(pulled <= 5 + lookahead(cap), "{pulled} pulled at cap {cap}");
 }
