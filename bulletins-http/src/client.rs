@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bulletins_core::{
-    BaseUrl, Bulletin, BusinessEvent, Failure, RetryDecision, RetryPolicy, Triggered,
+    trigger_request, BaseUrl, Bulletin, BusinessEvent, Failure, RetryDecision, RetryPolicy,
+    Triggered,
 };
 use bytes::Bytes;
 use http::HeaderMap;
@@ -117,7 +118,7 @@ impl Client {
         let span = trigger_span(event);
         async {
             let prepared = self.prepare(bulletin)?;
-            self.deliver(&prepared, event, None, &span).await
+            self.deliver(prepared, event, None, &span).await
         }
         .instrument(span.clone())
         .await
@@ -147,7 +148,7 @@ impl Client {
     /// the caller's (a spawned delivery); `None` uses the thread's own.
     pub(crate) async fn deliver(
         &self,
-        prepared: &Prepared,
+        prepared: Prepared,
         event: &str,
         dispatch: Option<&Dispatch>,
         span: &Span,
@@ -159,6 +160,8 @@ impl Client {
         let mut first_attempt: Option<Instant> = None;
         let mut attempts: u32 = 0;
         let mut maybe_delivered = false;
+        let Prepared { headers, body } = prepared;
+        let mut first_headers = Some(headers);
         let mut unreported = Unreported {
             event,
             dispatch,
@@ -179,7 +182,15 @@ impl Client {
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
             unreported.armed = true;
-            let attempt = send::once(inner, &prepared.headers, &prepared.body).await;
+            // The prepared headers go with the first attempt; a retry builds them again (rare),
+            // rather than every attempt cloning them.
+            let headers = first_headers.take().unwrap_or_else(|| {
+                trigger_request(&inner.base_url, &inner.credentials, Vec::new())
+                    .into_parts()
+                    .0
+                    .headers
+            });
+            let attempt = send::once(inner, headers, &body).await;
             // Still armed while the slot is released: the result is not returned yet.
             permit.release().await;
             unreported.armed = false;

@@ -22,9 +22,9 @@ pub(crate) struct Attempt {
 
 /// Sends the request once. The caller holds a concurrency permit for the whole call, body read
 /// included.
-pub(crate) async fn once(inner: &Inner, headers: &HeaderMap, body: &Bytes) -> Attempt {
+pub(crate) async fn once(inner: &Inner, headers: HeaderMap, body: &Bytes) -> Attempt {
     let mut request = reqwest::Request::new(Method::POST, inner.url.clone());
-    *request.headers_mut() = headers.clone();
+    *request.headers_mut() = headers;
     *request.body_mut() = Some(body.clone().into());
     // Bounds the whole attempt, the answer's body included.
     *request.timeout_mut() = Some(inner.timeout);

@@ -194,7 +194,7 @@ async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
             span,
         } = job;
         let delivery = client
-            .deliver(&prepared, &event, Some(&dispatch), &span)
+            .deliver(prepared, &event, Some(&dispatch), &span)
             .instrument(span.clone());
         let outcome = AssertUnwindSafe(delivery)
             .catch_unwind()
