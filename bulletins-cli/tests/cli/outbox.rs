@@ -1,12 +1,26 @@
 //! `bulletins outbox ...`: the outbox's operator commands, run by the built binary against a
 //! SQLite file and the emulator.
 
-use crate::support::{against, bulletins, expect_code, jsonl, run, Emu, ACCOUNT};
+use crate::support::{against, bulletins, expect_code, jsonl, run, Emu, Run, ACCOUNT};
 
 fn status(database: &str) -> serde_json::Value {
     let out = run(bulletins().args(["outbox", "status", "--json", "--database", database]));
     expect_code(&out, 0);
     serde_json::from_str(out.stdout.trim()).expect("status prints JSON")
+}
+
+/// `bulletins outbox enqueue` of the file at `path` into `database`, for the test account.
+fn enqueue(database: &str, path: &std::path::Path) -> Run {
+    run(bulletins()
+        .args([
+            "outbox",
+            "enqueue",
+            "--database",
+            database,
+            "--account",
+            ACCOUNT,
+        ])
+        .arg(path))
 }
 
 #[test]
@@ -16,16 +30,7 @@ fn enqueue_then_relay_until_empty_delivers_every_line_once() {
     let path = jsonl(dir.path(), "backfill.jsonl", 5);
     let database = format!("sqlite:{}", dir.path().join("outbox.db").display());
 
-    let out = run(bulletins()
-        .args([
-            "outbox",
-            "enqueue",
-            "--database",
-            &database,
-            "--account",
-            ACCOUNT,
-        ])
-        .arg(&path));
+    let out = enqueue(&database, &path);
     expect_code(&out, 0);
     assert!(
         out.stdout.contains("enqueued 5 bulletins"),
@@ -60,16 +65,7 @@ fn an_invalid_line_enqueues_nothing_and_exits_3() {
     text.push_str("{\"business_event\":\"Program Released\"}\n");
     std::fs::write(&path, text).expect("write");
     let database = format!("sqlite:{}", dir.path().join("outbox.db").display());
-    let out = run(bulletins()
-        .args([
-            "outbox",
-            "enqueue",
-            "--database",
-            &database,
-            "--account",
-            ACCOUNT,
-        ])
-        .arg(&path));
+    let out = enqueue(&database, &path);
     expect_code(&out, 3);
     assert!(out.stderr.contains("backfill.jsonl:3:"), "{}", out.stderr);
     assert!(
