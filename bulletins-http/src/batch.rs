@@ -17,7 +17,7 @@ use crate::workers::{Job, Workers};
 /// multi-threaded runtime, the batch runs on worker tasks ([`Workers`]). Measured on two
 /// worker threads against the static responder (BENCHMARKS.md §11): at C = 3 the stream's
 /// own task was the faster (0.91x for workers), from C = 4 the workers (1.02x at C = 4,
-/// 1.24x at C = 16).
+/// 1.08x-1.24x at C = 16).
 const POLLED_INLINE_UP_TO: usize = 3;
 
 /// Whether a batch of this window runs on worker tasks: above [`POLLED_INLINE_UP_TO`], and
