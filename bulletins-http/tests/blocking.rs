@@ -18,12 +18,17 @@ struct Setup {
 }
 
 fn setup() -> Setup {
+    setup_with(3)
+}
+
+/// An emulator allowing `limit` requests in flight.
+fn setup_with(limit: usize) -> Setup {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .expect("runtime");
-    let emulator = runtime.block_on(start());
+    let emulator = runtime.block_on(start_with(limit));
     Setup {
         emulator,
         _runtime: runtime,
@@ -124,6 +129,33 @@ fn a_batch_within_the_concurrency_limit_from_several_threads() {
     });
     assert_eq!(s.emulator.accepted().len(), 300);
     assert_eq!(s.emulator.rejections(), vec![]);
+}
+
+/// Above a cap of 3 a batch runs on worker tasks, spawned on the blocking client's own runtime:
+/// every bulletin once, results in input order, never more than the cap in flight.
+#[test]
+fn a_batch_on_worker_tasks_from_the_blocking_client() {
+    let s = setup_with(8);
+    let client = blocking::Client::builder()
+        .base_url(s.emulator.base_url())
+        .account_id(ACCOUNT)
+        .passcode(PASSCODE)
+        .retry(fast(RetryPolicy::at_most_once()))
+        .max_concurrency(8)
+        .build()
+        .expect("client");
+    let results = client.trigger_all((0..200).map(|i| program(&i.to_string())));
+    assert_eq!(results.len(), 200);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(s.emulator.rejections(), vec![]);
+    let mut ids: Vec<usize> = s
+        .emulator
+        .accepted()
+        .iter()
+        .filter_map(|b| b.properties.get("program_id")?.as_str()?.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..200).collect::<Vec<_>>());
 }
 
 #[test]
