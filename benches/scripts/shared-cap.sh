@@ -61,50 +61,48 @@ blast_timed() {
 
 # measure <delay ms> <n>: sets $one and $four (bulletins/s) for that regime.
 measure() {
-    local delay=$1 n=$2 start end cpu i
+    local delay=$1 n=$2 i
     faults "$delay"
-    start=$(date +%s.%N)
-    blast_timed one --url "$url" --count "$n" --concurrency 3
-    end=$(date +%s.%N)
-    one=$(echo "$n / ($end - $start)" | bc -l)
+    parallel one 1 "$n" --url "$url" --concurrency 3
+    one=$rate
     printf '  in-process cap, 1 process: %d bulletins in %.3f s = %.1f/s; CPU %.1f us/bulletin\n' \
-        "$n" "$(echo "$end - $start" | bc -l)" "$one" \
-        "$(echo "$(cat "$log/one.cpu") * 1000000 / $n" | bc -l)"
+        "$n" "$seconds" "$one" "$(echo "$cpu * 1000000 / $n" | bc -l)"
     faults "$delay"
-    start=$(date +%s.%N)
-    local pids=()
-    for i in 1 2 3 4; do
-        blast_timed "four.$i" --url "$url" --count $((n / 4)) --concurrency 3 --redis "$redis" \
-            ${BLAST_REDIS_ARGS:-} &
-        pids+=($!)
-    done
-    wait "${pids[@]}"
-    end=$(date +%s.%N)
-    four=$(echo "$n / ($end - $start)" | bc -l)
-    cpu=$(cat "$log"/four.*.cpu | paste -sd+ | bc -l)
+    parallel four 4 "$n" --url "$url" --concurrency 3 --redis "$redis" ${BLAST_REDIS_ARGS:-}
+    four=$rate
     printf '  Redis cap, 4 processes: %d bulletins in %.3f s = %.1f/s; CPU %.1f us/bulletin\n' \
-        "$n" "$(echo "$end - $start" | bc -l)" "$four" "$(echo "$cpu * 1000000 / $n" | bc -l)"
+        "$n" "$seconds" "$four" "$(echo "$cpu * 1000000 / $n" | bc -l)"
     for i in 1 2 3 4; do
         echo "    $(tail -n 1 "$log/four.$i.out"); $(grep -o 'redis_round_trips.*' "$log/four.$i.err")"
     done
 }
 
-# split <n>: sets $split (bulletins/s): 3 processes with 1 in flight each and no limiter at all,
-# the account's 3 in flight split over processes with nothing coordinating them. No shared
-# limiter can beat this on the same machine: it is the cost of the split alone.
-split() {
-    local n=$1 start end cpu i
-    faults 0
+# parallel <name> <processes> <n> <blast args...>: runs that many blast processes at once, n
+# bulletins in all; sets $rate (bulletins/s), $seconds and $cpu (CPU seconds, all processes).
+parallel() {
+    local name=$1 procs=$2 n=$3 start end i
+    shift 3
     start=$(date +%s.%N)
     local pids=()
-    for i in 1 2 3; do
-        blast_timed "split.$i" --url "$url" --count $((n / 3)) --concurrency 1 &
+    for i in $(seq "$procs"); do
+        blast_timed "$name.$i" --count $((n / procs)) "$@" &
         pids+=($!)
     done
     wait "${pids[@]}"
     end=$(date +%s.%N)
-    split=$(echo "$n / ($end - $start)" | bc -l)
-    cpu=$(cat "$log"/split.*.cpu | paste -sd+ | bc -l)
+    seconds=$(echo "$end - $start" | bc -l)
+    rate=$(echo "$n / $seconds" | bc -l)
+    cpu=$(cat "$log"/"$name".*.cpu | paste -sd+ | bc -l)
+}
+
+# split <n>: sets $split (bulletins/s): 3 processes with 1 in flight each and no limiter at all,
+# the account's 3 in flight split over processes with nothing coordinating them: the cost of
+# the split alone, to which a shared limiter adds its own.
+split() {
+    local n=$1
+    faults 0
+    parallel split 3 "$n" --url "$url" --concurrency 1
+    split=$rate
     printf '  no limiter, 3 processes x 1 in flight: %.1f/s; CPU %.1f us/bulletin\n' \
         "$split" "$(echo "$cpu * 1000000 / $n" | bc -l)"
 }
