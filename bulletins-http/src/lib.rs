@@ -120,6 +120,14 @@ mod send;
 mod slots;
 mod workers;
 
+/// Locks a mutex whose data stays valid even if a holder panicked (every critical section in
+/// this crate leaves it consistent), so a poisoned lock is taken as it is.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub use builder::{
     BuildClientError, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONCURRENCY,
     DEFAULT_TIMEOUT,

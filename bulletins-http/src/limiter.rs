@@ -165,10 +165,7 @@ impl Lease {
 
     /// Records a renewal: the lease now holds until `valid_until` (never shortened).
     pub fn renewed(&self, valid_until: Instant) {
-        let mut until = self
-            .valid_until
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut until = crate::lock(&self.valid_until);
         *until = (*until).max(valid_until);
     }
 
@@ -184,10 +181,7 @@ impl Lease {
 
     /// Whether the lease is not lost and holds for at least `duration` from now.
     pub fn covers(&self, duration: Duration) -> bool {
-        let until = *self
-            .valid_until
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let until = *crate::lock(&self.valid_until);
         !self.is_lost() && Instant::now() + duration <= until
     }
 }

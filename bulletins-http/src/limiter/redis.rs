@@ -40,6 +40,7 @@ use tokio::time::Instant;
 
 use super::{Lease, Limiter, Permit, Slot};
 use crate::error::BoxError;
+use crate::lock;
 
 /// The key prefix unless [`RedisLimiterBuilder::key_prefix`] says otherwise.
 pub const DEFAULT_KEY_PREFIX: &str = "bulletins:limiter:";
@@ -530,9 +531,7 @@ impl RedisLimiter {
         };
         tracing::warn!(%error, "Redis is unreachable; taking the slot from this process's own cap");
         let semaphore = {
-            let mut caps = fallback
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut caps = lock(fallback);
             Arc::clone(
                 caps.entry(slot.account_id.to_owned())
                     .or_insert_with(|| Arc::new(Semaphore::new(slot.max_concurrency))),
@@ -591,12 +590,6 @@ impl Drop for Waiter {
     fn drop(&mut self) {
         lock(&self.shared.waiters).remove(&self.member);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Wakes this process's waiters named in the grants published on the subscribed channels.
