@@ -183,6 +183,23 @@ async fn open(db: &DatabaseArgs) -> Result<Store, Error> {
         .with_table(db.table.clone()))
 }
 
+/// Installs the operator commands' log: the relay's warnings (a row left uncertain, a lease
+/// lost) on stderr, at `warn` unless `RUST_LOG` says otherwise, coloured only on a terminal and
+/// without `NO_COLOR`. Does nothing if the process already has a global subscriber.
+pub fn init_log() {
+    use std::io::IsTerminal as _;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // An error means a subscriber is already installed, which then keeps the log.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
+}
+
 /// Runs `command`, writing its output to `out`.
 ///
 /// # Errors

@@ -1,8 +1,6 @@
 //! `bulletins outbox ...`: the operator commands of a transactional outbox, mounted from
 //! `bulletins_outbox::ops` as they are (the `bulletins-outbox` binary runs the same ones).
 
-use std::io::IsTerminal as _;
-
 use bulletins_outbox::ops::{self, OpsError, OutboxCommand};
 
 use crate::exit::{Exit, Failure, Result};
@@ -10,14 +8,7 @@ use crate::exit::{Exit, Failure, Result};
 pub(crate) fn run(command: OutboxCommand) -> Result<Exit> {
     // The relay's warnings (a row left uncertain, a lease lost), as the outbox's own binary
     // writes them (RUST_LOG filters).
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .try_init();
+    ops::init_log();
     let mut stdout = std::io::stdout();
     super::runtime()?
         .block_on(ops::run(command, &mut stdout))
