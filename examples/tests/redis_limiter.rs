@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bulletins_emulator::{Emulator, Fault};
+use bulletins_emulator::{Emulator, Fault, DEFAULT_CONCURRENCY_LIMIT};
 use bulletins_http::{BoxError, Client, Error, Limiter, Permit, RedisLimiter, Slot};
 use futures_util::future::BoxFuture;
 use redis::AsyncCommands as _;
 
-use common::{bulletin, fresh_account, redis_url, PASSCODE};
+use common::{bulletin, emulator_for, fresh_account, redis_url, PASSCODE};
 
 /// Takes a slot of `account`'s cap of `max` as the client would, for an attempt of `timeout`.
 async fn take(limiter: &RedisLimiter, account: &str, max: usize, timeout: Duration) -> Permit {
@@ -211,11 +211,7 @@ async fn an_unreachable_redis_fails_closed_unless_falling_back() {
         return;
     };
     let account = fresh_account();
-    let emulator = Emulator::demo()
-        .account(account.clone(), PASSCODE)
-        .start()
-        .await
-        .expect("emulator");
+    let emulator = emulator_for(&account, DEFAULT_CONCURRENCY_LIMIT).await;
     let dead = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         format!("redis://{}", listener.local_addr().expect("addr"))
@@ -261,11 +257,7 @@ async fn an_attempt_costs_at_most_two_round_trips_waiting_included() {
         return;
     };
     let account = fresh_account();
-    let emulator = Emulator::demo()
-        .account(account.clone(), PASSCODE)
-        .start()
-        .await
-        .expect("emulator");
+    let emulator = emulator_for(&account, DEFAULT_CONCURRENCY_LIMIT).await;
     // Slow answers, so that most attempts wait for a slot held by the other "process".
     emulator.inject(Fault::Delay(Duration::from_millis(10)), 1_000);
     const N: u64 = 30;

@@ -11,11 +11,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bulletins_emulator::{Emulator, Fault};
+use bulletins_emulator::{Fault, DEFAULT_CONCURRENCY_LIMIT};
 use bulletins_http::{Client, Error, RedisLimiter};
 use redis::AsyncCommands as _;
 
-use common::{blast_binary, blast_tally, bulletin, fresh_account, redis_url, PASSCODE};
+use common::{
+    blast_binary, blast_tally, bulletin, emulator_for, fresh_account, redis_url, PASSCODE,
+};
 
 /// Starts `blast` in client mode against `url`, sharing the cap of 3 through `redis`.
 fn blast(url: &str, redis: &str, account: &str, count: usize, extra: &[&str]) -> Child {
@@ -63,12 +65,7 @@ async fn four_blast_processes_keep_one_accounts_limit() {
         return;
     };
     let account = fresh_account();
-    let emulator = Emulator::demo()
-        .account(account.clone(), PASSCODE)
-        .concurrency_limit(3)
-        .start()
-        .await
-        .expect("emulator");
+    let emulator = emulator_for(&account, 3).await;
     // Every answer takes 20 ms, so twelve senders with a broken cap would overlap for sure.
     emulator.inject(Fault::Delay(Duration::from_millis(20)), 10_000);
     let url = emulator.base_url();
@@ -107,11 +104,7 @@ async fn a_killed_holders_slots_free_when_their_leases_end() {
         return;
     };
     let account = fresh_account();
-    let emulator = Emulator::demo()
-        .account(account.clone(), PASSCODE)
-        .start()
-        .await
-        .expect("emulator");
+    let emulator = emulator_for(&account, DEFAULT_CONCURRENCY_LIMIT).await;
     // The first three answers take 1.5 s: the first process holds all three slots meanwhile.
     emulator.inject(Fault::Delay(Duration::from_millis(1500)), 3);
     let url = emulator.base_url();
@@ -201,12 +194,7 @@ async fn a_redis_restart_mid_run_neither_deadlocks_nor_stops_sending() {
     let account = fresh_account();
     // The promise: a restart forgets the slots held, so up to max_concurrency (3) attempts
     // more than the cap may be in flight for one lease. The emulator answers 429 beyond 3 + 3.
-    let emulator = Emulator::demo()
-        .account(account.clone(), PASSCODE)
-        .concurrency_limit(6)
-        .start()
-        .await
-        .expect("emulator");
+    let emulator = emulator_for(&account, 6).await;
     emulator.inject(Fault::Delay(Duration::from_millis(5)), 100_000);
     let limiter = RedisLimiter::builder(server.url())
         .lease_margin(Duration::from_millis(500))

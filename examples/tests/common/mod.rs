@@ -36,6 +36,17 @@ pub(crate) fn fresh_account() -> String {
 /// The passcode of every test account.
 pub(crate) const PASSCODE: &str = "XXXXXX";
 
+/// The demo dashboard's emulator serving `account` (with [`PASSCODE`]), allowing `limit`
+/// requests of it in flight.
+pub(crate) async fn emulator_for(account: &str, limit: usize) -> bulletins_emulator::Emulator {
+    bulletins_emulator::Emulator::demo()
+        .account(account, PASSCODE)
+        .concurrency_limit(limit)
+        .start()
+        .await
+        .expect("emulator")
+}
+
 /// The documented "Program Released" bulletin, which the demo emulator accepts.
 pub(crate) fn bulletin(n: usize) -> Bulletin<'static, ProgramReleased> {
     let event = ProgramReleased {
