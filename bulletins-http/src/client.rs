@@ -14,6 +14,7 @@ use http::HeaderMap;
 use tokio::time::Instant;
 use tracing::{field, Dispatch, Instrument as _, Span};
 
+use crate::deadline::AttemptDeadline;
 use crate::error::Error;
 use crate::inner::Inner;
 use crate::limiter::Slot;
@@ -118,7 +119,14 @@ impl Client {
         let span = trigger_span(event);
         async {
             let prepared = self.prepare(bulletin)?;
-            self.deliver(prepared, event, None, &span).await
+            self.deliver(
+                prepared,
+                event,
+                None,
+                &span,
+                &mut AttemptDeadline::default(),
+            )
+            .await
         }
         .instrument(span.clone())
         .await
@@ -152,6 +160,7 @@ impl Client {
         event: &str,
         dispatch: Option<&Dispatch>,
         span: &Span,
+        deadline: &mut AttemptDeadline,
     ) -> Result<Triggered, Error> {
         let inner = &*self.inner;
         let called = Instant::now();
@@ -190,7 +199,7 @@ impl Client {
                     .0
                     .headers
             });
-            let attempt = send::once(inner, headers, &body).await;
+            let attempt = send::once(inner, headers, &body, deadline).await;
             // Still armed while the slot is released: the result is not returned yet.
             permit.release().await;
             unreported.armed = false;

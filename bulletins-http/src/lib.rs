@@ -111,6 +111,7 @@ mod batch;
 pub mod blocking;
 mod builder;
 mod client;
+mod deadline;
 mod env;
 mod error;
 mod inner;

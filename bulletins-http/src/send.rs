@@ -5,6 +5,7 @@ use bulletins_core::{oversized_body, parse_parts, Failure, Triggered};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
+use crate::deadline::AttemptDeadline;
 use crate::error::AttemptFailure;
 use crate::inner::Inner;
 
@@ -20,41 +21,54 @@ pub(crate) struct Attempt {
     pub(crate) outcome: Result<Triggered, AttemptFailure>,
 }
 
-/// Sends the request once. The caller holds a concurrency permit for the whole call, body read
-/// included.
-pub(crate) async fn once(inner: &Inner, headers: HeaderMap, body: &Bytes) -> Attempt {
+/// Sends the request once, bounded by the per-attempt timeout kept in `deadline`. The caller
+/// holds a concurrency permit for the whole call, body read included.
+pub(crate) async fn once(
+    inner: &Inner,
+    headers: HeaderMap,
+    body: &Bytes,
+    deadline: &mut AttemptDeadline,
+) -> Attempt {
+    let mut status = None;
+    // Bounds the whole attempt, the answer's body included.
+    let exchange = exchange(inner, headers, body, &mut status);
+    let outcome = deadline
+        .bound(inner.timeout, exchange)
+        .await
+        .unwrap_or_else(|| {
+            Err(AttemptFailure {
+                failure: Failure::TimedOut,
+                source: Some(format!("no answer within {:?}", inner.timeout).into()),
+            })
+        });
+    Attempt { status, outcome }
+}
+
+/// The request and its answer, the status recorded as soon as it comes.
+async fn exchange(
+    inner: &Inner,
+    headers: HeaderMap,
+    body: &Bytes,
+    status: &mut Option<StatusCode>,
+) -> Result<Triggered, AttemptFailure> {
     let mut request = reqwest::Request::new(Method::POST, inner.url.clone());
     *request.headers_mut() = headers;
     *request.body_mut() = Some(body.clone().into());
-    // Bounds the whole attempt, the answer's body included.
-    *request.timeout_mut() = Some(inner.timeout);
-
-    let mut response = match inner.http.execute(request).await {
-        Ok(response) => response,
-        Err(error) => {
-            return Attempt {
-                status: None,
-                outcome: Err(transport(error)),
-            }
-        }
-    };
-    let status = response.status();
+    let mut response = inner.http.execute(request).await.map_err(transport)?;
+    let answered = response.status();
+    *status = Some(answered);
     let headers = std::mem::take(response.headers_mut());
-    let outcome = match read_capped(&mut response).await {
+    match read_capped(&mut response).await {
         Ok(Body::Complete(body)) => {
-            parse_parts(status, &headers, &body).map_err(AttemptFailure::response)
+            parse_parts(answered, &headers, &body).map_err(AttemptFailure::response)
         }
         Ok(Body::TooLarge(start)) => Err(AttemptFailure::response(oversized_body(
-            status,
+            answered,
             &headers,
             &start,
             "the body is larger than 64 KiB",
         ))),
         Err(error) => Err(transport(error)),
-    };
-    Attempt {
-        status: Some(status),
-        outcome,
     }
 }
 

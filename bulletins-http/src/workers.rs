@@ -25,6 +25,7 @@ use tracing::instrument::WithSubscriber as _;
 use tracing::{Dispatch, Instrument as _, Span};
 
 use crate::client::{Client, Prepared};
+use crate::deadline::AttemptDeadline;
 use crate::error::Error;
 use crate::lock;
 
@@ -171,6 +172,8 @@ impl Drop for Workers {
 async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
     // Counts this worker out however it ends (aborted included), waking the stream.
     let _running = Running(&queue);
+    // One timer for all of this worker's attempts.
+    let mut deadline = AttemptDeadline::default();
     while let Some(job) = queue.next().await {
         let Job {
             index,
@@ -179,7 +182,7 @@ async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
             span,
         } = job;
         let delivery = client
-            .deliver(prepared, &event, Some(&dispatch), &span)
+            .deliver(prepared, &event, Some(&dispatch), &span, &mut deadline)
             .instrument(span.clone());
         let outcome = AssertUnwindSafe(delivery)
             .catch_unwind()

@@ -124,6 +124,38 @@ async fn thousand(cap: usize) {
     assert_eq!(emulator.bulletins().len(), N);
 }
 
+on_both_paths!(each_attempt_gets_its_whole_timeout, whole_timeout);
+async fn whole_timeout(cap: usize) {
+    const TIMEOUT: Duration = Duration::from_millis(400);
+    let emulator = start_with(cap).await;
+    let client = builder(&emulator.base_url())
+        .max_concurrency(cap)
+        .timeout(TIMEOUT)
+        .build()
+        .expect("client builds");
+    // Four answers of 150 ms in a row per slot: 600 ms, longer than one timeout. Each attempt
+    // is timed from its own start, so none is cut short by a timer left from an earlier one.
+    emulator.inject(Fault::Delay(Duration::from_millis(150)), 4 * cap);
+    let results = client.trigger_all((0..4 * cap).map(nth)).await;
+    for (i, result) in results.iter().enumerate() {
+        assert!(result.is_ok(), "bulletin {i}: {result:?}");
+    }
+    // An answer slower than the timeout still ends its attempt.
+    emulator.inject(Fault::Delay(Duration::from_secs(2)), 1);
+    let results = client.trigger_all((0..cap).map(nth)).await;
+    let timed_out: Vec<_> = results
+        .iter()
+        .filter(
+            |result| matches!(result, Err(Error::Timeout { timeout, .. }) if *timeout == TIMEOUT),
+        )
+        .collect();
+    assert_eq!(timed_out.len(), 1, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|result| result.is_ok()).count(),
+        cap - 1
+    );
+}
+
 on_both_paths!(no_failure_is_dropped_and_results_stay_in_order, in_order);
 async fn in_order(cap: usize) {
     let emulator = start_with(cap).await;
