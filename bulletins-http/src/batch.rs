@@ -1,15 +1,18 @@
 //! Many bulletins: bounded concurrency, bounded memory, one result per input.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use bulletins_core::{Bulletin, BusinessEvent, Triggered};
 use futures_util::future::Either;
-use futures_util::stream::{self, Stream, StreamExt as _};
+use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt as _};
 use tokio::runtime::RuntimeFlavor;
 
-use crate::client::{trigger_span, Client};
+use crate::client::{trigger_span, Carried, Client};
 use crate::error::Error;
+use crate::limiter::Permit;
+use crate::lock;
 use crate::slots::Slots;
 use crate::workers::{Job, Workers};
 
@@ -129,18 +132,50 @@ impl Client {
         I: Iterator<Item = Bulletin<'b, E>>,
     {
         let client = self.clone();
+        // The permits a shared limiter let finished bulletins keep, for the next ones.
+        let kept: Option<Arc<Mutex<Vec<Permit>>>> = self
+            .keeps_permits()
+            .then(|| Arc::new(Mutex::new(Vec::new())));
+        let pool = kept.clone();
         let mut pending = bulletins.enumerate().map(move |(index, bulletin)| {
             let client = client.clone();
-            async move { (index, client.trigger(&bulletin).await) }
+            let kept = kept.clone();
+            async move {
+                let Some(kept) = kept else {
+                    return (index, client.trigger(&bulletin).await);
+                };
+                let permit = lock(&kept).pop();
+                let mut carried = Carried::keeping(permit);
+                let result = client.trigger_carrying(&bulletin, &mut carried).await;
+                lock(&kept).extend(carried.take_permit());
+                (index, result)
+            }
         });
         let mut slots = Slots::new(window);
         let mut exhausted = false;
+        let mut releasing = FuturesUnordered::new();
         stream::poll_fn(move |cx| {
             // Pull bulletins only as slots free up, so the iterator is never materialized.
             if !exhausted {
                 exhausted = !slots.fill(|| pending.next());
             }
-            slots.poll_next(cx)
+            // With no bulletin left to take them, the permits kept go back at once: held, they
+            // could leave this batch's last bulletins (and every other process) waiting for
+            // slots that nobody uses.
+            if let Some(pool) = pool.as_ref().filter(|_| exhausted) {
+                releasing.extend(
+                    std::mem::take(&mut *lock(pool))
+                        .into_iter()
+                        .map(Permit::release),
+                );
+            }
+            while let Poll::Ready(Some(())) = releasing.poll_next_unpin(cx) {}
+            match slots.poll_next(cx) {
+                // The stream ends once the limiter has recorded the releases (dropped earlier,
+                // the permits go back in the background).
+                Poll::Ready(None) if !releasing.is_empty() => Poll::Pending,
+                polled => polled,
+            }
         })
     }
 
@@ -184,6 +219,8 @@ impl Client {
                 return Poll::Ready(Some(item));
             }
             if queued == 0 {
+                // Every bulletin answered, and none is left: the workers are ending.
+                std::task::ready!(workers.poll_ended(cx));
                 return Poll::Ready(None);
             }
             let result = std::task::ready!(workers.poll_result(cx));

@@ -16,8 +16,8 @@ use tracing::{field, Dispatch, Instrument as _, Span};
 
 use crate::deadline::AttemptDeadline;
 use crate::error::Error;
-use crate::inner::Inner;
-use crate::limiter::Slot;
+use crate::inner::{Cap, Held, Inner};
+use crate::limiter::{Permit, Slot};
 use crate::send;
 
 /// A CleverTap Bulletins client: raises business events, with retries that never send a
@@ -115,18 +115,21 @@ impl Client {
         &self,
         bulletin: &Bulletin<'_, E>,
     ) -> Result<Triggered, Error> {
+        self.trigger_carrying(bulletin, &mut Carried::default())
+            .await
+    }
+
+    /// [`Self::trigger`], for a caller that carries `carried` from one bulletin to the next.
+    pub(crate) async fn trigger_carrying<E: BusinessEvent>(
+        &self,
+        bulletin: &Bulletin<'_, E>,
+        carried: &mut Carried,
+    ) -> Result<Triggered, Error> {
         let event = bulletin.event().event_name();
         let span = trigger_span(event);
         async {
             let prepared = self.prepare(bulletin)?;
-            self.deliver(
-                prepared,
-                event,
-                None,
-                &span,
-                &mut AttemptDeadline::default(),
-            )
-            .await
+            self.deliver(prepared, event, None, &span, carried).await
         }
         .instrument(span.clone())
         .await
@@ -160,7 +163,7 @@ impl Client {
         event: &str,
         dispatch: Option<&Dispatch>,
         span: &Span,
-        deadline: &mut AttemptDeadline,
+        carried: &mut Carried,
     ) -> Result<Triggered, Error> {
         let inner = &*self.inner;
         let called = Instant::now();
@@ -178,15 +181,29 @@ impl Client {
         };
         loop {
             // Held for the whole attempt, body read included; released before any backoff.
-            let permit = inner.cap.permit(self.slot()).await.map_err(|source| {
-                let error = Error::Limiter {
-                    source,
-                    attempts,
-                    may_have_been_delivered: maybe_delivered,
-                };
-                tracing::debug!(error = %error, "no slot; bulletin not sent");
-                error
-            })?;
+            let permit = match carried.permit.take() {
+                // Kept from the caller's previous bulletin, if the limiter lets it run this one.
+                Some(kept) if kept.keep_for(inner.timeout) => Held::Shared(kept),
+                kept => {
+                    if let Some(kept) = kept {
+                        kept.release().await;
+                    }
+                    let slot = if carried.keeps {
+                        self.slot().for_batch()
+                    } else {
+                        self.slot()
+                    };
+                    inner.cap.permit(slot).await.map_err(|source| {
+                        let error = Error::Limiter {
+                            source,
+                            attempts,
+                            may_have_been_delivered: maybe_delivered,
+                        };
+                        tracing::debug!(error = %error, "no slot; bulletin not sent");
+                        error
+                    })?
+                }
+            };
             attempts = attempts.saturating_add(1);
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
@@ -199,9 +216,18 @@ impl Client {
                     .0
                     .headers
             });
-            let attempt = send::once(inner, headers, &body, deadline).await;
+            let attempt = send::once(inner, headers, &body, &mut carried.deadline).await;
             // Still armed while the slot is released: the result is not returned yet.
-            permit.release().await;
+            match permit {
+                // A shared limiter may let a batch keep the slot for its next bulletin, sparing
+                // a round trip to its store and a wake-up of whoever would take it next.
+                Held::Shared(permit)
+                    if carried.keeps && attempt.outcome.is_ok() && permit.is_keepable() =>
+                {
+                    carried.permit = Some(permit);
+                }
+                permit => permit.release().await,
+            }
             unreported.armed = false;
             span.record("latency_ms", millis(called.elapsed()));
             if let Some(status) = attempt.status {
@@ -276,6 +302,40 @@ impl Drop for Unreported<'_> {
     }
 }
 
+/// What a caller delivering one bulletin after another carries from each to the next: the
+/// timer bounding its attempts, and the permit a shared limiter let it keep.
+#[derive(Default)]
+pub(crate) struct Carried {
+    pub(crate) deadline: AttemptDeadline,
+    /// Whether a permit may be kept: only by a caller that releases it when it ends.
+    keeps: bool,
+    permit: Option<Permit>,
+}
+
+impl Carried {
+    /// For a caller that keeps permits, starting with `permit` (kept by another bulletin of
+    /// the same batch).
+    pub(crate) fn keeping(permit: Option<Permit>) -> Self {
+        Self {
+            keeps: true,
+            permit,
+            ..Self::default()
+        }
+    }
+
+    /// The permit kept, if any.
+    pub(crate) fn take_permit(&mut self) -> Option<Permit> {
+        self.permit.take()
+    }
+
+    /// Frees the kept permit, if any, and waits until the limiter has recorded it.
+    pub(crate) async fn release(&mut self) {
+        if let Some(permit) = self.permit.take() {
+            permit.release().await;
+        }
+    }
+}
+
 /// A bulletin validated and serialized: what each attempt sends, owned, so that its delivery
 /// can run on a task of its own.
 pub(crate) struct Prepared {
@@ -296,12 +356,17 @@ pub(crate) fn trigger_span(event: &str) -> Span {
 }
 
 impl Client {
+    /// Whether permits come from a shared limiter, which may let a batch keep them.
+    pub(crate) fn keeps_permits(&self) -> bool {
+        matches!(self.inner.cap, Cap::Shared(_))
+    }
+
     fn slot(&self) -> Slot<'_> {
-        Slot {
-            account_id: self.inner.credentials.account_id(),
-            max_concurrency: self.inner.max_concurrency,
-            attempt_timeout: self.inner.timeout,
-        }
+        Slot::new(
+            self.inner.credentials.account_id(),
+            self.inner.max_concurrency,
+            self.inner.timeout,
+        )
     }
 }
 

@@ -55,6 +55,10 @@ pub struct Slot<'a> {
     /// The longest the attempt may hold the slot: its timeout. A lease-based limiter leases
     /// the slot for longer than this.
     pub attempt_timeout: Duration,
+    /// The attempt is a batch's, which keeps its permits from one bulletin to the next when
+    /// the limiter lets it ([`Permit::on_keep`]): it should get a slot of its own rather than
+    /// wait for one that another task of the process holds.
+    pub batch: bool,
 }
 
 impl<'a> Slot<'a> {
@@ -65,7 +69,14 @@ impl<'a> Slot<'a> {
             account_id,
             max_concurrency,
             attempt_timeout,
+            batch: false,
         }
+    }
+
+    /// The same slot, asked for by a batch (see [`Slot::batch`]).
+    pub fn for_batch(mut self) -> Self {
+        self.batch = true;
+        self
     }
 }
 
@@ -80,9 +91,12 @@ pub struct Permit {
     lease: Option<Arc<Lease>>,
     /// Frees the slot now, waiting until the limiter has recorded it.
     release: Option<ReleaseNow>,
+    /// Whether the limiter lets the holder keep the slot for its next attempt.
+    keep: Option<KeepAsked>,
 }
 
 type ReleaseNow = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send + Sync>;
+type KeepAsked = Box<dyn Fn() -> bool + Send + Sync>;
 
 impl fmt::Debug for Permit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -100,6 +114,7 @@ impl Permit {
             _guard: Box::new(guard),
             lease: None,
             release: None,
+            keep: None,
         }
     }
 
@@ -109,6 +124,7 @@ impl Permit {
             _guard: Box::new(guard),
             lease: Some(lease),
             release: None,
+            keep: None,
         }
     }
 
@@ -121,6 +137,29 @@ impl Permit {
     ) -> Self {
         self.release = Some(Box::new(release));
         self
+    }
+
+    /// Lets the holder keep the permit between its attempts, to run the next one on it without
+    /// asking the limiter again whenever `keep` says so (for a limiter whose every acquisition
+    /// costs a round trip). A batch keeps such a permit after each delivered bulletin and asks
+    /// `keep` before sending the next on it; when told no, it releases the permit and takes
+    /// another.
+    pub fn on_keep(mut self, keep: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        self.keep = Some(Box::new(keep));
+        self
+    }
+
+    /// Whether the limiter may let the holder keep this permit for its next attempt (it gave
+    /// [`Permit::on_keep`]).
+    pub fn is_keepable(&self) -> bool {
+        self.keep.is_some()
+    }
+
+    /// Whether the holder may run another attempt on this kept permit, one lasting up to
+    /// `attempt_timeout`: the limiter allows it (see [`Permit::on_keep`]; never, without it)
+    /// and the permit [covers](Permit::covers) that attempt.
+    pub fn keep_for(&self, attempt_timeout: Duration) -> bool {
+        self.covers(attempt_timeout) && self.keep.as_ref().is_some_and(|keep| keep())
     }
 
     /// Frees the slot now and waits until the limiter has recorded it. The client releases

@@ -24,8 +24,7 @@ use tokio::task::JoinHandle;
 use tracing::instrument::WithSubscriber as _;
 use tracing::{Dispatch, Instrument as _, Span};
 
-use crate::client::{Client, Prepared};
-use crate::deadline::AttemptDeadline;
+use crate::client::{Carried, Client, Prepared};
 use crate::error::Error;
 use crate::lock;
 
@@ -160,6 +159,19 @@ impl Workers {
     }
 }
 
+impl Workers {
+    /// Ready once every worker has ended, each having given back the permit it kept; the
+    /// stream ends only then, so no slot is left held after it.
+    pub(crate) fn poll_ended(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.queue.stream.register(cx.waker());
+        if self.queue.workers.load(Ordering::Acquire) == 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
 impl Drop for Workers {
     fn drop(&mut self) {
         for task in &self.tasks {
@@ -172,9 +184,20 @@ impl Drop for Workers {
 async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
     // Counts this worker out however it ends (aborted included), waking the stream.
     let _running = Running(&queue);
-    // One timer for all of this worker's attempts.
-    let mut deadline = AttemptDeadline::default();
-    while let Some(job) = queue.next().await {
+    // One timer for all of this worker's attempts, and the permit kept between bulletins.
+    let mut carried = Carried::keeping(None);
+    loop {
+        let job = match queue.pop() {
+            Some(job) => job,
+            None => {
+                // Nothing to send: the slot is not kept while waiting.
+                carried.release().await;
+                match queue.next().await {
+                    Some(job) => job,
+                    None => break,
+                }
+            }
+        };
         let Job {
             index,
             prepared,
@@ -182,7 +205,7 @@ async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
             span,
         } = job;
         let delivery = client
-            .deliver(prepared, &event, Some(&dispatch), &span, &mut deadline)
+            .deliver(prepared, &event, Some(&dispatch), &span, &mut carried)
             .instrument(span.clone());
         let outcome = AssertUnwindSafe(delivery)
             .catch_unwind()

@@ -437,3 +437,187 @@ async fn local_hand_offs_do_not_starve_another_process() {
             .expect("busy task");
     }
 }
+
+/// Waits until `task` has finished, for at most `limit`.
+async fn finished<T>(task: &tokio::task::JoinHandle<T>, limit: Duration) -> bool {
+    let started = std::time::Instant::now();
+    while !task.is_finished() && started.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    task.is_finished()
+}
+
+#[tokio::test]
+async fn a_process_in_its_turn_is_served_first_until_the_turn_ends() {
+    let Some(url) = redis_url("a_process_in_its_turn_is_served_first_until_the_turn_ends") else {
+        return;
+    };
+    let account = fresh_account();
+    let timeout = Duration::from_secs(5);
+    let window = Duration::from_millis(500);
+    let limiter = || {
+        RedisLimiter::builder(&url)
+            .local_handoff_window(window)
+            .build()
+            .expect("url")
+    };
+    // Three "processes" on a cap of 2.
+    let (a, b, c) = (limiter(), limiter(), limiter());
+    let a_first = take(&a, &account, 2, timeout).await;
+    let b_held = take(&b, &account, 2, timeout).await;
+    let waiter = |limiter: &RedisLimiter| {
+        let (limiter, account) = (limiter.clone(), account.clone());
+        tokio::spawn(async move { take(&limiter, &account, 2, timeout).await })
+    };
+    // C asks first; then two tasks of A, which is in its turn: one waits for A's own slot (a
+    // local successor), the other joins the queue at its front, ahead of C.
+    let c_waiting = waiter(&c);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let a_successor = waiter(&a);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let a_second = waiter(&a);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // B's slot, freed, goes to A: its turn gathers the account's slots.
+    drop(b_held);
+    assert!(
+        finished(&a_second, Duration::from_secs(5)).await,
+        "the slot freed during A's turn did not go to A"
+    );
+    assert!(!c_waiting.is_finished(), "C was served ahead of A's turn");
+    let a_second = a_second.await.expect("task");
+    // A's own slot goes on to its successor, within the turn.
+    a_first.release().await;
+    let a_successor = a_successor.await.expect("task");
+    assert_eq!(a.local_handoffs(), 1);
+    // Three more tasks of A ask within the turn: two become the successors of A's slots, the
+    // third (both slots promised) joins the queue at its front, ahead of C again.
+    let a_third = waiter(&a);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let a_fourth = waiter(&a);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let a_fifth = waiter(&a);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The turn ends: the successors promised still get their slots, but the first slot going
+    // back to Redis sends A's waiters behind C, who is served next.
+    tokio::time::sleep(window).await;
+    a_second.release().await;
+    a_successor.release().await;
+    let (a_third, a_fourth) = (a_third.await.expect("task"), a_fourth.await.expect("task"));
+    a_third.release().await;
+    assert!(
+        finished(&c_waiting, Duration::from_secs(5)).await,
+        "C was not served once A's turn was over"
+    );
+    assert!(!a_fifth.is_finished(), "A was served again ahead of C");
+    drop((a_fourth, c_waiting.await.expect("task")));
+    assert!(finished(&a_fifth, Duration::from_secs(5)).await);
+}
+
+/// A batch on a shared limiter: its slots are kept from one bulletin to the next (no round
+/// trip), the account's limit holds, and none is left held once the batch has returned.
+async fn a_batch_keeps_its_slots(cap: usize) {
+    let test = "a_batch_keeps_its_slots_and_leaves_none_held";
+    let Some(url) = redis_url(test) else {
+        return;
+    };
+    let account = fresh_account();
+    let emulator = emulator_for(&account, cap).await;
+    emulator.inject(Fault::Delay(Duration::from_millis(5)), 1_000);
+    // A turn long enough for the whole batch: its slots are never given back midway.
+    let limiter = RedisLimiter::builder(&url)
+        .local_handoff_window(Duration::from_secs(60))
+        .build()
+        .expect("url");
+    let client = Client::builder()
+        .base_url(emulator.base_url())
+        .account_id(&account)
+        .passcode(PASSCODE)
+        .max_concurrency(cap)
+        .limiter(limiter.clone())
+        .build()
+        .expect("client");
+    const N: usize = 60;
+    let results = client.trigger_all((0..N).map(bulletin)).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let mut redis = redis::Client::open(url.as_str())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let held: usize = redis
+        .zcard(limiter.leases_key(&account))
+        .await
+        .expect("zcard");
+    assert_eq!(held, 0, "the batch returned with slots still held");
+    assert!(
+        emulator.rejections().is_empty(),
+        "{:?}",
+        emulator.rejections()
+    );
+    assert_eq!(emulator.accepted().len(), N);
+    // One grant per slot, each kept for the slot's next bulletins.
+    assert!(
+        limiter.round_trips() <= 2 * cap as u64,
+        "{} round trips for {N} bulletins on {cap} slots",
+        limiter.round_trips()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_keeps_its_slots_and_leaves_none_held_inline() {
+    a_batch_keeps_its_slots(3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_keeps_its_slots_and_leaves_none_held_on_workers() {
+    a_batch_keeps_its_slots(5).await;
+}
+
+/// A batch whose last bulletins wait for slots gives back the slots its finished bulletins
+/// kept, rather than holding them idle: else batches ending in several processes at once can
+/// each hold a slot the others wait for, until the leases end.
+async fn a_batch_ending_gives_its_kept_slots_to_its_last_bulletins(cap: usize) {
+    let test = "a_batch_ending_gives_its_kept_slots_to_its_last_bulletins";
+    let Some(url) = redis_url(test) else {
+        return;
+    };
+    let account = fresh_account();
+    let emulator = emulator_for(&account, cap).await;
+    let timeout = Duration::from_secs(5);
+    // Other processes hold all the account's slots but one, for the whole test.
+    let mut held = Vec::new();
+    for _ in 1..cap {
+        let other = RedisLimiter::new(&url).expect("url");
+        held.push(take(&other, &account, cap, timeout).await);
+    }
+    let client = Client::builder()
+        .base_url(emulator.base_url())
+        .account_id(&account)
+        .passcode(PASSCODE)
+        .max_concurrency(cap)
+        .timeout(timeout)
+        .limiter(RedisLimiter::new(&url).expect("url"))
+        .build()
+        .expect("client");
+    // The one free slot serves the first bulletins, kept from one to the next; the others
+    // wait in the queue until it is given back.
+    let results = tokio::time::timeout(
+        Duration::from_secs(20),
+        client.trigger_all((0..2 * cap).map(bulletin)),
+    )
+    .await
+    .expect("the batch's last bulletins waited for the slot it kept");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(emulator.accepted().len(), 2 * cap);
+    drop(held);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_ending_gives_its_kept_slots_to_its_last_bulletins_inline() {
+    a_batch_ending_gives_its_kept_slots_to_its_last_bulletins(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_ending_gives_its_kept_slots_to_its_last_bulletins_on_workers() {
+    a_batch_ending_gives_its_kept_slots_to_its_last_bulletins(4).await;
+}

@@ -18,12 +18,19 @@
 //! and no other process wakes. So a slot taken from Redis costs two round trips: one to join
 //! the queue (granted at once when a slot is free), one to leave it.
 //!
-//! Within a process, a finished holder hands its slot (its member, lease and renewals) straight
-//! to the one task that asked for it while it was held (`Shared::wait_for_hand_off`): no
-//! round trip, no Pub/Sub message, no other process woken. Only while the lease covers that
-//! task's whole attempt, and at most [`DEFAULT_MAX_LOCAL_HANDOFFS`] times within
-//! [`DEFAULT_LOCAL_HANDOFF_WINDOW`] of the grant; then the slot goes back to Redis, to the
-//! longest waiter of any process.
+//! Processes take turns. A process granted a slot while holding none starts its turn (`Turn`):
+//! its other waiters move to the front of the queue, behind the holders, so the slots freed
+//! next go to it as well, and so do its tasks asking during the turn. One process then sends
+//! at a time with the account's whole cap, its requests together, instead of every process
+//! sending one at a time and waking for each answer (which cost more CPU than the requests).
+//! Within the turn, a finished holder hands its slot (its member, lease and renewals) straight
+//! to the one task that asked for it while it was held (`Shared::wait_for_hand_off`), and a
+//! batch keeps its slots from one bulletin to the next (`Shared::keep`): no round trip, no
+//! Pub/Sub message, no other process woken. Only while the lease covers the attempt, within
+//! [`DEFAULT_LOCAL_HANDOFF_WINDOW`] of the turn's start, and until a slot has run
+//! [`DEFAULT_MAX_LOCAL_HANDOFFS`] further attempts. Then the turn is over: each slot goes back
+//! to Redis when its attempt ends, the first sending the process's waiters behind everyone's,
+//! and the longest waiter of another process starts its turn.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -49,12 +56,12 @@ pub const DEFAULT_KEY_PREFIX: &str = "bulletins:limiter:";
 /// [`RedisLimiterBuilder::lease_margin`] says otherwise.
 pub const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(5);
 
-/// How many times in a row a slot may pass from one task of a process to another before it
-/// goes back to Redis, unless [`RedisLimiterBuilder::max_local_handoffs`] says otherwise.
+/// How many further attempts a slot may run within its process's turn, handed on or kept,
+/// before the turn is over, unless [`RedisLimiterBuilder::max_local_handoffs`] says otherwise.
 pub const DEFAULT_MAX_LOCAL_HANDOFFS: u32 = 256;
 
-/// For how long after Redis granted a slot it may still pass from one task of a process to
-/// another, unless [`RedisLimiterBuilder::local_handoff_window`] says otherwise.
+/// How long a process's turn lasts from its first grant, unless
+/// [`RedisLimiterBuilder::local_handoff_window`] says otherwise.
 pub const DEFAULT_LOCAL_HANDOFF_WINDOW: Duration = Duration::from_millis(100);
 
 const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -62,20 +69,60 @@ const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 /// Drops expired leases from both sets, and tells the members that became holders. KEYS[1]
 /// owners, KEYS[2] leases, ARGV[2] max_concurrency, ARGV[3] the grant channels' prefix: a member
 /// `<process>.<waiter>` is told on `ARGV[3]<process>`, so only its own process wakes.
+///
+/// A process given a slot has its turn: its other waiters move to the front of the queue, just
+/// behind the holders (`promote`), so the slots freed next go to it too and one process sends
+/// at a time, its requests together, rather than every process one request at a time. When its
+/// turn ends (`demote`, asked for by the process), its waiters draw new tickets, behind
+/// everyone's.
 const PURGE: &str = r"
+local function process_of(member)
+  return string.match(member, '^([^.]*)%.')
+end
 local function holders()
   return redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+end
+local function waiters_of(process)
+  local waiting = {}
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[1], tonumber(ARGV[2]), -1)) do
+    if process_of(member) == process then
+      waiting[#waiting + 1] = member
+    end
+  end
+  return waiting
+end
+local function promote(process)
+  local last = redis.call('ZRANGE', KEYS[1], tonumber(ARGV[2]) - 1, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+  if #last == 0 then
+    return
+  end
+  -- Behind every holder (so none is displaced), ahead of the tickets drawn since, in the
+  -- order they were in.
+  local waiting = waiters_of(process)
+  for i, member in ipairs(waiting) do
+    redis.call('ZADD', KEYS[1], tonumber(last[2]) + 0.5 * i / (#waiting + 1), member)
+  end
+end
+local function demote(process)
+  for _, member in ipairs(waiters_of(process)) do
+    redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), member)
+  end
 end
 local function publish_granted(before)
   local held = {}
   for _, member in ipairs(before) do
     held[member] = true
   end
+  local granted = {}
   for _, member in ipairs(holders()) do
-    local process = string.match(member, '^([^.]*)%.')
+    local process = process_of(member)
     if not held[member] and process then
       redis.call('PUBLISH', ARGV[3] .. process, member)
+      granted[#granted + 1] = process
     end
+  end
+  for _, process in ipairs(granted) do
+    promote(process)
   end
 end
 local function purge(now)
@@ -94,18 +141,29 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 ";
 
-/// Joins the queue (or renews a place in it) and says whether the place holds a slot.
-/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, channel prefix, lease in ms.
-/// Returns {1 if a slot is held else 0, the member's rank}.
+/// Joins the queue (or renews a place in it) and says whether the place holds a slot; a
+/// member joining during its process's turn joins at the front (`promote`), and one granted
+/// brings its process's other waiters there.
+/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, channel prefix, lease in ms,
+/// 1 if the member's process is in its turn. Returns {1 if a slot is held else 0, the rank}.
 const ACQUIRE: &str = r"
 purge(now)
+local joined = false
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
+  joined = true
 end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
 local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
 if rank < tonumber(ARGV[2]) then
+  if joined then
+    promote(process_of(ARGV[1]))
+  end
   return {1, rank}
+end
+if joined and ARGV[5] == '1' then
+  promote(process_of(ARGV[1]))
+  rank = redis.call('ZRANK', KEYS[1], ARGV[1])
 end
 return {0, rank}
 ";
@@ -126,10 +184,15 @@ return 1
 ";
 
 /// Leaves the queue, freeing the slot if one was held, and tells the waiter that got it (a
-/// waiter leaving tells nobody).
-/// KEYS: owners, leases. ARGV: member, max_concurrency, channel prefix.
+/// waiter leaving tells nobody). A holder whose process's turn is over first sends that
+/// process's waiters to the back (`demote`), so the slot goes to another process.
+/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, channel prefix, 1 if the
+/// process's turn is over.
 const RELEASE: &str = r"
 purge(now)
+if ARGV[4] == '1' then
+  demote(process_of(ARGV[1]))
+end
 local before = holders()
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -155,16 +218,20 @@ return 1
 /// ```
 ///
 /// # How it behaves
-/// - **Fair:** waiters are served roughly in arrival order across all processes, and none
-///   starves under steady load. A task that asks while its process holds a slot that has no
-///   successor yet, was granted less than [`RedisLimiterBuilder::local_handoff_window`] ago
-///   (100 ms) and was handed on fewer than [`RedisLimiterBuilder::max_local_handoffs`] times
-///   (256) becomes that slot's successor, and gets it when its holder finishes; every other
-///   task draws a ticket in Redis, and the slots given back to Redis go in ticket order. So a
-///   process keeps a slot for at most 256 attempts, started within 100 ms of its grant, before
-///   the other processes' waiters have their turn. A successor waits for its slot's holder
-///   (one attempt at most), even if another slot comes free meanwhile. A waiter in Redis is told its turn through
-///   Pub/Sub, and re-checks its place every third of a lease in case a message was lost.
+/// - **Fair, by turns:** processes are served roughly in arrival order, and none starves under
+///   steady load. A process granted a slot while holding none has its turn: for
+///   [`RedisLimiterBuilder::local_handoff_window`] (100 ms), and until one of its slots has run
+///   [`RedisLimiterBuilder::max_local_handoffs`] (256) further attempts, its waiting tasks are
+///   served before other processes' and its slots stay with it. A task that asks during the
+///   turn while its process holds a slot with no successor yet becomes that slot's successor,
+///   and gets it when its holder finishes; a batch ([`Client::trigger_all`](crate::Client::trigger_all),
+///   [`Client::trigger_stream`](crate::Client::trigger_stream)) keeps each slot for its next
+///   bulletin instead, and gives it back when it has none. Every other task draws a ticket in
+///   Redis. When the turn is over, the process's slots go back to Redis as their attempts end
+///   and its waiters draw new tickets, behind the others'. A successor waits for its slot's
+///   holder (one attempt at most), even if another slot comes free meanwhile. A waiter in Redis
+///   is told its turn through Pub/Sub, and re-checks its place every third of a lease in case a
+///   message was lost.
 /// - **Leases:** a slot is leased for the attempt's timeout plus a margin
 ///   ([`DEFAULT_LEASE_MARGIN`]), by Redis's clock, and renewed while the attempt runs. An
 ///   attempt starts only if its lease certainly covers its timeout, by the local monotonic
@@ -187,13 +254,14 @@ return 1
 ///   resumes with new tickets.
 /// - **Cost:** two round trips per slot taken from Redis, waiting included: one to join the
 ///   queue, one to leave it (a release that hands the slot to a waiter also publishes one
-///   message, read by that waiter's process only). An attempt on a slot handed on within the
-///   process costs none, so under steady load from one process an attempt costs
-///   2 / (1 + hand-offs per grant) round trips, down to 2/257; [`RedisLimiter::local_handoffs`] counts them. Renewals add one per
+///   message, read by that waiter's process only). An attempt on a slot handed on or kept
+///   within the process costs none, so under steady load an attempt costs
+///   2 / (1 + hand-offs per grant) round trips, down to 2/257;
+///   [`RedisLimiter::local_handoffs`] counts the hand-offs and the slots kept. Renewals add one per
 ///   third of a lease, for an attempt or a wait that long, and one more when a waiter's turn
 ///   comes after its lease no longer covers the attempt. Each process keeps one Pub/Sub
-///   connection besides its command connection. The client waits
-///   for the release before returning (so an exiting process leaves no slot held); when Redis
+///   connection besides its command connection. The client waits for the release before
+///   returning, a batch for the slots it kept (so an exiting process leaves no slot held); when Redis
 ///   is unreachable just then, that wait lasts at most the Redis timeout and the lease ends on
 ///   its own.
 /// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`, and the channels
@@ -219,8 +287,8 @@ struct Shared {
     /// Per account, the cap used when Redis is unreachable; `None` fails closed.
     fallback: Option<Mutex<HashMap<String, Arc<Semaphore>>>>,
     scripts: Scripts,
-    /// Per account, the slots this process holds and the tasks waiting for one of them.
-    local: Mutex<HashMap<String, HashMap<u64, LocalSlot>>>,
+    /// Per account, this process's turn: the slots it holds and the tasks waiting for one.
+    local: Mutex<HashMap<String, Turn>>,
     next_slot_id: AtomicU64,
     max_local_handoffs: u32,
     local_handoff_window: Duration,
@@ -332,19 +400,19 @@ impl RedisLimiterBuilder {
         self
     }
 
-    /// How many times in a row a slot this process holds may pass straight to another of its
-    /// tasks waiting for one, without Redis, before it goes back to Redis (default
-    /// [`DEFAULT_MAX_LOCAL_HANDOFFS`]); 0 never hands a slot on. Each hand-off saves the two
-    /// round trips of a release and a new grant; the bound lets the other processes' waiters
-    /// have their turn.
+    /// How many further attempts a slot this process holds may run in one turn, handed on to
+    /// another of its tasks or kept by a batch, without Redis, before the turn is over (default
+    /// [`DEFAULT_MAX_LOCAL_HANDOFFS`]); 0 never hands a slot on. Each saves the two round trips
+    /// of a release and a new grant; the bound lets the other processes have their turn.
     pub fn max_local_handoffs(mut self, max: u32) -> Self {
         self.max_local_handoffs = max;
         self
     }
 
-    /// For how long after Redis granted a slot it may still pass from one task of this process
-    /// to another (default [`DEFAULT_LOCAL_HANDOFF_WINDOW`]): with slow answers, this rather
-    /// than [`Self::max_local_handoffs`] bounds how long the other processes wait for it.
+    /// How long this process's turn lasts from its first grant (default
+    /// [`DEFAULT_LOCAL_HANDOFF_WINDOW`]): while it does, its slots run further attempts without
+    /// Redis and its tasks are served before other processes'. With slow answers, this rather
+    /// than [`Self::max_local_handoffs`] bounds how long the other processes wait.
     pub fn local_handoff_window(mut self, window: Duration) -> Self {
         self.local_handoff_window = window;
         self
@@ -452,8 +520,12 @@ impl RedisLimiter {
 
     async fn acquire_slot(&self, slot: Slot<'_>) -> Result<Permit, BoxError> {
         let shared = &self.shared;
-        // A slot this process holds may be handed straight on, without Redis.
-        if let Some(handed) = shared.wait_for_hand_off(slot) {
+        // A slot this process holds may be handed straight on, without Redis; a batch, which
+        // keeps its slots, takes one of its own instead.
+        if let Some(handed) = (!slot.batch)
+            .then(|| shared.wait_for_hand_off(slot))
+            .flatten()
+        {
             if let Some(slot) = handed
                 .await
                 .ok()
@@ -481,6 +553,7 @@ impl RedisLimiter {
             account_id: slot.account_id.to_owned(),
             member: waiter.member.clone(),
             max_concurrency: slot.max_concurrency,
+            turn_over: false,
             released: false,
         };
         let mut first = true;
@@ -501,7 +574,8 @@ impl RedisLimiter {
                         .arg(&ticket.member)
                         .arg(slot.max_concurrency)
                         .arg(&ticket.keys.granted)
-                        .arg(lease_ms),
+                        .arg(lease_ms)
+                        .arg(u8::from(shared.in_turn(slot.account_id))),
                 )
                 .await?;
             let valid_until = sent + lease;
@@ -557,14 +631,22 @@ fn permit(slot: HeldSlot) -> Permit {
     let lease = Arc::clone(&slot.lease);
     let held = Arc::new(Mutex::new(Some(Held(Some(slot)))));
     let guard = Arc::clone(&held);
-    Permit::leased(guard, lease).on_release(move || {
-        Box::pin(async move {
-            let held = lock(&held).take();
-            if let Some(held) = held {
-                held.release().await;
-            }
+    let kept = Arc::clone(&held);
+    Permit::leased(guard, lease)
+        .on_keep(move || {
+            lock(&kept)
+                .as_ref()
+                .and_then(|held| held.0.as_ref())
+                .is_some_and(|slot| slot.ticket.shared.keep(slot))
         })
-    })
+        .on_release(move || {
+            Box::pin(async move {
+                let held = lock(&held).take();
+                if let Some(held) = held {
+                    held.release().await;
+                }
+            })
+        })
 }
 
 /// A waiter of this process, woken when a grant names its member; unregistered when dropped.
@@ -718,6 +800,8 @@ struct Ticket {
     account_id: String,
     member: String,
     max_concurrency: usize,
+    /// Its process's turn is over: its release sends the process's waiters to the back.
+    turn_over: bool,
     /// Set once released, so that dropping it does not release it again.
     released: bool,
 }
@@ -734,7 +818,7 @@ impl Ticket {
     /// Leaves the queue now, waiting for Redis to record it.
     async fn release(mut self) {
         self.released = true;
-        release(self.clone_ref(), self.max_concurrency).await;
+        release(self.clone_ref(), self.max_concurrency, self.turn_over).await;
     }
 }
 
@@ -747,11 +831,15 @@ impl Drop for Ticket {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        runtime.spawn(release(self.clone_ref(), self.max_concurrency));
+        runtime.spawn(release(
+            self.clone_ref(),
+            self.max_concurrency,
+            self.turn_over,
+        ));
     }
 }
 
-async fn release(place: TicketRef, max_concurrency: usize) {
+async fn release(place: TicketRef, max_concurrency: usize, turn_over: bool) {
     let released: Result<u8, _> = place
         .shared
         .invoke(
@@ -761,9 +849,11 @@ async fn release(place: TicketRef, max_concurrency: usize) {
                 .release
                 .key(&place.keys.owners)
                 .key(&place.keys.leases)
+                .key(&place.keys.counter)
                 .arg(&place.member)
                 .arg(max_concurrency)
-                .arg(&place.keys.granted),
+                .arg(&place.keys.granted)
+                .arg(u8::from(turn_over)),
         )
         .await;
     if let Err(error) = released {
@@ -792,10 +882,12 @@ struct HeldSlot {
 
 impl HeldSlot {
     /// Gives the slot back to Redis: stops the renewals, then leaves the queue (in the
-    /// background when `ticket` is dropped instead).
-    fn stop_renewing(self) -> Ticket {
+    /// background when `ticket` is dropped instead), ending the process's turn if it is over.
+    fn stop_renewing(self, turn_over: bool) -> Ticket {
         self.renewal.abort();
-        self.ticket
+        let mut ticket = self.ticket;
+        ticket.turn_over = turn_over;
+        ticket
     }
 }
 
@@ -817,8 +909,8 @@ impl Held {
     async fn release(mut self) {
         if let Some(slot) = self.0.take() {
             let shared = Arc::clone(&slot.ticket.shared);
-            if let Some(slot) = shared.hand_on(slot) {
-                slot.stop_renewing().release().await;
+            if let Some((slot, turn_over)) = shared.hand_on(slot) {
+                slot.stop_renewing(turn_over).release().await;
             }
         }
     }
@@ -828,9 +920,9 @@ impl Drop for Held {
     fn drop(&mut self) {
         if let Some(slot) = self.0.take() {
             let shared = Arc::clone(&slot.ticket.shared);
-            if let Some(slot) = shared.hand_on(slot) {
+            if let Some((slot, turn_over)) = shared.hand_on(slot) {
                 // Released in the background by the ticket's own `Drop`.
-                drop(slot.stop_renewing());
+                drop(slot.stop_renewing(turn_over));
             }
         }
     }
@@ -845,11 +937,28 @@ struct HandOffWaiter {
 
 /// A slot this process holds, as its tasks see it.
 struct LocalSlot {
-    /// When Redis granted it, and how often a task has been promised it since.
-    granted_at: Instant,
+    /// How often it has run another attempt without going back to Redis, this turn.
     handoffs: u32,
     /// The task it goes to next, when its holder finishes.
     successor: Option<HandOffWaiter>,
+}
+
+/// An account's turn in this process: from the grant that found the process holding none of
+/// its slots, until the last one held goes back to Redis. Slots run further attempts without
+/// Redis (handed on, or kept), and the process's tasks join the queue at its front, only while
+/// the turn is open: within the hand-off window of its start, and until a slot has been handed
+/// on the most times.
+struct Turn {
+    started: Instant,
+    /// A slot was handed on the most times: the turn is closed.
+    exhausted: bool,
+    slots: HashMap<u64, LocalSlot>,
+}
+
+impl Turn {
+    fn is_open(&self, window: Duration) -> bool {
+        !self.exhausted && self.started.elapsed() < window
+    }
 }
 
 impl Shared {
@@ -858,11 +967,15 @@ impl Shared {
         let id = self.next_slot_id.fetch_add(1, Ordering::Relaxed);
         lock(&self.local)
             .entry(account_id.to_owned())
-            .or_default()
+            .or_insert_with(|| Turn {
+                started: Instant::now(),
+                exhausted: false,
+                slots: HashMap::new(),
+            })
+            .slots
             .insert(
                 id,
                 LocalSlot {
-                    granted_at: Instant::now(),
                     handoffs: 0,
                     successor: None,
                 },
@@ -870,15 +983,32 @@ impl Shared {
         id
     }
 
-    /// Makes the caller the successor of a slot this process holds, if one was granted less
-    /// than the hand-off window ago, has been handed on fewer than the most times and has no
-    /// successor yet; `None` when the caller must ask Redis.
+    /// Whether this process's turn for the account is open.
+    fn in_turn(&self, account_id: &str) -> bool {
+        lock(&self.local)
+            .get(account_id)
+            .is_some_and(|turn| turn.is_open(self.local_handoff_window))
+    }
+
+    /// Whether a slot may run one more attempt without going back to Redis: the turn is open
+    /// and the slot was handed on fewer than the most times (else the turn closes).
+    fn may_run_again(&self, turn: &mut Turn, slot: &LocalSlot) -> bool {
+        if slot.handoffs >= self.max_local_handoffs {
+            turn.exhausted = true;
+        }
+        turn.is_open(self.local_handoff_window)
+    }
+
+    /// Makes the caller the successor of a slot this process holds, if one may run again and
+    /// has no successor yet; `None` when the caller must ask Redis.
     fn wait_for_hand_off(&self, slot: Slot<'_>) -> Option<oneshot::Receiver<Option<Held>>> {
         let mut local = lock(&self.local);
-        let held = local.get_mut(slot.account_id)?;
-        let free = held.values_mut().find(|held| {
+        let turn = local.get_mut(slot.account_id)?;
+        if !turn.is_open(self.local_handoff_window) {
+            return None;
+        }
+        let free = turn.slots.values_mut().find(|held| {
             held.handoffs < self.max_local_handoffs
-                && held.granted_at.elapsed() < self.local_handoff_window
                 && held
                     .successor
                     .as_ref()
@@ -893,15 +1023,42 @@ impl Shared {
         Some(receive)
     }
 
+    /// Whether the holder that kept `slot` may run its own next attempt on it: the slot may run
+    /// again and no other task waits for it. Counted as a hand-off.
+    fn keep(&self, slot: &HeldSlot) -> bool {
+        let mut local = lock(&self.local);
+        let Some(turn) = local.get_mut(&slot.ticket.account_id) else {
+            return false;
+        };
+        let Some(held) = turn.slots.get_mut(&slot.id) else {
+            return false;
+        };
+        if held.handoffs >= self.max_local_handoffs {
+            turn.exhausted = true;
+        }
+        let waited_for = held
+            .successor
+            .as_ref()
+            .is_some_and(|waiter| !waiter.send.is_closed());
+        let open = !turn.exhausted && turn.started.elapsed() < self.local_handoff_window;
+        if waited_for || !open {
+            return false;
+        }
+        held.handoffs += 1;
+        self.local_handoffs.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
     /// Hands a finished holder's slot to its successor, if it has one and the lease covers
     /// the successor's attempt; otherwise returns it, to be released to Redis (and sends the
-    /// successor, if any, to Redis too).
-    fn hand_on(&self, slot: HeldSlot) -> Option<HeldSlot> {
+    /// successor, if any, to Redis too), with whether the process's turn is over.
+    fn hand_on(&self, slot: HeldSlot) -> Option<(HeldSlot, bool)> {
         let mut local = lock(&self.local);
-        let Some(held) = local.get_mut(&slot.ticket.account_id) else {
-            return Some(slot);
+        let Some(turn) = local.get_mut(&slot.ticket.account_id) else {
+            return Some((slot, true));
         };
-        let successor = held
+        let successor = turn
+            .slots
             .get_mut(&slot.id)
             .and_then(|held| held.successor.take());
         let slot = match successor {
@@ -922,11 +1079,14 @@ impl Shared {
             }
             None => slot,
         };
-        held.remove(&slot.id);
-        if held.is_empty() {
+        let turn_over = turn
+            .slots
+            .remove(&slot.id)
+            .is_none_or(|held| !self.may_run_again(turn, &held));
+        if turn.slots.is_empty() {
             local.remove(&slot.ticket.account_id);
         }
-        Some(slot)
+        Some((slot, turn_over))
     }
 }
 
