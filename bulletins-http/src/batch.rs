@@ -132,22 +132,17 @@ impl Client {
         I: Iterator<Item = Bulletin<'b, E>>,
     {
         let client = self.clone();
-        // The permits a shared limiter let finished bulletins keep, for the next ones.
-        let kept: Option<Arc<Mutex<Vec<Permit>>>> = self
-            .keeps_permits()
-            .then(|| Arc::new(Mutex::new(Vec::new())));
-        let pool = kept.clone();
+        // What finished bulletins carried (the timer bounding their attempts, and the permit a
+        // shared limiter let them keep), for the next ones.
+        let carried: Arc<Mutex<Vec<Carried>>> = Arc::default();
+        let pool = Arc::clone(&carried);
         let mut pending = bulletins.enumerate().map(move |(index, bulletin)| {
             let client = client.clone();
-            let kept = kept.clone();
+            let pool = Arc::clone(&carried);
             async move {
-                let Some(kept) = kept else {
-                    return (index, client.trigger(&bulletin).await);
-                };
-                let permit = lock(&kept).pop();
-                let mut carried = Carried::keeping(permit);
+                let mut carried = lock(&pool).pop().unwrap_or_else(|| Carried::keeping(None));
                 let result = client.trigger_carrying(&bulletin, &mut carried).await;
-                lock(&kept).extend(carried.take_permit());
+                lock(&pool).push(carried);
                 (index, result)
             }
         });
@@ -162,12 +157,12 @@ impl Client {
             // With no bulletin left to take them, the permits kept go back at once: held, they
             // could leave this batch's last bulletins (and every other process) waiting for
             // slots that nobody uses.
-            if let Some(pool) = pool.as_ref().filter(|_| exhausted) {
-                releasing.extend(
-                    std::mem::take(&mut *lock(pool))
-                        .into_iter()
-                        .map(Permit::release),
-                );
+            if exhausted {
+                let kept: Vec<Permit> = lock(&pool)
+                    .iter_mut()
+                    .filter_map(Carried::take_permit)
+                    .collect();
+                releasing.extend(kept.into_iter().map(Permit::release));
             }
             while let Poll::Ready(Some(())) = releasing.poll_next_unpin(cx) {}
             match slots.poll_next(cx) {

@@ -16,7 +16,7 @@ use tracing::{field, Dispatch, Instrument as _, Span};
 
 use crate::deadline::AttemptDeadline;
 use crate::error::Error;
-use crate::inner::{Cap, Held, Inner};
+use crate::inner::{Held, Inner};
 use crate::limiter::{Permit, Slot};
 use crate::send;
 
@@ -356,11 +356,6 @@ pub(crate) fn trigger_span(event: &str) -> Span {
 }
 
 impl Client {
-    /// Whether permits come from a shared limiter, which may let a batch keep them.
-    pub(crate) fn keeps_permits(&self) -> bool {
-        matches!(self.inner.cap, Cap::Shared(_))
-    }
-
     fn slot(&self) -> Slot<'_> {
         Slot::new(
             self.inner.credentials.account_id(),
