@@ -37,7 +37,9 @@ pub use self::redis::{
 /// The client ends each attempt with [`Permit::release`], which waits for a release given with
 /// [`Permit::on_release`] (a store's round trip), so that a process exiting right after its
 /// last trigger leaves no slot held; a permit dropped otherwise (a cancelled trigger) must
-/// free its slot on its own, in the background.
+/// free its slot on its own, in the background. A batch may instead keep a permit for its next
+/// bulletin, when the limiter allows it ([`Permit::on_keep`]), and releases it the same way
+/// once it has no bulletin left for it.
 pub trait Limiter: fmt::Debug + Send + Sync + 'static {
     /// Waits for a slot for one attempt described by `slot`.
     fn acquire<'a>(&'a self, slot: Slot<'a>) -> BoxFuture<'a, Result<Permit, BoxError>>;
@@ -163,8 +165,8 @@ impl Permit {
     }
 
     /// Frees the slot now and waits until the limiter has recorded it. The client releases
-    /// each attempt's permit this way, so a process that exits right after its last trigger
-    /// leaves no slot held behind it.
+    /// each permit it does not keep this way, so a process that exits right after its last
+    /// trigger leaves no slot held behind it.
     pub async fn release(mut self) {
         if let Some(release) = self.release.take() {
             release().await;

@@ -22,6 +22,7 @@ use futures_util::FutureExt as _;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tracing::instrument::WithSubscriber as _;
+use tracing::subscriber::NoSubscriber;
 use tracing::{Dispatch, Instrument as _, Span};
 
 use crate::client::{Carried, Client, Prepared};
@@ -114,10 +115,17 @@ impl Workers {
             workers: AtomicUsize::new(count),
         });
         let dispatch = tracing::dispatcher::get_default(Dispatch::clone);
+        // With no subscriber anywhere there is none to carry: setting the caller's (none) on
+        // every poll of every worker cost about 1 % of a batch's rate (BENCHMARKS.md §12).
+        let carry = tracing::dispatcher::has_been_set() || !dispatch.is::<NoSubscriber>();
         let tasks = (0..count)
             .map(|_| {
                 let work = work(client.clone(), Arc::clone(&queue), dispatch.clone());
-                tokio::spawn(work.with_subscriber(dispatch.clone()))
+                if carry {
+                    tokio::spawn(work.with_subscriber(dispatch.clone()))
+                } else {
+                    tokio::spawn(work)
+                }
             })
             .collect();
         Self {

@@ -12,10 +12,15 @@ use futures_util::StreamExt as _;
 
 /// A subscriber for this thread only (each test runs on its own current-thread runtime).
 fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    capture_at(tracing::Level::INFO)
+}
+
+/// Captures what this thread's subscriber records at `level` and above.
+fn capture_at(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(level)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
@@ -105,6 +110,23 @@ async fn dropping_a_stream_warns_in_the_callers_subscriber(cap: usize) {
         warnings.iter().all(|w| w.contains("Program Released")),
         "{warnings:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_on_workers_logs_in_the_callers_subscriber() {
+    let (captured, _guard) = capture_at(tracing::Level::DEBUG);
+    let emulator = start_with(4).await;
+    let client = builder(&emulator.base_url())
+        .max_concurrency(4)
+        .build()
+        .expect("client");
+    let results = client
+        .trigger_all((1..=8).map(|i| program(&i.to_string())))
+        .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    // Delivered on the workers' threads, logged where the batch was called.
+    let text = captured.text();
+    assert_eq!(text.matches("bulletin triggered").count(), 8, "{text}");
 }
 
 #[tokio::test]
