@@ -1,6 +1,7 @@
 //! Dropping a trigger while its request is in flight: the request may already have reached
 //! CleverTap and no result will say so, so the client logs a `tracing` warning naming the
 //! event. Dropping one that has not started an attempt, or has finished, warns nothing.
+//! A batch delivered on worker threads logs (and warns) in the caller's subscriber.
 
 mod common;
 
