@@ -131,6 +131,17 @@ for server in emulator static; do
     done
 done
 echo
+echo "client/bare paired by round (each round runs them back to back): median (quartiles)"
+for server in emulator static; do
+    for c in 1 16; do
+        paste -d' ' <(tr ' ' '\n' <<<"${samples["$server $c client"]}" | grep .) \
+            <(tr ' ' '\n' <<<"${samples["$server $c bare"]}" | grep .) |
+            awk '{print $1 / $2}' | sort -g |
+            awk -v s="$server" -v c="$c" '{a[NR]=$1} END {
+                printf "  %-9s C=%-3s %.3fx (%.3f-%.3f)\n", s, c, a[int((NR+1)/2)], a[int((NR+3)/4)], a[int((3*NR+1)/4)] }'
+    done
+done
+echo
 echo "emulator / static responder under the same generator:"
 for c in 1 16; do
     for mode in bare client; do
