@@ -140,7 +140,7 @@ impl Client {
             let client = client.clone();
             let pool = Arc::clone(&carried);
             async move {
-                let mut carried = lock(&pool).pop().unwrap_or_else(|| Carried::keeping(None));
+                let mut carried = lock(&pool).pop().unwrap_or_else(Carried::keeping);
                 let result = client.trigger_carrying(&bulletin, &mut carried).await;
                 lock(&pool).push(carried);
                 (index, result)

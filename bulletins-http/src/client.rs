@@ -313,12 +313,10 @@ pub(crate) struct Carried {
 }
 
 impl Carried {
-    /// For a caller that keeps permits, starting with `permit` (kept by another bulletin of
-    /// the same batch).
-    pub(crate) fn keeping(permit: Option<Permit>) -> Self {
+    /// For a caller that keeps permits: a batch, which releases them when it ends.
+    pub(crate) fn keeping() -> Self {
         Self {
             keeps: true,
-            permit,
             ..Self::default()
         }
     }

@@ -193,7 +193,7 @@ async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
     // Counts this worker out however it ends (aborted included), waking the stream.
     let _running = Running(&queue);
     // One timer for all of this worker's attempts, and the permit kept between bulletins.
-    let mut carried = Carried::keeping(None);
+    let mut carried = Carried::keeping();
     loop {
         let job = match queue.pop() {
             Some(job) => job,
