@@ -62,9 +62,30 @@ async fn waiters_are_served_in_arrival_order() {
     let Some(url) = redis_url("waiters_are_served_in_arrival_order") else {
         return;
     };
-    let account = fresh_account();
+    // Every waiter in Redis's queue: none handed a slot within the process, no turns.
+    let limiter = RedisLimiter::builder(&url)
+        .max_local_handoffs(0)
+        .build()
+        .expect("url");
+    served_in_arrival_order(&url, limiter, 0).await;
+}
+
+#[tokio::test]
+async fn a_process_s_waiters_keep_their_order_during_its_turn() {
+    let Some(url) = redis_url("a_process_s_waiters_keep_their_order_during_its_turn") else {
+        return;
+    };
+    // In its turn: the first waiter becomes the held slot's local successor, the others join
+    // Redis's queue at its front, in the order they came.
     let limiter = RedisLimiter::new(&url).expect("url");
-    let mut redis = redis::Client::open(url.as_str())
+    served_in_arrival_order(&url, limiter, 1).await;
+}
+
+/// Five tasks of `limiter`'s process wait, one after the other, for a slot held on a cap of 1;
+/// the first `local` of them as a local successor (not in Redis). Each must be served in turn.
+async fn served_in_arrival_order(url: &str, limiter: RedisLimiter, local: usize) {
+    let account = fresh_account();
+    let mut redis = redis::Client::open(url)
         .expect("url")
         .get_multiplexed_async_connection()
         .await
@@ -84,8 +105,10 @@ async fn waiters_are_served_in_arrival_order() {
             drop(permit);
             served
         }));
-        // Wait until this waiter is in the queue before the next one arrives.
-        let queued = waiters.len() + 1;
+        // Wait until this waiter is waiting before the next one arrives: in Redis's queue
+        // (beside the holder), or for a moment when it waits within the process.
+        let queued = 1 + waiters.len().saturating_sub(local);
+        tokio::time::sleep(Duration::from_millis(20)).await;
         for _ in 0..500 {
             let n: usize = redis.zcard(&leases).await.expect("zcard");
             if n >= queued {

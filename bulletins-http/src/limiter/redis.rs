@@ -402,7 +402,7 @@ impl RedisLimiterBuilder {
 
     /// How many further attempts a slot this process holds may run in one turn, handed on to
     /// another of its tasks or kept by a batch, without Redis, before the turn is over (default
-    /// [`DEFAULT_MAX_LOCAL_HANDOFFS`]); 0 never hands a slot on. Each saves the two round trips
+    /// [`DEFAULT_MAX_LOCAL_HANDOFFS`]); 0 never hands a slot on, nor gives turns. Each saves the two round trips
     /// of a release and a new grant; the bound lets the other processes have their turn.
     pub fn max_local_handoffs(mut self, max: u32) -> Self {
         self.max_local_handoffs = max;
@@ -969,7 +969,8 @@ impl Shared {
             .entry(account_id.to_owned())
             .or_insert_with(|| Turn {
                 started: Instant::now(),
-                exhausted: false,
+                // With no hand-offs at all, there are no turns either.
+                exhausted: self.max_local_handoffs == 0,
                 slots: HashMap::new(),
             })
             .slots
