@@ -261,9 +261,9 @@ return 1
 ///   third of a lease, for an attempt or a wait that long, and one more when a waiter's turn
 ///   comes after its lease no longer covers the attempt. Each process keeps one Pub/Sub
 ///   connection besides its command connection. The client waits for the release before
-///   returning, a batch for the slots it kept (so an exiting process leaves no slot held); when Redis
-///   is unreachable just then, that wait lasts at most the Redis timeout and the lease ends on
-///   its own.
+///   returning, a batch for the slots it kept (so an exiting process leaves no slot held);
+///   when Redis is unreachable just then, that wait lasts at most the Redis timeout and the
+///   lease ends on its own.
 /// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`, and the channels
 ///   `:granted:<process>`; the sets empty themselves; the counter (one integer per account) stays.
 #[derive(Clone)]
@@ -402,8 +402,9 @@ impl RedisLimiterBuilder {
 
     /// How many further attempts a slot this process holds may run in one turn, handed on to
     /// another of its tasks or kept by a batch, without Redis, before the turn is over (default
-    /// [`DEFAULT_MAX_LOCAL_HANDOFFS`]); 0 never hands a slot on, nor gives turns. Each saves the two round trips
-    /// of a release and a new grant; the bound lets the other processes have their turn.
+    /// [`DEFAULT_MAX_LOCAL_HANDOFFS`]); 0 never hands a slot on, nor gives turns. Each saves
+    /// the two round trips of a release and a new grant; the bound lets the other processes
+    /// have their turn.
     pub fn max_local_handoffs(mut self, max: u32) -> Self {
         self.max_local_handoffs = max;
         self
