@@ -644,3 +644,39 @@ async fn a_batch_ending_gives_its_kept_slots_to_its_last_bulletins_inline() {
 async fn a_batch_ending_gives_its_kept_slots_to_its_last_bulletins_on_workers() {
     a_batch_ending_gives_its_kept_slots_to_its_last_bulletins(4).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_process_starts_a_new_turn_while_its_last_turns_slots_drain() {
+    let test = "a_busy_process_starts_a_new_turn_while_its_last_turns_slots_drain";
+    let Some(url) = redis_url(test) else {
+        return;
+    };
+    let account = fresh_account();
+    let emulator = emulator_for(&account, DEFAULT_CONCURRENCY_LIMIT).await;
+    emulator.inject(Fault::Delay(Duration::from_millis(5)), 1_000);
+    // Turns of 50 ms, in a batch of about 300 ms with nobody else waiting.
+    let limiter = RedisLimiter::builder(&url)
+        .local_handoff_window(Duration::from_millis(50))
+        .build()
+        .expect("url");
+    let client = Client::builder()
+        .base_url(emulator.base_url())
+        .account_id(&account)
+        .passcode(PASSCODE)
+        .limiter(limiter.clone())
+        .build()
+        .expect("client");
+    const N: usize = 180;
+    let started = std::time::Instant::now();
+    let results = client.trigger_all((0..N).map(bulletin)).await;
+    let turns = started.elapsed().as_millis() as u64 / 50 + 1;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    // Each turn takes its 3 slots anew: 6 round trips, and a turn's worth of slack. A turn
+    // that never ended while its slots drained one by one would cost 2 round trips an attempt
+    // from the first turn's end.
+    assert!(
+        limiter.round_trips() <= 6 * (turns + 2),
+        "{} round trips for {N} bulletins in {turns} turns",
+        limiter.round_trips()
+    );
+}

@@ -18,9 +18,10 @@
 //! and no other process wakes. So a slot taken from Redis costs two round trips: one to join
 //! the queue (granted at once when a slot is free), one to leave it.
 //!
-//! Processes take turns. A process granted a slot while holding none starts its turn (`Turn`):
-//! its other waiters move to the front of the queue, behind the holders, so the slots freed
-//! next go to it as well, and so do its tasks asking during the turn. One process then sends
+//! Processes take turns. A process granted a slot while holding none (or only slots of its
+//! turn that is over) starts a turn (`Turn`): its other waiters move to the front of the
+//! queue, behind the holders, so the slots freed next go to it as well, and so do its tasks
+//! asking during the turn. One process then sends
 //! at a time with the account's whole cap, its requests together, instead of every process
 //! sending one at a time and waking for each answer (which cost more CPU than the requests).
 //! Within the turn, a finished holder hands its slot (its member, lease and renewals) straight
@@ -219,8 +220,9 @@ return 1
 ///
 /// # How it behaves
 /// - **Fair, by turns:** processes are served roughly in arrival order, and none starves under
-///   steady load. A process granted a slot while holding none has its turn: for
-///   [`RedisLimiterBuilder::local_handoff_window`] (100 ms), and until one of its slots has run
+///   steady load. A process granted a slot while holding none (or only slots of its last
+///   turn, once over) has its turn: for [`RedisLimiterBuilder::local_handoff_window`]
+///   (100 ms), and until one of its slots has run
 ///   [`RedisLimiterBuilder::max_local_handoffs`] (256) further attempts, its waiting tasks are
 ///   served before other processes' and its slots stay with it. A task that asks during the
 ///   turn while its process holds a slot with no successor yet becomes that slot's successor,
@@ -938,27 +940,59 @@ struct HandOffWaiter {
 
 /// A slot this process holds, as its tasks see it.
 struct LocalSlot {
-    /// How often it has run another attempt without going back to Redis, this turn.
+    /// The turn it was granted in: it runs further attempts only in that turn.
+    turn: u64,
+    /// How often it has run another attempt without going back to Redis.
     handoffs: u32,
     /// The task it goes to next, when its holder finishes.
     successor: Option<HandOffWaiter>,
 }
 
-/// An account's turn in this process: from the grant that found the process holding none of
-/// its slots, until the last one held goes back to Redis. Slots run further attempts without
-/// Redis (handed on, or kept), and the process's tasks join the queue at its front, only while
-/// the turn is open: within the hand-off window of its start, and until a slot has been handed
-/// on the most times.
+/// An account's turns in this process, and the slots it holds. A turn starts with a grant from
+/// Redis that finds the process holding none of the account's slots, or only slots of a turn
+/// that is over and already sent its waiters to the back. Slots of the current turn run further
+/// attempts without Redis (handed on, or kept), and the process's tasks join the queue at its
+/// front, only while the turn is open: within the hand-off window of its start, and until a
+/// slot has run the most further attempts.
 struct Turn {
+    /// Counts the turns, so that slots of an earlier one are told apart.
+    number: u64,
     started: Instant,
-    /// A slot was handed on the most times: the turn is closed.
+    /// A slot ran the most further attempts: the turn is closed.
     exhausted: bool,
+    /// The turn is over and a release has sent the process's waiters to the back: the next
+    /// grant starts a new turn.
+    demoted: bool,
     slots: HashMap<u64, LocalSlot>,
 }
 
 impl Turn {
+    fn new(number: u64, max_local_handoffs: u32) -> Self {
+        Self {
+            number,
+            started: Instant::now(),
+            // With no hand-offs at all, there are no turns either.
+            exhausted: max_local_handoffs == 0,
+            demoted: false,
+            slots: HashMap::new(),
+        }
+    }
+
     fn is_open(&self, window: Duration) -> bool {
         !self.exhausted && self.started.elapsed() < window
+    }
+
+    /// Whether `slot` may run one more attempt without going back to Redis: it belongs to this
+    /// turn, which is open, and has run fewer than `max` further attempts (else the turn
+    /// closes).
+    fn may_run_again(&mut self, slot: &LocalSlot, window: Duration, max: u32) -> bool {
+        if slot.turn != self.number {
+            return false;
+        }
+        if slot.handoffs >= max {
+            self.exhausted = true;
+        }
+        self.is_open(window)
     }
 }
 
@@ -966,22 +1000,23 @@ impl Shared {
     /// Records a slot Redis just granted to this process; returns its local id.
     fn count_holder(&self, account_id: &str) -> u64 {
         let id = self.next_slot_id.fetch_add(1, Ordering::Relaxed);
-        lock(&self.local)
+        let mut local = lock(&self.local);
+        let turn = local
             .entry(account_id.to_owned())
-            .or_insert_with(|| Turn {
-                started: Instant::now(),
-                // With no hand-offs at all, there are no turns either.
-                exhausted: self.max_local_handoffs == 0,
-                slots: HashMap::new(),
-            })
-            .slots
-            .insert(
-                id,
-                LocalSlot {
-                    handoffs: 0,
-                    successor: None,
-                },
-            );
+            .or_insert_with(|| Turn::new(0, self.max_local_handoffs));
+        if turn.demoted && !turn.is_open(self.local_handoff_window) {
+            let slots = std::mem::take(&mut turn.slots);
+            *turn = Turn::new(turn.number + 1, self.max_local_handoffs);
+            turn.slots = slots;
+        }
+        turn.slots.insert(
+            id,
+            LocalSlot {
+                turn: turn.number,
+                handoffs: 0,
+                successor: None,
+            },
+        );
         id
     }
 
@@ -992,15 +1027,6 @@ impl Shared {
             .is_some_and(|turn| turn.is_open(self.local_handoff_window))
     }
 
-    /// Whether a slot may run one more attempt without going back to Redis: the turn is open
-    /// and the slot was handed on fewer than the most times (else the turn closes).
-    fn may_run_again(&self, turn: &mut Turn, slot: &LocalSlot) -> bool {
-        if slot.handoffs >= self.max_local_handoffs {
-            turn.exhausted = true;
-        }
-        turn.is_open(self.local_handoff_window)
-    }
-
     /// Makes the caller the successor of a slot this process holds, if one may run again and
     /// has no successor yet; `None` when the caller must ask Redis.
     fn wait_for_hand_off(&self, slot: Slot<'_>) -> Option<oneshot::Receiver<Option<Held>>> {
@@ -1009,8 +1035,10 @@ impl Shared {
         if !turn.is_open(self.local_handoff_window) {
             return None;
         }
+        let number = turn.number;
         let free = turn.slots.values_mut().find(|held| {
-            held.handoffs < self.max_local_handoffs
+            held.turn == number
+                && held.handoffs < self.max_local_handoffs
                 && held
                     .successor
                     .as_ref()
@@ -1032,23 +1060,21 @@ impl Shared {
         let Some(turn) = local.get_mut(&slot.ticket.account_id) else {
             return false;
         };
-        let Some(held) = turn.slots.get_mut(&slot.id) else {
+        let Some(held) = turn.slots.remove(&slot.id) else {
             return false;
         };
-        if held.handoffs >= self.max_local_handoffs {
-            turn.exhausted = true;
-        }
         let waited_for = held
             .successor
             .as_ref()
             .is_some_and(|waiter| !waiter.send.is_closed());
-        let open = !turn.exhausted && turn.started.elapsed() < self.local_handoff_window;
-        if waited_for || !open {
-            return false;
+        let keep = !waited_for
+            && turn.may_run_again(&held, self.local_handoff_window, self.max_local_handoffs);
+        let held = turn.slots.entry(slot.id).or_insert(held);
+        if keep {
+            held.handoffs += 1;
+            self.local_handoffs.fetch_add(1, Ordering::Relaxed);
         }
-        held.handoffs += 1;
-        self.local_handoffs.fetch_add(1, Ordering::Relaxed);
-        true
+        keep
     }
 
     /// Hands a finished holder's slot to its successor, if it has one and the lease covers
@@ -1081,10 +1107,12 @@ impl Shared {
             }
             None => slot,
         };
-        let turn_over = turn
-            .slots
-            .remove(&slot.id)
-            .is_none_or(|held| !self.may_run_again(turn, &held));
+        if let Some(held) = turn.slots.remove(&slot.id) {
+            // Closes the turn if this slot ran the most further attempts in it.
+            turn.may_run_again(&held, self.local_handoff_window, self.max_local_handoffs);
+        }
+        let turn_over = !turn.is_open(self.local_handoff_window);
+        turn.demoted |= turn_over;
         if turn.slots.is_empty() {
             local.remove(&slot.ticket.account_id);
         }
