@@ -680,3 +680,51 @@ async fn a_busy_process_starts_a_new_turn_while_its_last_turns_slots_drain() {
         limiter.round_trips()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_on_workers_holds_no_slot_while_its_caller_does_not_poll() {
+    let test = "a_stream_on_workers_holds_no_slot_while_its_caller_does_not_poll";
+    let Some(url) = redis_url(test) else {
+        return;
+    };
+    let account = fresh_account();
+    let emulator = emulator_for(&account, 4).await;
+    let limiter = RedisLimiter::new(&url).expect("url");
+    let client = Client::builder()
+        .base_url(emulator.base_url())
+        .account_id(&account)
+        .passcode(PASSCODE)
+        .max_concurrency(4)
+        .limiter(limiter.clone())
+        .build()
+        .expect("client");
+    let mut stream = std::pin::pin!(client.trigger_stream((0..1_000).map(bulletin)));
+    let (_, first) = futures_util::StreamExt::next(&mut stream)
+        .await
+        .expect("a result");
+    first.expect("delivered");
+    // The caller stops polling: the workers send what was queued, then have nothing to do.
+    let mut accepted = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = emulator.accepted().len();
+        if now == accepted {
+            break;
+        }
+        accepted = now;
+    }
+    assert!(accepted < 1_000, "the stream was not lazy");
+    let mut redis = redis::Client::open(url.as_str())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let held: usize = redis
+        .zcard(limiter.leases_key(&account))
+        .await
+        .expect("zcard");
+    assert_eq!(
+        held, 0,
+        "idle workers kept slots that other processes wait for"
+    );
+}
