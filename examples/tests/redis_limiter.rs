@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bulletins_emulator::{Emulator, Fault, DEFAULT_CONCURRENCY_LIMIT};
-use bulletins_http::{BoxError, Client, Error, Limiter, Permit, RedisLimiter, Slot};
+use bulletins_http::{BoxError, Error, Limiter, Permit, RedisLimiter, Slot};
 use futures_util::future::BoxFuture;
 use redis::AsyncCommands as _;
 
-use common::{bulletin, emulator_for, fresh_account, redis_url, PASSCODE};
+use common::{
+    bulletin, emulator_for, fresh_account, limited_client, redis_connection, redis_url, PASSCODE,
+};
 
 /// Takes a slot of `account`'s cap of `max` as the client would, for an attempt of `timeout`.
 async fn take(limiter: &RedisLimiter, account: &str, max: usize, timeout: Duration) -> Permit {
@@ -85,11 +87,7 @@ async fn a_process_s_waiters_keep_their_order_during_its_turn() {
 /// the first `local` of them as a local successor (not in Redis). Each must be served in turn.
 async fn served_in_arrival_order(url: &str, limiter: RedisLimiter, local: usize) {
     let account = fresh_account();
-    let mut redis = redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut redis = redis_connection(url).await;
     let leases = limiter.leases_key(&account);
     let timeout = Duration::from_secs(5);
     let holder = take(&limiter, &account, 1, timeout).await;
@@ -170,16 +168,13 @@ async fn a_holder_paused_past_its_lease_starts_no_attempt_on_it() {
         .build()
         .expect("url");
     let taken = Arc::new(AtomicUsize::new(0));
-    let client = Client::builder()
-        .base_url(emulator.base_url())
-        .account_id(&account)
-        .passcode(PASSCODE)
+    let pausing = Pausing {
+        to: redis_limiter.clone(),
+        pause: timeout + margin + Duration::from_millis(100),
+        taken: Arc::clone(&taken),
+    };
+    let client = limited_client(&emulator, &account, pausing)
         .timeout(timeout)
-        .limiter(Pausing {
-            to: redis_limiter.clone(),
-            pause: timeout + margin + Duration::from_millis(100),
-            taken: Arc::clone(&taken),
-        })
         .build()
         .expect("client");
     client.trigger(&bulletin(1)).await.expect("triggered");
@@ -207,11 +202,7 @@ async fn a_lease_found_gone_covers_no_attempt() {
     let permit = take(&limiter, &account, 3, timeout).await;
     assert!(permit.covers(timeout));
     // Another party removes the lease, as an expiry followed by someone else's script would.
-    let mut redis = redis::Client::open(url.as_str())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut redis = redis_connection(&url).await;
     let _: () = redis.del(limiter.leases_key(&account)).await.expect("del");
     for _ in 0..100 {
         if permit.is_lost() {
@@ -240,11 +231,7 @@ async fn an_unreachable_redis_fails_closed_unless_falling_back() {
         format!("redis://{}", listener.local_addr().expect("addr"))
     };
     let client = |limiter: RedisLimiter| {
-        Client::builder()
-            .base_url(emulator.base_url())
-            .account_id(&account)
-            .passcode(PASSCODE)
-            .limiter(limiter)
+        limited_client(&emulator, &account, limiter)
             .build()
             .expect("client")
     };
@@ -289,11 +276,7 @@ async fn an_attempt_costs_at_most_two_round_trips_waiting_included() {
         RedisLimiter::new(&url).expect("url"),
     ];
     let runs = limiters.iter().map(|limiter| {
-        let client = Client::builder()
-            .base_url(emulator.base_url())
-            .account_id(&account)
-            .passcode(PASSCODE)
-            .limiter(limiter.clone())
+        let client = limited_client(&emulator, &account, limiter.clone())
             .build()
             .expect("client");
         async move { client.trigger_all((0..N as usize).map(bulletin)).await }
@@ -551,22 +534,14 @@ async fn a_batch_keeps_its_slots(cap: usize) {
         .local_handoff_window(Duration::from_secs(60))
         .build()
         .expect("url");
-    let client = Client::builder()
-        .base_url(emulator.base_url())
-        .account_id(&account)
-        .passcode(PASSCODE)
+    let client = limited_client(&emulator, &account, limiter.clone())
         .max_concurrency(cap)
-        .limiter(limiter.clone())
         .build()
         .expect("client");
     const N: usize = 60;
     let results = client.trigger_all((0..N).map(bulletin)).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    let mut redis = redis::Client::open(url.as_str())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut redis = redis_connection(&url).await;
     let held: usize = redis
         .zcard(limiter.leases_key(&account))
         .await
@@ -613,13 +588,9 @@ async fn a_batch_ending_gives_its_kept_slots_to_its_last_bulletins(cap: usize) {
         let other = RedisLimiter::new(&url).expect("url");
         held.push(take(&other, &account, cap, timeout).await);
     }
-    let client = Client::builder()
-        .base_url(emulator.base_url())
-        .account_id(&account)
-        .passcode(PASSCODE)
+    let client = limited_client(&emulator, &account, RedisLimiter::new(&url).expect("url"))
         .max_concurrency(cap)
         .timeout(timeout)
-        .limiter(RedisLimiter::new(&url).expect("url"))
         .build()
         .expect("client");
     // The one free slot serves the first bulletins, kept from one to the next; the others
@@ -659,11 +630,7 @@ async fn a_busy_process_starts_a_new_turn_while_its_last_turns_slots_drain() {
         .local_handoff_window(Duration::from_millis(50))
         .build()
         .expect("url");
-    let client = Client::builder()
-        .base_url(emulator.base_url())
-        .account_id(&account)
-        .passcode(PASSCODE)
-        .limiter(limiter.clone())
+    let client = limited_client(&emulator, &account, limiter.clone())
         .build()
         .expect("client");
     const N: usize = 180;
@@ -690,12 +657,8 @@ async fn a_stream_on_workers_holds_no_slot_while_its_caller_does_not_poll() {
     let account = fresh_account();
     let emulator = emulator_for(&account, 4).await;
     let limiter = RedisLimiter::new(&url).expect("url");
-    let client = Client::builder()
-        .base_url(emulator.base_url())
-        .account_id(&account)
-        .passcode(PASSCODE)
+    let client = limited_client(&emulator, &account, limiter.clone())
         .max_concurrency(4)
-        .limiter(limiter.clone())
         .build()
         .expect("client");
     let mut stream = std::pin::pin!(client.trigger_stream((0..1_000).map(bulletin)));
@@ -714,11 +677,7 @@ async fn a_stream_on_workers_holds_no_slot_while_its_caller_does_not_poll() {
         accepted = now;
     }
     assert!(accepted < 1_000, "the stream was not lazy");
-    let mut redis = redis::Client::open(url.as_str())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut redis = redis_connection(&url).await;
     let held: usize = redis
         .zcard(limiter.leases_key(&account))
         .await

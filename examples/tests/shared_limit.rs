@@ -12,11 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bulletins_emulator::{Fault, DEFAULT_CONCURRENCY_LIMIT};
-use bulletins_http::{Client, Error, RedisLimiter};
+use bulletins_http::{Error, RedisLimiter};
 use redis::AsyncCommands as _;
 
 use common::{
-    blast_binary, blast_tally, bulletin, emulator_for, fresh_account, redis_url, PASSCODE,
+    blast_binary, blast_tally, bulletin, emulator_for, fresh_account, limited_client,
+    redis_connection, redis_url, PASSCODE,
 };
 
 /// Starts `blast` in client mode against `url`, sharing the cap of 3 through `redis`.
@@ -88,11 +89,7 @@ async fn four_blast_processes_keep_one_accounts_limit() {
         "every bulletin accepted once"
     );
     // Each process released its slots before exiting: none is left to expire.
-    let mut connection = redis::Client::open(redis.as_str())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut connection = redis_connection(&redis).await;
     let leases = RedisLimiter::new(&redis).expect("url").leases_key(&account);
     let held: usize = connection.zcard(&leases).await.expect("zcard");
     assert_eq!(held, 0, "slots left held by processes that exited");
@@ -115,11 +112,7 @@ async fn a_killed_holders_slots_free_when_their_leases_end() {
     let holder_args = [&lease_args[..], &["--max-local-handoffs", "0"]].concat();
     let mut holder = blast(&url, &redis, &account, 3, &holder_args);
     let leases = RedisLimiter::new(&redis).expect("url").leases_key(&account);
-    let mut connection = redis::Client::open(redis.as_str())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut connection = redis_connection(&redis).await;
     let started = Instant::now();
     loop {
         let held: usize = connection.zcard(&leases).await.expect("zcard");
@@ -201,12 +194,8 @@ async fn a_redis_restart_mid_run_neither_deadlocks_nor_stops_sending() {
         .redis_timeout(Duration::from_millis(500))
         .build()
         .expect("url");
-    let client = Client::builder()
-        .base_url(emulator.base_url())
-        .account_id(&account)
-        .passcode(PASSCODE)
+    let client = limited_client(&emulator, &account, limiter)
         .timeout(Duration::from_secs(2))
-        .limiter(limiter)
         .build()
         .expect("client");
 

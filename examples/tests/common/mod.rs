@@ -1,5 +1,6 @@
-//! Shared by the Redis limiter tests: the Redis to use (or the reason to skip), a fresh
-//! account per test, and the blast example's binary.
+//! Shared by the Redis limiter tests: the Redis to use (or the reason to skip) and a
+//! connection to it, a fresh account per test, a client of it on a limiter, and the blast
+//! example's binary.
 
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
@@ -7,7 +8,7 @@
 use std::path::PathBuf;
 
 use bulletins_example_schema::media::ProgramReleased;
-use bulletins_http::{Bulletin, When};
+use bulletins_http::{Bulletin, ClientBuilder, Limiter, When};
 
 /// The Redis of the tests, from `BULLETINS_TEST_REDIS_URL`. When unset, prints why the test is
 /// skipped and returns `None`; under `CI=true` a missing Redis is a failure instead.
@@ -31,6 +32,28 @@ pub(crate) fn fresh_account() -> String {
     let n = rand::random::<u32>() % 10_000;
     let m = rand::random::<u32>() % 10_000;
     format!("TEST-{n:04}-{m:04}")
+}
+
+/// A connection to the tests' Redis, to look at (or tamper with) the limiter's keys.
+pub(crate) async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis")
+}
+
+/// A client of `account` on `emulator` (with [`PASSCODE`]), taking its slots from `limiter`.
+pub(crate) fn limited_client(
+    emulator: &bulletins_emulator::Emulator,
+    account: &str,
+    limiter: impl Limiter,
+) -> ClientBuilder {
+    bulletins_http::Client::builder()
+        .base_url(emulator.base_url())
+        .account_id(account)
+        .passcode(PASSCODE)
+        .limiter(limiter)
 }
 
 /// The passcode of every test account.
