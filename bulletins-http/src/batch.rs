@@ -134,11 +134,11 @@ impl Client {
         let client = self.clone();
         // What finished bulletins carried (the timer bounding their attempts, and the permit a
         // shared limiter let them keep), for the next ones.
-        let carried: Arc<Mutex<Vec<Carried>>> = Arc::default();
-        let pool = Arc::clone(&carried);
+        let pool: Arc<Mutex<Vec<Carried>>> = Arc::default();
+        let returned_to = Arc::clone(&pool);
         let mut pending = bulletins.enumerate().map(move |(index, bulletin)| {
             let client = client.clone();
-            let pool = Arc::clone(&carried);
+            let pool = Arc::clone(&returned_to);
             async move {
                 let mut carried = lock(&pool).pop().unwrap_or_else(Carried::keeping);
                 let result = client.trigger_carrying(&bulletin, &mut carried).await;

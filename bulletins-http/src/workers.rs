@@ -165,9 +165,7 @@ impl Workers {
             None => Poll::Pending,
         }
     }
-}
 
-impl Workers {
     /// Ready once every worker has ended, each having given back the permit it kept; the
     /// stream ends only then, so no slot is left held after it.
     pub(crate) fn poll_ended(&self, cx: &mut Context<'_>) -> Poll<()> {

@@ -982,14 +982,20 @@ impl Turn {
         !self.exhausted && self.started.elapsed() < window
     }
 
-    /// Whether `slot` may run one more attempt without going back to Redis: it belongs to this
-    /// turn, which is open, and has run fewer than `max` further attempts (else the turn
-    /// closes).
-    fn may_run_again(&mut self, slot: &LocalSlot, window: Duration, max: u32) -> bool {
-        if slot.turn != self.number {
+    /// Whether a slot granted in turn `granted_in`, having run `handoffs` further attempts, may
+    /// run one more without going back to Redis: it belongs to this turn, which is open, and has
+    /// run fewer than `max` (else the turn closes).
+    fn may_run_again(
+        &mut self,
+        granted_in: u64,
+        handoffs: u32,
+        window: Duration,
+        max: u32,
+    ) -> bool {
+        if granted_in != self.number {
             return false;
         }
-        if slot.handoffs >= max {
+        if handoffs >= max {
             self.exhausted = true;
         }
         self.is_open(window)
@@ -1060,18 +1066,25 @@ impl Shared {
         let Some(turn) = local.get_mut(&slot.ticket.account_id) else {
             return false;
         };
-        let Some(held) = turn.slots.remove(&slot.id) else {
+        let Some(held) = turn.slots.get(&slot.id) else {
             return false;
         };
         let waited_for = held
             .successor
             .as_ref()
             .is_some_and(|waiter| !waiter.send.is_closed());
+        let (granted_in, handoffs) = (held.turn, held.handoffs);
         let keep = !waited_for
-            && turn.may_run_again(&held, self.local_handoff_window, self.max_local_handoffs);
-        let held = turn.slots.entry(slot.id).or_insert(held);
+            && turn.may_run_again(
+                granted_in,
+                handoffs,
+                self.local_handoff_window,
+                self.max_local_handoffs,
+            );
         if keep {
-            held.handoffs += 1;
+            if let Some(held) = turn.slots.get_mut(&slot.id) {
+                held.handoffs += 1;
+            }
             self.local_handoffs.fetch_add(1, Ordering::Relaxed);
         }
         keep
@@ -1109,7 +1122,12 @@ impl Shared {
         };
         if let Some(held) = turn.slots.remove(&slot.id) {
             // Closes the turn if this slot ran the most further attempts in it.
-            turn.may_run_again(&held, self.local_handoff_window, self.max_local_handoffs);
+            turn.may_run_again(
+                held.turn,
+                held.handoffs,
+                self.local_handoff_window,
+                self.max_local_handoffs,
+            );
         }
         let turn_over = !turn.is_open(self.local_handoff_window);
         turn.demoted |= turn_over;
