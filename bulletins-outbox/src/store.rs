@@ -405,12 +405,7 @@ impl Store {
             }
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) if delivered.len() == records.len() => {
-                let ids: Vec<i64> = delivered.iter().map(|(_, r, _)| r.id).collect();
-                let tokens: Vec<String> = delivered
-                    .iter()
-                    .map(|(_, r, _)| r.token.to_string())
-                    .collect();
-                let targets: Vec<i64> = delivered.iter().map(|(_, _, t)| *t).collect();
+                let (ids, tokens, targets) = delivered_columns(&delivered);
                 let (mut send_ids, mut send_tokens) = (Vec::new(), Vec::new());
                 for (token, ids) in sends {
                     send_ids.extend_from_slice(ids);
@@ -437,12 +432,7 @@ impl Store {
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                let ids: Vec<i64> = delivered.iter().map(|(_, r, _)| r.id).collect();
-                let tokens: Vec<String> = delivered
-                    .iter()
-                    .map(|(_, r, _)| r.token.to_string())
-                    .collect();
-                let targets: Vec<i64> = delivered.iter().map(|(_, _, t)| *t).collect();
+                let (ids, tokens, targets) = delivered_columns(&delivered);
                 step!(
                     tx,
                     |q: PgQuery| q.bind(ids).bind(tokens).bind(targets),
@@ -649,6 +639,19 @@ fn on_dialect(pool: &Pool) -> Dialect {
         #[cfg(feature = "postgres")]
         Pool::Postgres(_) => Dialect::Postgres,
     }
+}
+
+/// The delivered rows as PostgreSQL's array parameters: ids, claim tokens, targets.
+#[cfg(feature = "postgres")]
+fn delivered_columns(delivered: &[(usize, &Record, i64)]) -> (Vec<i64>, Vec<String>, Vec<i64>) {
+    (
+        delivered.iter().map(|(_, r, _)| r.id).collect(),
+        delivered
+            .iter()
+            .map(|(_, r, _)| r.token.to_string())
+            .collect(),
+        delivered.iter().map(|(_, _, t)| *t).collect(),
+    )
 }
 
 fn claimed_rows<R: sqlx::Row>(rows: &[R]) -> Result<Vec<ClaimedRow>, sqlx::Error>
