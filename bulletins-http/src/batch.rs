@@ -154,10 +154,13 @@ impl Client {
             if !exhausted {
                 exhausted = !slots.fill(|| pending.next());
             }
+            let polled = slots.poll_next(cx);
             // With no bulletin left to take them, the permits kept go back at once: held, they
             // could leave this batch's last bulletins (and every other process) waiting for
-            // slots that nobody uses.
-            if exhausted {
+            // slots that nobody uses. Not while a bulletin is out: a scan that yields one may
+            // have stopped before the last bulletins pulled were first polled, and those take
+            // their permits from the pool then.
+            if exhausted && !matches!(polled, Poll::Ready(Some(_))) {
                 let kept: Vec<Permit> = lock(&pool)
                     .iter_mut()
                     .filter_map(Carried::take_permit)
@@ -165,7 +168,7 @@ impl Client {
                 releasing.extend(kept.into_iter().map(Permit::release));
             }
             while let Poll::Ready(Some(())) = releasing.poll_next_unpin(cx) {}
-            match slots.poll_next(cx) {
+            match polled {
                 // The stream ends once the limiter has recorded the releases (dropped earlier,
                 // the permits go back in the background).
                 Poll::Ready(None) if !releasing.is_empty() => Poll::Pending,

@@ -556,8 +556,10 @@ async fn a_batch_keeps_its_slots(cap: usize) {
     // One grant per slot, each kept for the slot's next bulletins.
     assert!(
         limiter.round_trips() <= 2 * cap as u64,
-        "{} round trips for {N} bulletins on {cap} slots",
-        limiter.round_trips()
+        "{} round trips ({} renewals, {} local hand-offs) for {N} bulletins on {cap} slots",
+        limiter.round_trips(),
+        limiter.renewals(),
+        limiter.local_handoffs()
     );
 }
 

@@ -1,0 +1,129 @@
+//! A batch on a limiter that lets it keep its permits (as the Redis limiter does): each slot is
+//! taken once, kept from one bulletin to the next, and given back once the batch has no
+//! bulletin left for it. Counted by a limiter that lets every permit be kept.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bulletins_emulator::Fault;
+use bulletins_http::{BoxError, Limiter, Permit, Slot};
+use common::*;
+use futures_util::future::BoxFuture;
+use tokio::sync::Semaphore;
+
+/// The in-process cap, with every permit keepable, counting what it grants and gets back.
+#[derive(Debug, Clone)]
+struct Keeping {
+    cap: Arc<Semaphore>,
+    acquired: Arc<AtomicUsize>,
+    released: Arc<AtomicUsize>,
+}
+
+impl Keeping {
+    fn new(cap: usize) -> Self {
+        Self {
+            cap: Arc::new(Semaphore::new(cap)),
+            acquired: Arc::default(),
+            released: Arc::default(),
+        }
+    }
+
+    fn acquired(&self) -> usize {
+        self.acquired.load(Ordering::SeqCst)
+    }
+
+    fn released(&self) -> usize {
+        self.released.load(Ordering::SeqCst)
+    }
+}
+
+impl Limiter for Keeping {
+    fn acquire<'a>(&'a self, _slot: Slot<'a>) -> BoxFuture<'a, Result<Permit, BoxError>> {
+        Box::pin(async move {
+            let held = Arc::clone(&self.cap).acquire_owned().await?;
+            self.acquired.fetch_add(1, Ordering::SeqCst);
+            let released = Arc::clone(&self.released);
+            Ok(Permit::new(()).on_keep(|| true).on_release(move || {
+                Box::pin(async move {
+                    released.fetch_add(1, Ordering::SeqCst);
+                    drop(held);
+                })
+            }))
+        })
+    }
+}
+
+/// `n` bulletins at a cap of 3, polled in the stream's own task, whose answers come in
+/// together: the emulator holds each for the same time, on the same runtime, so one turn of
+/// the runtime wakes every slot at once. The last bulletin pulled then waits in its slot,
+/// not yet polled, while the results before it come out; it must still find a kept permit.
+async fn answers_together(n: usize) {
+    const CAP: usize = 3;
+    let emulator = start_with(CAP).await;
+    emulator.inject(Fault::Delay(Duration::from_millis(20)), n);
+    let limiter = Keeping::new(CAP);
+    let client = builder(&emulator.base_url())
+        .max_concurrency(CAP)
+        .limiter(limiter.clone())
+        .build()
+        .expect("client builds");
+
+    let results = client
+        .trigger_all((0..n).map(|i| program(&i.to_string())))
+        .await;
+
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(emulator.accepted().len(), n);
+    assert_eq!(
+        limiter.acquired(),
+        n.min(CAP),
+        "{n} bulletins took {} slots at a cap of {CAP}, not one per slot",
+        limiter.acquired()
+    );
+    assert_eq!(
+        limiter.released(),
+        limiter.acquired(),
+        "the batch returned with slots still held"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_last_bulletin_of_a_batch_runs_on_a_kept_permit() {
+    // One more than the cap: the fourth is pulled when the first answer comes out.
+    answers_together(4).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_batch_takes_each_slot_once() {
+    for n in [1, 2, 3, 5, 7, 30] {
+        answers_together(n).await;
+    }
+}
+
+/// On worker tasks the permits kept all go back too, however the batch ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_on_workers_gives_back_every_permit_it_kept() {
+    const CAP: usize = 8;
+    let emulator = start_with(CAP).await;
+    let limiter = Keeping::new(CAP);
+    let client = builder(&emulator.base_url())
+        .max_concurrency(CAP)
+        .limiter(limiter.clone())
+        .build()
+        .expect("client builds");
+
+    let results = client
+        .trigger_all((0..200).map(|i| program(&i.to_string())))
+        .await;
+
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert!(limiter.acquired() >= CAP.min(200));
+    assert_eq!(
+        limiter.released(),
+        limiter.acquired(),
+        "the batch returned with slots still held"
+    );
+}
