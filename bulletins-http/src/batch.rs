@@ -133,14 +133,16 @@ impl Client {
     {
         let client = self.clone();
         // What finished bulletins carried (the timer bounding their attempts, and the permit a
-        // shared limiter let them keep), for the next ones.
+        // shared limiter let them keep), for the next ones. A bulletin takes its share when it
+        // is pulled into a slot, not when first polled: the pool then holds only what no
+        // bulletin pulled will use.
         let pool: Arc<Mutex<Vec<Carried>>> = Arc::default();
         let returned_to = Arc::clone(&pool);
         let mut pending = bulletins.enumerate().map(move |(index, bulletin)| {
             let client = client.clone();
             let pool = Arc::clone(&returned_to);
+            let mut carried = lock(&pool).pop().unwrap_or_else(Carried::keeping);
             async move {
-                let mut carried = lock(&pool).pop().unwrap_or_else(Carried::keeping);
                 let result = client.trigger_carrying(&bulletin, &mut carried).await;
                 lock(&pool).push(carried);
                 (index, result)
@@ -154,13 +156,10 @@ impl Client {
             if !exhausted {
                 exhausted = !slots.fill(|| pending.next());
             }
-            let polled = slots.poll_next(cx);
             // With no bulletin left to take them, the permits kept go back at once: held, they
             // could leave this batch's last bulletins (and every other process) waiting for
-            // slots that nobody uses. Not while a bulletin is out: a scan that yields one may
-            // have stopped before the last bulletins pulled were first polled, and those take
-            // their permits from the pool then.
-            if exhausted && !matches!(polled, Poll::Ready(Some(_))) {
+            // slots that nobody uses.
+            if exhausted {
                 let kept: Vec<Permit> = lock(&pool)
                     .iter_mut()
                     .filter_map(Carried::take_permit)
@@ -168,7 +167,7 @@ impl Client {
                 releasing.extend(kept.into_iter().map(Permit::release));
             }
             while let Poll::Ready(Some(())) = releasing.poll_next_unpin(cx) {}
-            match polled {
+            match slots.poll_next(cx) {
                 // The stream ends once the limiter has recorded the releases (dropped earlier,
                 // the permits go back in the background).
                 Poll::Ready(None) if !releasing.is_empty() => Poll::Pending,
