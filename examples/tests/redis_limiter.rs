@@ -519,6 +519,28 @@ async fn a_process_in_its_turn_is_served_first_until_the_turn_ends() {
     assert!(finished(&a_fifth, Duration::from_secs(5)).await);
 }
 
+/// For a batch of `account`'s at a cap of `cap`: an emulator allowing `cap` requests in
+/// flight that holds each answer 5 ms, and a client on a Redis limiter whose turns last
+/// `turn`.
+async fn batch_client(
+    url: &str,
+    account: &str,
+    cap: usize,
+    turn: Duration,
+) -> (Emulator, RedisLimiter, bulletins_http::Client) {
+    let emulator = emulator_for(account, cap).await;
+    emulator.inject(Fault::Delay(Duration::from_millis(5)), 1_000);
+    let limiter = RedisLimiter::builder(url)
+        .local_handoff_window(turn)
+        .build()
+        .expect("url");
+    let client = limited_client(&emulator, account, limiter.clone())
+        .max_concurrency(cap)
+        .build()
+        .expect("client");
+    (emulator, limiter, client)
+}
+
 /// A batch on a shared limiter: its slots are kept from one bulletin to the next (no round
 /// trip), the account's limit holds, and none is left held once the batch has returned.
 async fn a_batch_keeps_its_slots(cap: usize) {
@@ -527,17 +549,9 @@ async fn a_batch_keeps_its_slots(cap: usize) {
         return;
     };
     let account = fresh_account();
-    let emulator = emulator_for(&account, cap).await;
-    emulator.inject(Fault::Delay(Duration::from_millis(5)), 1_000);
     // A turn long enough for the whole batch: its slots are never given back midway.
-    let limiter = RedisLimiter::builder(&url)
-        .local_handoff_window(Duration::from_secs(60))
-        .build()
-        .expect("url");
-    let client = limited_client(&emulator, &account, limiter.clone())
-        .max_concurrency(cap)
-        .build()
-        .expect("client");
+    let (emulator, limiter, client) =
+        batch_client(&url, &account, cap, Duration::from_secs(60)).await;
     const N: usize = 60;
     let results = client.trigger_all((0..N).map(bulletin)).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
@@ -625,16 +639,14 @@ async fn a_busy_process_starts_a_new_turn_while_its_last_turns_slots_drain() {
         return;
     };
     let account = fresh_account();
-    let emulator = emulator_for(&account, DEFAULT_CONCURRENCY_LIMIT).await;
-    emulator.inject(Fault::Delay(Duration::from_millis(5)), 1_000);
     // Turns of 50 ms, in a batch of about 300 ms with nobody else waiting.
-    let limiter = RedisLimiter::builder(&url)
-        .local_handoff_window(Duration::from_millis(50))
-        .build()
-        .expect("url");
-    let client = limited_client(&emulator, &account, limiter.clone())
-        .build()
-        .expect("client");
+    let (_emulator, limiter, client) = batch_client(
+        &url,
+        &account,
+        DEFAULT_CONCURRENCY_LIMIT,
+        Duration::from_millis(50),
+    )
+    .await;
     const N: usize = 180;
     let started = std::time::Instant::now();
     let results = client.trigger_all((0..N).map(bulletin)).await;
