@@ -1,9 +1,9 @@
-// trybuild builds this crate in target/tests/trybuild/bulletins-core: `../../../../` is the
-// repository root.
+// Paths are relative to the crate's directory: tests/ui_dashboard.rs copies the fixtures to the
+// same place in the crate trybuild builds this case in, wherever the target directory is.
 use bulletins_core::BusinessEvent;
 
 #[derive(BusinessEvent)]
-#[business_event(name = "cart_abandoned", dashboard = "../../../../bulletins-core/tests/ui/dashboard/fixtures/bulletins.json")]
+#[business_event(name = "cart_abandoned", dashboard = "tests/ui/dashboard/fixtures/bulletins.json")]
 struct CartAbandoned {
     cart_id: String,
 }

@@ -1,11 +1,11 @@
-// trybuild builds this crate in target/tests/trybuild/bulletins-core: `../../../../` is the
-// repository root.
+// Paths are relative to the crate's directory: tests/ui_dashboard.rs copies the fixtures to the
+// same place in the crate trybuild builds this case in, wherever the target directory is.
 use bulletins_core::BusinessEvent;
 
 #[derive(BusinessEvent)]
 #[business_event(
     name = "Program Releasd",
-    dashboard = "../../../../bulletins-core/tests/ui/dashboard/fixtures/bulletins.json"
+    dashboard = "tests/ui/dashboard/fixtures/bulletins.json"
 )]
 struct ProgramReleased {
     program_id: String,

@@ -1,5 +1,5 @@
-// trybuild builds this crate in target/tests/trybuild/bulletins-core: `../../../../` is the
-// repository root.
+// Paths are relative to the crate's directory: tests/ui_dashboard.rs copies the fixtures to the
+// same place in the crate trybuild builds this case in, wherever the target directory is.
 use bulletins_core::BusinessEvent;
 
 // The struct's own `requires` and the file both require the `Option` field: one error.
@@ -7,7 +7,7 @@ use bulletins_core::BusinessEvent;
 #[business_event(
     name = "Program Released",
     requires = ["language"],
-    dashboard = "../../../../bulletins-core/tests/ui/dashboard/fixtures/bulletins.json"
+    dashboard = "tests/ui/dashboard/fixtures/bulletins.json"
 )]
 struct ProgramReleased {
     program_id: String,

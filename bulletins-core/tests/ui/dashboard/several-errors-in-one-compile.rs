@@ -1,11 +1,11 @@
-// trybuild builds this crate in target/tests/trybuild/bulletins-core: `../../../../` is the
-// repository root.
+// Paths are relative to the crate's directory: tests/ui_dashboard.rs copies the fixtures to the
+// same place in the crate trybuild builds this case in, wherever the target directory is.
 use bulletins_core::{Bulletin, BusinessEvent, StaticEvent};
 
 // Four mistakes against the file, four errors, one compile, and none from the code using
 // the event.
 #[derive(BusinessEvent)]
-#[business_event(name = "order_placed", dashboard = "../../../../bulletins-core/tests/ui/dashboard/fixtures/bulletins.json")]
+#[business_event(name = "order_placed", dashboard = "tests/ui/dashboard/fixtures/bulletins.json")]
 struct OrderPlaced {
     order_id: Option<String>,
     #[business_event(rename = "coupon")]

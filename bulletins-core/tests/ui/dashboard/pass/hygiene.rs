@@ -1,5 +1,5 @@
-// trybuild builds this crate in target/tests/trybuild/bulletins-core: `../../../../` is the
-// repository root.
+// Paths are relative to the crate's directory: tests/ui_dashboard.rs copies the fixtures to the
+// same place in the crate trybuild builds this case in, wherever the target directory is.
 // The generated code, tracking reads included, compiles without the prelude, under the
 // strictest lints, and beside names like its own internals.
 #![deny(warnings, unused_qualifications)]
@@ -12,7 +12,7 @@ mod events {
     use ::bulletins_core::BusinessEvent;
 
     #[derive(BusinessEvent)]
-    #[business_event(name = "Program Released", dashboard = "../../../../bulletins-core/tests/ui/dashboard/fixtures/bulletins.json")]
+    #[business_event(name = "Program Released", dashboard = "tests/ui/dashboard/fixtures/bulletins.json")]
     pub struct ProgramReleased<__writer: ::bulletins_core::PropertyValue, __value> {
         pub program_id: __writer,
         pub language: ::std::string::String,

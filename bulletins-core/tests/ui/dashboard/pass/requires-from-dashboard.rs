@@ -1,10 +1,10 @@
-// trybuild builds this crate in target/tests/trybuild/bulletins-core: `../../../../` is the
-// repository root.
+// Paths are relative to the crate's directory: tests/ui_dashboard.rs copies the fixtures to the
+// same place in the crate trybuild builds this case in, wherever the target directory is.
 use bulletins_core::{BusinessEvent, Presence, StaticEvent};
 
 // No `requires`: the file's `required` is the truth, and the schema says so.
 #[derive(BusinessEvent)]
-#[business_event(name = "Program Released", dashboard = "../../../../bulletins-core/tests/ui/dashboard/fixtures/bulletins.json")]
+#[business_event(name = "Program Released", dashboard = "tests/ui/dashboard/fixtures/bulletins.json")]
 struct ProgramReleased {
     program_id: String,
     language: String,
@@ -16,7 +16,7 @@ struct ProgramReleased {
 #[business_event(
     name = "order_placed",
     requires = ["coupon_code"],
-    dashboard = "../../../../bulletins-core/tests/ui/dashboard/fixtures/bulletins.json"
+    dashboard = "tests/ui/dashboard/fixtures/bulletins.json"
 )]
 struct OrderPlacedWithCoupon {
     order_id: String,
