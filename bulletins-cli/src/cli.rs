@@ -86,7 +86,8 @@ pub(crate) enum Command {
   {{\"business_event\":\"Program Released\",\"name\":\"Sa Re Ga Ma episode 12\",
    \"properties\":{{\"program_id\":\"234567\",\"language\":\"Hindi\",\"prev_program_id\":\"123457\"}},
    \"c-by\":\"[email protected]\",\"when\":\"now\"}}
-Blank lines are ignored. Every line is checked before anything is sent.
+Blank lines are ignored. Every line is checked before anything is sent, and the bytes sent are
+the bytes checked: a file rewritten in the meantime stops the send before a changed line leaves.
 
 The journal (FILE.journal unless --journal or --no-journal) records that a line was started,
 on disk before its request leaves, and its outcome. Re-running the same command after a crash,

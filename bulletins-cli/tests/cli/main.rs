@@ -4,6 +4,7 @@ mod support;
 
 mod commands;
 mod exit_codes;
+mod input_swap;
 mod journal;
 mod no_journal;
 #[cfg(feature = "sqlite")]

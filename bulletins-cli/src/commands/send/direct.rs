@@ -84,7 +84,6 @@ pub(super) async fn send(source: Source, client: Client, report: Report) -> Ende
     }
     let shared = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
     Ended {
-        source: shared.source,
         report: shared.report,
         interrupted,
         failure: shared.failure,

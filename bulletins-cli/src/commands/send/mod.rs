@@ -1,5 +1,9 @@
 //! `bulletins send FILE`: every line of a JSONL file, checked first, then sent at most once,
 //! with a journal that lets a re-run resume.
+//!
+//! The send pass reads the bytes the check pass checked: the input is opened once, and a
+//! second reading hands out only blocks that match the first's digests
+//! ([`Input::lines_as_read`]).
 
 mod direct;
 mod pipeline;
@@ -11,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::SendArgs;
 use crate::dashboard::{self, Dashboard};
 use crate::exit::{Exit, Failure, Result};
-use crate::input::Input;
+use crate::input::{Fingerprint, Input};
 use crate::journal::{Journal, JournalError};
 use crate::{credentials, payload};
 
@@ -48,7 +52,7 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     let (journal, replay) = match &journal_path {
         Some(path) => {
             let (journal, replay) =
-                Journal::open(path, &checked.fingerprint).map_err(journal_failure)?;
+                Journal::open(path, &checked.fingerprint.text).map_err(journal_failure)?;
             if replay.torn_bytes > 0 {
                 eprintln!(
                     "recovered the journal {}: cut off a torn last record ({} bytes) left by a crash",
@@ -62,7 +66,7 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     };
 
     let source = Source {
-        lines: input.lines()?,
+        lines: input.lines_as_read(&checked.fingerprint)?,
         replay,
         resend_uncertain: args.resend_uncertain,
         dashboard,
@@ -82,14 +86,6 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
         None => runtime.block_on(runtime.spawn(direct::send(source, client, report))),
     }
     .map_err(|e| Failure::new(Exit::Failed, format!("the sending task failed: {e}")))?;
-    // Only a source read to its end has the whole input's fingerprint.
-    let read_whole = !ended.interrupted && ended.failure.is_none();
-    if read_whole && ended.source.lines.fingerprint() != checked.fingerprint {
-        ended.report.note(&format!(
-            "warning: {} changed while it was being sent; the journal describes the version first read",
-            input.name
-        ));
-    }
     let exit = ended.report.finish(ended.interrupted);
     match ended.failure {
         Some(failure) => Err(Failure::new(Exit::Failed, failure).hint(
@@ -136,7 +132,7 @@ fn journal_failure(error: JournalError) -> Failure {
 }
 
 struct Checked {
-    fingerprint: String,
+    fingerprint: Fingerprint,
     /// Non-blank lines.
     lines: u64,
     invalid: u64,

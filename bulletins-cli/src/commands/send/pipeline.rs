@@ -89,7 +89,6 @@ impl Source {
 /// How the loop ended.
 #[derive(Debug)]
 pub(super) struct Ended {
-    pub(super) source: Source,
     pub(super) report: Report,
     pub(super) interrupted: bool,
     /// Why the journal could not be written or the input read, if so.
@@ -320,7 +319,6 @@ pub(super) async fn send(
         }
     }
     Ended {
-        source,
         report,
         interrupted,
         failure,
