@@ -15,7 +15,8 @@ Exit codes:
   5    outcome unknown: it may have been delivered (send: some line may have been); do not
        blindly resend
   6    a batch in which some lines were not delivered (the summary says which)
-  7    journal locked by another `bulletins send`, or belonging to another input
+  7    journal locked by another `bulletins send`, or belonging to another input or
+       destination (account, endpoint), or of an older format
   130  interrupted (journal flushed; re-run the same command to resume)";
 
 const CREDENTIALS: &str = "\
@@ -93,6 +94,11 @@ The journal (FILE.journal unless --journal or --no-journal) records that a line 
 on disk before its request leaves, and its outcome. Re-running the same command after a crash,
 a kill or Ctrl-C sends only lines with no record or certainly not delivered; lines that may
 have been delivered are listed and not resent unless --resend-uncertain.
+
+A journal belongs to one input and one destination: it records the account id and the base
+URL (never the passcode), and a run with another account or endpoint is refused (exit 7), so a
+rehearsal against the emulator never passes for the real send. Give each destination its own
+--journal.
 
 Examples:
   bulletins send bulletins.jsonl
@@ -208,7 +214,7 @@ pub(crate) struct SendArgs {
     /// Send the valid lines even if some are invalid (those are skipped and reported).
     #[arg(long)]
     pub(crate) skip_invalid: bool,
-    /// The journal file [default: FILE.journal].
+    /// The journal file, one per input and destination [default: FILE.journal].
     #[arg(long, value_name = "PATH", conflicts_with = "no_journal")]
     pub(crate) journal: Option<PathBuf>,
     /// Keep no journal: a re-run sends every line again.

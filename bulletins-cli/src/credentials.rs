@@ -11,6 +11,7 @@ use bulletins_http::{
 
 use crate::cli::CredentialArgs;
 use crate::exit::{Failure, Result};
+use crate::journal::Destination;
 
 /// Where requests go: a region's host or a base URL, as given.
 #[derive(Debug, Clone)]
@@ -23,7 +24,11 @@ impl Target {
     pub(crate) fn base_url(&self) -> String {
         match self {
             Target::Region(region) => BaseUrl::from(*region).as_str().to_owned(),
-            Target::BaseUrl(url) => url.trim_end_matches('/').to_owned(),
+            // Checked by `parse_url`; spelled as the client sends to it.
+            Target::BaseUrl(url) => BaseUrl::parse(url).map_or_else(
+                |_| url.trim_end_matches('/').to_owned(),
+                |url| url.as_str().to_owned(),
+            ),
         }
     }
 }
@@ -72,6 +77,16 @@ fn parse_url(url: &str, from: &str) -> Result<Target> {
     BaseUrl::parse(url)
         .map(|_| Target::BaseUrl(url.to_owned()))
         .map_err(|e| Failure::usage(format!("{from}: {e}")))
+}
+
+/// Where a run sends, as its journal records it: the account and the base URL, never the
+/// passcode.
+pub(crate) fn destination(args: &CredentialArgs) -> Result<Destination> {
+    let account_id = account_id(args).ok_or_else(|| Failure::usage("no CleverTap account id"))?;
+    Ok(Destination {
+        account_id,
+        base_url: target(args)?.base_url(),
+    })
 }
 
 /// A client builder with the account, passcode and target set.

@@ -20,7 +20,8 @@ pub(crate) enum Exit {
     Uncertain,
     /// 6: a batch in which some lines were not delivered.
     Partial,
-    /// 7: the journal is locked by another run, or belongs to another input.
+    /// 7: the journal is locked by another run, belongs to another input or destination, or
+    /// is of another format.
     Journal,
     /// 130: interrupted; the journal was flushed, re-run to resume.
     Interrupted,

@@ -5,7 +5,8 @@
 //! Text, one record per line, appended only:
 //!
 //! ```text
-//! bulletins-journal 1 sha256:<hex of the input>     the header: which input this is for
+//! bulletins-journal 2 sha256:<hex of the input> {"account_id":"…","base_url":"https://…"}
+//!                       the header: which input, sent to which account at which endpoint
 //! s 12                  line 12 started: written and synced before its request leaves
 //! d 12 1                line 12 delivered, to 1 target
 //! n 12 <reason>         line 12 certainly not delivered (refused, never connected, not sent)
@@ -26,8 +27,12 @@
 //!
 //! # Safety against misuse
 //! The file is locked (`File::try_lock`, released when the process ends, even by SIGKILL)
-//! while a `bulletins send` uses it, and its header fingerprints the input, so a journal is
-//! never shared by two runs or applied to another file. A torn last record — the process died
+//! while a `bulletins send` uses it, and its header fingerprints the input and names where its
+//! lines were sent (the account and the base URL, never the passcode), so a journal is never
+//! shared by two runs, applied to another file, or taken for a send to another destination (a
+//! rehearsal against the emulator would otherwise pass for the real send: every line
+//! "delivered by an earlier run", none sent). A journal of format 1, which named no
+//! destination, is refused rather than guessed at. A torn last record — the process died
 //! mid-write, or the file system kept a zero-filled tail after a power loss — is cut off on
 //! open; a damaged record followed by good ones is refused, as that is not a crash's damage.
 
@@ -35,7 +40,27 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &str = "bulletins-journal 1 ";
+/// The start of every journal's header, before its format's number.
+const MAGIC: &str = "bulletins-journal ";
+
+/// The format written and read: 2 added the destination to the header.
+const FORMAT: &str = "2";
+
+/// Where a journal's lines are sent: the account and the endpoint. Never the passcode.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Destination {
+    /// The CleverTap account id.
+    pub(crate) account_id: String,
+    /// The base URL requests go to (a region's, a proxy's, the emulator's), without a
+    /// trailing `/`.
+    pub(crate) base_url: String,
+}
+
+impl std::fmt::Display for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "account {} at {}", self.account_id, self.base_url)
+    }
+}
 
 /// What the journal says of one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +91,14 @@ pub(crate) enum JournalError {
     Locked { path: PathBuf },
     /// Its header names another input.
     OtherInput { path: PathBuf },
+    /// Its header names another destination: its lines went elsewhere.
+    OtherDestination {
+        path: PathBuf,
+        recorded: Destination,
+        this_run: Destination,
+    },
+    /// It is a journal of another format (1 named no destination).
+    OtherFormat { path: PathBuf, format: String },
     /// It is not a journal at all.
     NotAJournal { path: PathBuf },
     /// A damaged record with good ones after it.
@@ -89,6 +122,21 @@ impl std::fmt::Display for JournalError {
             JournalError::OtherInput { path } => write!(
                 f,
                 "the journal {} belongs to another input: the file changed since it was started",
+                path.display()
+            ),
+            JournalError::OtherDestination {
+                path,
+                recorded,
+                this_run,
+            } => write!(
+                f,
+                "the journal {} records sends to {recorded}; this run sends to {this_run}",
+                path.display()
+            ),
+            JournalError::OtherFormat { path, format } => write!(
+                f,
+                "the journal {} is of format {format}, written by another version of bulletins; \
+                 this one reads format {FORMAT}, which also records where the lines were sent",
                 path.display()
             ),
             JournalError::NotAJournal { path } => {
@@ -192,9 +240,13 @@ impl Records {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal for the input with this fingerprint, locks it, replays
-    /// it and cuts off a torn last record.
-    pub(crate) fn open(path: &Path, fingerprint: &str) -> Result<(Self, Replay), JournalError> {
+    /// Opens (or creates) the journal for the input with this fingerprint sent to this
+    /// destination, locks it, replays it and cuts off a torn last record.
+    pub(crate) fn open(
+        path: &Path,
+        fingerprint: &str,
+        destination: &Destination,
+    ) -> Result<(Self, Replay), JournalError> {
         let io_error = |source| JournalError::Io {
             path: path.to_owned(),
             source,
@@ -218,12 +270,20 @@ impl Journal {
             file,
             path: path.to_owned(),
         };
-        let header = format!("{MAGIC}{fingerprint}");
-        let replay = journal.replay(&header)?;
+        let header = header(fingerprint, destination);
+        let replay = journal.replay(&header, |text| {
+            header_mismatch(path, text, fingerprint, destination)
+        })?;
         Ok((journal, replay))
     }
 
-    fn replay(&mut self, header: &str) -> Result<Replay, JournalError> {
+    /// Replays the records after the header, which must be `header`; `mismatch` says why
+    /// another one is refused.
+    fn replay(
+        &mut self,
+        header: &str,
+        mismatch: impl FnOnce(&str) -> JournalError,
+    ) -> Result<Replay, JournalError> {
         let path = self.path.clone();
         let io_error = move |source| JournalError::Io {
             path: path.clone(),
@@ -248,15 +308,7 @@ impl Journal {
             let text = String::from_utf8_lossy(&buf[..buf.len() - 1]);
             if record == 0 {
                 if text != header {
-                    return Err(if text.starts_with(MAGIC) {
-                        JournalError::OtherInput {
-                            path: self.path.clone(),
-                        }
-                    } else {
-                        JournalError::NotAJournal {
-                            path: self.path.clone(),
-                        }
-                    });
+                    return Err(mismatch(&text));
                 }
                 record = 1;
                 good_end = offset;
@@ -325,6 +377,56 @@ impl Journal {
     }
 }
 
+/// The header of a journal of this input sent to this destination. The destination is JSON:
+/// an account id may hold any character, and the base URL never holds a secret (`BaseUrl`
+/// refuses user info, queries and fragments).
+fn header(fingerprint: &str, destination: &Destination) -> String {
+    // Serializing two strings cannot fail.
+    let to = serde_json::to_string(destination).unwrap_or_default();
+    format!("{MAGIC}{FORMAT} {fingerprint} {to}")
+}
+
+/// Why a journal whose header is `text`, not this run's, is refused.
+fn header_mismatch(
+    path: &Path,
+    text: &str,
+    fingerprint: &str,
+    destination: &Destination,
+) -> JournalError {
+    let path = path.to_owned();
+    let Some(rest) = text.strip_prefix(MAGIC) else {
+        return JournalError::NotAJournal { path };
+    };
+    let (format, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+    if format != FORMAT {
+        return JournalError::OtherFormat {
+            path,
+            format: format.to_owned(),
+        };
+    }
+    let (recorded_input, recorded_to) = rest.split_once(' ').unwrap_or((rest, ""));
+    if recorded_input != fingerprint {
+        return JournalError::OtherInput { path };
+    }
+    match serde_json::from_str::<Destination>(recorded_to) {
+        Ok(recorded) if recorded == *destination => JournalError::Corrupt {
+            path,
+            record: 1,
+            reason: "a header not written by bulletins".to_owned(),
+        },
+        Ok(recorded) => JournalError::OtherDestination {
+            path,
+            recorded,
+            this_run: destination.clone(),
+        },
+        Err(e) => JournalError::Corrupt {
+            path,
+            record: 1,
+            reason: format!("a header naming no destination: {e}"),
+        },
+    }
+}
+
 /// Makes a new file's directory entry durable.
 fn sync_parent(path: &Path) -> io::Result<()> {
     let parent = match path.parent() {
@@ -357,170 +459,4 @@ fn parse_record(text: &str) -> Result<(u64, State), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const INPUT: &str = "sha256:aaaa";
-
-    fn dir() -> tempfile::TempDir {
-        tempfile::tempdir().expect("a temporary directory")
-    }
-
-    fn open(path: &Path) -> (Journal, Replay) {
-        Journal::open(path, INPUT).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    #[test]
-    fn the_last_record_of_a_line_is_its_state() {
-        let dir = dir();
-        let path = dir.path().join("j");
-        let (mut journal, replay) = open(&path);
-        assert_eq!(replay.state(1), State::Unsent);
-        let mut records = Records::default();
-        for line in 1..=5 {
-            records.started(line);
-        }
-        records.delivered(1, 1);
-        records.not_delivered(2, "HTTP 400: Business Event Not Found\nsecond line");
-        records.uncertain(3, "timed out");
-        journal.append(&records).expect("append");
-        drop(journal);
-        let (_journal, replay) = open(&path);
-        let states: Vec<_> = (1..=6).map(|l| replay.state(l)).collect();
-        assert_eq!(
-            states,
-            [
-                State::Delivered,
-                State::NotDelivered,
-                State::Uncertain,
-                State::Started,
-                State::Started,
-                State::Unsent
-            ]
-        );
-        assert_eq!(replay.torn_bytes, 0);
-    }
-
-    #[test]
-    fn records_are_written_by_append_only() {
-        let dir = dir();
-        let path = dir.path().join("j");
-        let (mut journal, _) = open(&path);
-        let header_len = std::fs::metadata(&path).map(|m| m.len()).ok();
-        let mut records = Records::default();
-        records.started(1);
-        assert_eq!(std::fs::metadata(&path).map(|m| m.len()).ok(), header_len);
-        journal.append(&records).expect("append");
-        assert!(std::fs::metadata(&path).map(|m| m.len()).ok() > header_len);
-    }
-
-    #[test]
-    fn another_input_is_refused() {
-        let dir = dir();
-        let path = dir.path().join("j");
-        drop(open(&path));
-        let err = Journal::open(&path, "sha256:bbbb").map(drop);
-        assert!(
-            matches!(err, Err(JournalError::OtherInput { .. })),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn a_second_opener_is_refused_while_the_first_holds_it() {
-        let dir = dir();
-        let path = dir.path().join("j");
-        let first = open(&path);
-        let err = Journal::open(&path, INPUT).map(drop);
-        assert!(matches!(err, Err(JournalError::Locked { .. })), "{err:?}");
-        drop(first);
-        assert!(Journal::open(&path, INPUT).is_ok());
-    }
-
-    #[test]
-    fn a_torn_last_record_is_cut_off_and_the_journal_stays_usable() {
-        let dir = dir();
-        let path = dir.path().join("j");
-        let (mut journal, _) = open(&path);
-        let mut records = Records::default();
-        records.started(1);
-        records.started(2);
-        records.delivered(1, 1);
-        journal.append(&records).expect("append");
-        drop(journal);
-        let good = std::fs::read(&path).expect("read");
-        for torn in [
-            &b"d 2"[..],
-            b"d 2 1\0\0\0\0",
-            b"\0\0\0\0\0\0\0\0\n",
-            b"d 2 1\nd 3",
-        ] {
-            let mut bytes = good.clone();
-            bytes.extend_from_slice(torn);
-            std::fs::write(&path, &bytes).expect("write");
-            let (mut journal, replay) = open(&path);
-            let expect_torn = if torn.starts_with(b"d 2 1\n") {
-                3
-            } else {
-                torn.len()
-            };
-            assert_eq!(replay.torn_bytes, expect_torn as u64, "{torn:?}");
-            let two = if torn.starts_with(b"d 2 1\n") {
-                State::Delivered
-            } else {
-                State::Started
-            };
-            assert_eq!(replay.state(2), two, "{torn:?}");
-            let mut records = Records::default();
-            records.uncertain(7, "lost");
-            journal.append(&records).expect("append");
-            drop(journal);
-            let (_journal, replay) = open(&path);
-            assert_eq!(
-                (replay.state(7), replay.torn_bytes),
-                (State::Uncertain, 0),
-                "{torn:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn damage_followed_by_good_records_is_refused() {
-        let dir = dir();
-        let path = dir.path().join("j");
-        drop(open(&path));
-        let mut bytes = std::fs::read(&path).expect("read");
-        bytes.extend_from_slice(b"s 1\nx 2\ns 3\n");
-        std::fs::write(&path, &bytes).expect("write");
-        let err = Journal::open(&path, INPUT).map(drop);
-        assert!(
-            matches!(err, Err(JournalError::Corrupt { record: 3, .. })),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn a_file_that_is_not_a_journal_is_refused_and_left_alone() {
-        let dir = dir();
-        let path = dir.path().join("bulletins.jsonl");
-        let text = "{\"business_event\":\"e\"}\n{\"business";
-        std::fs::write(&path, text).expect("write");
-        let err = Journal::open(&path, INPUT).map(drop);
-        assert!(
-            matches!(err, Err(JournalError::NotAJournal { .. })),
-            "{err:?}"
-        );
-        assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some(text));
-    }
-
-    #[test]
-    fn a_torn_header_is_written_again() {
-        let dir = dir();
-        let path = dir.path().join("j");
-        std::fs::write(&path, &MAGIC.as_bytes()[..8]).expect("write");
-        let (_journal, replay) = open(&path);
-        assert_eq!(replay.torn_bytes, 8);
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(text, format!("{MAGIC}{INPUT}\n"));
-    }
-}
+mod tests;

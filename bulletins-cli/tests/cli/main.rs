@@ -3,6 +3,7 @@
 mod support;
 
 mod commands;
+mod destination;
 mod exit_codes;
 mod input_swap;
 mod journal;

@@ -51,8 +51,9 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
 
     let (journal, replay) = match &journal_path {
         Some(path) => {
-            let (journal, replay) =
-                Journal::open(path, &checked.fingerprint.text).map_err(journal_failure)?;
+            let destination = credentials::destination(&args.credentials)?;
+            let (journal, replay) = Journal::open(path, &checked.fingerprint.text, &destination)
+                .map_err(journal_failure)?;
             if replay.torn_bytes > 0 {
                 eprintln!(
                     "recovered the journal {}: cut off a torn last record ({} bytes) left by a crash",
@@ -119,6 +120,12 @@ fn journal_failure(error: JournalError) -> Failure {
         }
         JournalError::OtherInput { .. } => {
             "resume with the input the journal was started with, or use another --journal for this input"
+        }
+        JournalError::OtherDestination { .. } => {
+            "a journal belongs to one destination: point this run where its lines went to resume, or pass --journal PATH to keep another journal for this destination"
+        }
+        JournalError::OtherFormat { .. } => {
+            "resume it with the version that wrote it; or move it aside to start a new journal, knowing that every line it records would be sent again"
         }
         JournalError::NotAJournal { .. } => "pass the path of a bulletins journal to --journal",
         JournalError::Corrupt { .. } => {
