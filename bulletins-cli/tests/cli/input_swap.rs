@@ -1,5 +1,6 @@
 //! `send` sends what it checked: an input replaced or rewritten between the check pass and the
-//! send pass is never sent in its new form.
+//! send pass is never sent in its new form, and an input that can be read only once (a pipe)
+//! is read once.
 //!
 //! The seam: `--passcode-file` is read after the check pass and before the send pass. Made a
 //! FIFO, its open blocks the binary there until the test has changed the input and written
@@ -10,8 +11,10 @@
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
-use crate::support::{against, expect_code, payload, run, Emu, Run, PASSCODE};
+use crate::support::{against, expect_code, payload, run, Emu, KillOnDrop, Run, PASSCODE};
 
 /// The program ids of the checked input; the changed input has 101, 102 and 103.
 const CHECKED: [u64; 3] = [1, 2, 3];
@@ -103,4 +106,46 @@ fn an_input_rewritten_after_the_check_pass_is_not_sent() {
             out.stderr
         );
     }
+}
+
+/// `bulletins send <(generate)`: a pipe can be read only once, so it is copied aside and both
+/// passes read the copy (opening it again would wait forever for a writer).
+#[test]
+fn an_input_from_a_pipe_is_read_once_and_sent() {
+    let emu = Emu::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("generated.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(&fifo, text(CHECKED)).expect("write the pipe"))
+    };
+    let mut child = KillOnDrop(
+        against(&emu)
+            .arg("send")
+            .arg(&fifo)
+            .arg("--journal")
+            .arg(dir.path().join("generated.journal"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
+    // A bound, not a timing: a second open of the pipe would block for ever.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the send hung on the pipe");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    writer.join().expect("the pipe was read");
+    assert_eq!(status.code(), Some(0));
+    let ids: BTreeSet<u64> = emu.by_program_id().into_keys().collect();
+    assert_eq!(ids, BTreeSet::from(CHECKED));
 }
