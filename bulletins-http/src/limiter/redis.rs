@@ -1,8 +1,8 @@
 //! [`RedisLimiter`]: one account's concurrency cap shared by every process that uses it, as a
 //! fair counting semaphore in Redis (Redis in Action's fair semaphore, with leases).
 //!
-//! Per account, under `{prefix}{<account id>}:` (the braces keep an account's keys in one
-//! Redis Cluster slot):
+//! Per account, under `{prefix}{<account id>}:` (the braces would keep an account's keys in
+//! one Redis Cluster slot, but Redis Cluster is not supported: see [`RedisLimiter`]):
 //! - `owners`, a sorted set: every waiter and holder, scored by its ticket, a number drawn from
 //!   `counter` when it arrived. The first `max_concurrency` of them hold the slots; the others
 //!   wait, in arrival order.
@@ -10,6 +10,9 @@
 //!   clock (`TIME`). Every script first drops the expired ones from both sets, so a process
 //!   that died holding (or waiting for) a slot loses it when its lease ends.
 //! - `counter`: the last ticket drawn.
+//! - `caps`, a sorted set: the same members, scored by the cap (`max_concurrency`) each was
+//!   configured with. The cap is the smallest present, so replicas configured with different
+//!   caps keep the smallest.
 //!
 //! Each operation is one Lua script, so one round trip, atomic, on Redis's clock alone. A
 //! script that frees slots (a release, or expired leases dropped) tells each waiter that now
@@ -268,9 +271,29 @@ return 1
 ///   slots when their leases end: the others wait at most one lease.
 /// - **Redis unreachable:** by default the bulletin is not sent and the trigger fails with
 ///   [`Error::Limiter`](crate::Error::Limiter), which says it certainly was not delivered (so
-///   it may be triggered again). With [`RedisLimiterBuilder::fall_back_to_in_process`], the
-///   process falls back to its own cap of `max_concurrency` for that attempt instead: then
-///   each process may have that many in flight, and CleverTap may answer 429 (retried).
+///   it may be triggered again), within [`RedisLimiterBuilder::redis_timeout`] of the
+///   acquire's start however many are waiting (a Redis that accepts connections and never
+///   answers included). With [`RedisLimiterBuilder::fall_back_to_in_process`], the process
+///   falls back to its own cap of `max_concurrency` for that attempt instead, which the slots
+///   it still holds from Redis count against: then each process may have that many in
+///   flight, and CleverTap may answer 429 (retried).
+/// - **Replicas configured with different caps:** each waiter and holder records its
+///   `max_concurrency` in Redis, and the smallest present is the cap for all (a replica with
+///   a cap of 1 waiting or holding makes it 1 for everyone until it leaves). Slots already
+///   held when a smaller cap arrives run their attempt, and those handed on within a process
+///   run until its turn ends: the smaller cap applies from the next grants.
+/// - **Redis's clock:** leases are measured by Redis's own clock (`TIME`), never by the
+///   replicas'. It is assumed not to step forward by more than the lease margin: a forward
+///   step (an NTP step, a VM resumed, a failover to a node whose clock is ahead) ends the
+///   leases it jumps over while their attempts run, and their slots are granted again, so up
+///   to `max_concurrency` more attempts than the cap may be in flight for one attempt's
+///   timeout; each such holder finds its lease gone at its next renewal and starts no further
+///   attempt on it (CleverTap answers the excess 429, which the client retries). A backward
+///   step only makes leases last longer. Keep Redis's clock slewed, not stepped.
+/// - **Redis Cluster:** not supported. The limiter talks to the one node of its URL and does
+///   not follow `MOVED` or `ASK` redirections (a script sent to the wrong node fails, and the
+///   trigger with it); the braces in the keys only keep an account's keys together. Use a
+///   single Redis, or a primary with replicas behind a failover address.
 /// - **Redis restarted (without persistence) or failed over:** the slots held at that moment
 ///   are forgotten, so for at most one lease after the restart up to `max_concurrency`
 ///   attempts more than the cap may be in flight (each old slot runs one attempt at a time,
@@ -290,8 +313,9 @@ return 1
 ///   returning, a batch for the slots it kept (so an exiting process leaves no slot held);
 ///   when Redis is unreachable just then, that wait lasts at most the Redis timeout and the
 ///   lease ends on its own.
-/// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`, and the channels
-///   `:granted:<process>`; the sets empty themselves; the counter (one integer per account) stays.
+/// - **Keys:** `{prefix}{<account id>}:owners`, `:leases`, `:caps` and `:counter`, and the
+///   channels `:granted:<process>`; the sets empty themselves; the counter (one integer per
+///   account) stays.
 #[derive(Clone)]
 pub struct RedisLimiter {
     shared: Arc<Shared>,
