@@ -468,19 +468,19 @@ impl fmt::Debug for RedisLimiterBuilder {
 }
 
 /// `url` fit to show: its user and password (`user:password@`) and its query (`?pass=…` in a
-/// `redis+unix://` URL) replaced by `[redacted]`; the scheme, host, port and path kept.
+/// `redis+unix://` URL) replaced by `[redacted]`; the scheme, host, port and database kept.
 fn redacted_url(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let (rest, query) = match rest.split_once(['?', '#']) {
         Some((rest, _)) => (rest, "?[redacted]"),
         None => (rest, ""),
     };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let host = match authority.rsplit_once('@') {
-        Some((_, host)) => format!("[redacted]@{host}"),
-        None => authority.to_owned(),
+    // Up to the last `@`, even past a `/`: a password written with a bare `/` stays hidden.
+    let rest = match rest.rsplit_once('@') {
+        Some((_, after)) => format!("[redacted]@{after}"),
+        None => rest.to_owned(),
     };
-    format!("{scheme}://{host}{path}{query}")
+    format!("{scheme}://{rest}{query}")
 }
 
 impl RedisLimiterBuilder {
@@ -1497,6 +1497,7 @@ mod tests {
                 "redis+unix:///tmp/r.sock?[redacted]",
             ),
             ("S3NT1NEL@h", "://[redacted]@h"),
+            ("redis://:S3/NT1NEL@h:6379/0", "redis://[redacted]@h:6379/0"),
         ] {
             assert_eq!(redacted_url(url), shown);
         }
