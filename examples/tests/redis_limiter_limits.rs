@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bulletins_http::{InvalidRedisLimiter, Limiter, Permit, RedisLimiter, Slot};
@@ -289,32 +288,48 @@ async fn step_redis_clock(url: &str, limiter: &RedisLimiter, account: &str, step
     }
 }
 
-/// What a forward step of Redis's clock larger than the margin does: the leases it ends are
-/// purged while their attempts run, so another process is granted their slots (the cap is
-/// exceeded for at most one attempt), and the holders find their leases gone at the next
-/// renewal and start no further attempt on them. README and RELIABILITY state the assumption.
+/// What a forward step of Redis's clock does to a held slot. Renewed every third of a lease,
+/// a lease always has two thirds of one left in Redis: a smaller step ends none, and the cap
+/// holds. A larger one ends the leases it jumps over while their attempts run, so another
+/// process is granted their slots (the cap is exceeded for at most one attempt), and the
+/// holders find their leases gone at the next renewal and start no further attempt on them.
+/// README and RELIABILITY state the assumption.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forward_step_of_redis_clock_ends_leases_early_and_their_holders_stop() {
-    let test = "a_forward_step_of_redis_clock_ends_leases_early_and_their_holders_stop";
+async fn a_forward_step_of_redis_clock_ends_only_leases_it_jumps_over() {
+    let test = "a_forward_step_of_redis_clock_ends_only_leases_it_jumps_over";
     let Some(url) = redis_url(test) else {
         return;
     };
     let account = fresh_account();
-    let (a, b) = (
+    let limiter = || {
         RedisLimiter::builder(&url)
             .lease_margin(Duration::from_millis(200))
             .redis_timeout(Duration::from_millis(200))
             .build()
-            .expect("url"),
-        RedisLimiter::new(&url).expect("url"),
+            .expect("url")
+    };
+    let (a, b) = (limiter(), limiter());
+    // A 3.2 s lease, renewed every 1.07 s: at least 2.1 s of it left in Redis at any time.
+    let timeout = Duration::from_secs(3);
+    let held = take(&a, &account, 1, timeout).await;
+    step_redis_clock(&url, &a, &account, Duration::from_secs(1)).await;
+    let other = tokio::spawn({
+        let account = account.clone();
+        async move { take(&b, &account, 1, timeout).await }
+    });
+    // Past the next renewal and the waiter's next check, the slot is still the holder's.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !other.is_finished(),
+        "a step of 1 s ended a lease with over 2 s left"
     );
-    // A 1.2 s lease, renewed every 400 ms.
-    let timeout = Duration::from_secs(1);
-    let held = Arc::new(take(&a, &account, 1, timeout).await);
+    assert!(!held.is_lost() && held.covers(Duration::ZERO));
+    // A step past the whole lease ends it while its attempt may still run.
     step_redis_clock(&url, &a, &account, Duration::from_secs(10)).await;
-    let other = tokio::time::timeout(Duration::from_secs(5), take(&b, &account, 1, timeout))
+    let other = tokio::time::timeout(Duration::from_secs(5), other)
         .await
-        .expect("the step ended the lease: its slot went to another process");
+        .expect("the step ended the lease: its slot went to another process")
+        .expect("task");
     let started = Instant::now();
     while !held.is_lost() {
         assert!(

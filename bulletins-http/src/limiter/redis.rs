@@ -283,13 +283,15 @@ return 1
 ///   held when a smaller cap arrives run their attempt, and those handed on within a process
 ///   run until its turn ends: the smaller cap applies from the next grants.
 /// - **Redis's clock:** leases are measured by Redis's own clock (`TIME`), never by the
-///   replicas'. It is assumed not to step forward by more than the lease margin: a forward
-///   step (an NTP step, a VM resumed, a failover to a node whose clock is ahead) ends the
-///   leases it jumps over while their attempts run, and their slots are granted again, so up
-///   to `max_concurrency` more attempts than the cap may be in flight for one attempt's
-///   timeout; each such holder finds its lease gone at its next renewal and starts no further
-///   attempt on it (CleverTap answers the excess 429, which the client retries). A backward
-///   step only makes leases last longer. Keep Redis's clock slewed, not stepped.
+///   replicas'. Renewed every third of a lease, a held slot's lease has at least two thirds of
+///   one left in Redis (less a round trip) while its renewals reach Redis, so a forward step
+///   of the clock smaller than that ends none. The cap assumes no larger step: one (an NTP
+///   step, a VM resumed, a failover to a node whose clock is ahead) ends the leases it jumps
+///   over while their attempts run, and their slots are granted again, so up to
+///   `max_concurrency` more attempts than the cap may be in flight for one attempt's timeout;
+///   each such holder finds its lease gone at its next renewal and starts no further attempt
+///   on it (CleverTap answers the excess 429, which the client retries). A backward step only
+///   makes leases last longer. Keep Redis's clock slewed, not stepped.
 /// - **Redis Cluster:** not supported. The limiter talks to the one node of its URL and does
 ///   not follow `MOVED` or `ASK` redirections (a script sent to the wrong node fails, and the
 ///   trigger with it); the braces in the keys only keep an account's keys together. Use a
