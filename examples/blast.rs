@@ -180,7 +180,11 @@ async fn client(args: &Args) -> Result<Tally, Box<dyn std::error::Error + Send +
         Some(url) => {
             let mut limiter = RedisLimiter::builder(url);
             if let Some(millis) = args.lease_margin_ms {
-                limiter = limiter.lease_margin(Duration::from_millis(millis));
+                // A round trip may take at most the margin (else no grant covers an attempt).
+                let margin = Duration::from_millis(millis);
+                limiter = limiter
+                    .lease_margin(margin)
+                    .redis_timeout(margin.min(Duration::from_secs(2)));
             }
             if let Some(max) = args.max_local_handoffs {
                 limiter = limiter.max_local_handoffs(max);

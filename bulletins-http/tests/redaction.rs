@@ -114,3 +114,47 @@ async fn the_passcode_never_appears() {
     assert!(logs.contains("hyper_util::"), "{logs}");
     assert_clean("tracing output", &logs);
 }
+
+/// The Redis URL's password appears in no `Debug` or `Display` of the limiter's public types:
+/// its builder, the limiter, its build errors, and the trigger's error when Redis is unreachable.
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn the_redis_password_never_appears() {
+    use bulletins_http::RedisLimiter;
+
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    };
+    let url = format!("redis://:S3NT1NEL-redis@{dead}/");
+    let builder = RedisLimiter::builder(&url).redis_timeout(Duration::from_millis(200));
+    assert_clean("RedisLimiterBuilder", &format!("{builder:?}"));
+    let limiter = builder.build().expect("valid");
+    assert_clean("RedisLimiter", &format!("{limiter:?}"));
+    for bad in [
+        RedisLimiter::new("http://:S3NT1NEL-redis@127.0.0.1").expect_err("not redis://"),
+        RedisLimiter::builder(&url)
+            .lease_margin(Duration::ZERO)
+            .build()
+            .expect_err("zero margin"),
+    ] {
+        assert_clean("InvalidRedisLimiter", &format!("{bad} {bad:?}"));
+    }
+    let emulator = start().await;
+    let client = builder_with_limiter(&emulator.base_url(), limiter.clone());
+    assert_clean("ClientBuilder with a RedisLimiter", &format!("{client:?}"));
+    let client = client.build().expect("client");
+    assert_clean("Client with a RedisLimiter", &format!("{client:?}"));
+    let e = client.trigger(&program("1")).await.expect_err("no Redis");
+    assert!(matches!(e, Error::Limiter { .. }), "{e:?}");
+    assert_error_clean(&e);
+    emulator.shutdown().await;
+}
+
+#[cfg(feature = "redis")]
+fn builder_with_limiter(
+    base_url: &str,
+    limiter: bulletins_http::RedisLimiter,
+) -> bulletins_http::ClientBuilder {
+    builder(base_url).limiter(limiter)
+}

@@ -165,6 +165,7 @@ async fn a_holder_paused_past_its_lease_starts_no_attempt_on_it() {
     let margin = Duration::from_millis(100);
     let redis_limiter = RedisLimiter::builder(&url)
         .lease_margin(margin)
+        .redis_timeout(margin)
         .build()
         .expect("url");
     let taken = Arc::new(AtomicUsize::new(0));
@@ -319,6 +320,7 @@ async fn a_slot_is_handed_on_only_while_its_lease_covers_the_next_attempt() {
     let (timeout, margin) = (Duration::from_millis(200), Duration::from_millis(100));
     let limiter = RedisLimiter::builder(&url)
         .lease_margin(margin)
+        .redis_timeout(margin)
         .local_handoff_window(Duration::from_secs(3600))
         .build()
         .expect("url");

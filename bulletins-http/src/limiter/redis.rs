@@ -1,8 +1,8 @@
 //! [`RedisLimiter`]: one account's concurrency cap shared by every process that uses it, as a
 //! fair counting semaphore in Redis (Redis in Action's fair semaphore, with leases).
 //!
-//! Per account, under `{prefix}{<account id>}:` (the braces keep an account's keys in one
-//! Redis Cluster slot):
+//! Per account, under `{prefix}{<account id>}:` (the braces would keep an account's keys in
+//! one Redis Cluster slot, but Redis Cluster is not supported: see [`RedisLimiter`]):
 //! - `owners`, a sorted set: every waiter and holder, scored by its ticket, a number drawn from
 //!   `counter` when it arrived. The first `max_concurrency` of them hold the slots; the others
 //!   wait, in arrival order.
@@ -10,6 +10,9 @@
 //!   clock (`TIME`). Every script first drops the expired ones from both sets, so a process
 //!   that died holding (or waiting for) a slot loses it when its lease ends.
 //! - `counter`: the last ticket drawn.
+//! - `caps`, a sorted set: the same members, scored by the cap (`max_concurrency`) each was
+//!   configured with. The cap is the smallest present, so replicas configured with different
+//!   caps keep the smallest.
 //!
 //! Each operation is one Lua script, so one round trip, atomic, on Redis's clock alone. A
 //! script that frees slots (a release, or expired leases dropped) tells each waiter that now
@@ -43,7 +46,7 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
-use tokio::sync::{oneshot, Notify, OnceCell, Semaphore};
+use tokio::sync::{oneshot, watch, Notify, OnceCell, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::{Lease, Limiter, Permit, Slot};
@@ -67,9 +70,14 @@ pub const DEFAULT_LOCAL_HANDOFF_WINDOW: Duration = Duration::from_millis(100);
 
 const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Drops expired leases from both sets, and tells the members that became holders. KEYS[1]
-/// owners, KEYS[2] leases, ARGV[2] max_concurrency, ARGV[3] the grant channels' prefix: a member
-/// `<process>.<waiter>` is told on `ARGV[3]<process>`, so only its own process wakes.
+/// Drops expired leases from the sets, and tells the members that became holders. KEYS[1]
+/// owners, KEYS[2] leases, KEYS[3] counter, KEYS[4] caps, ARGV[2] max_concurrency, ARGV[3] the
+/// grant channels' prefix: a member `<process>.<waiter>` is told on `ARGV[3]<process>`, so only
+/// its own process wakes.
+///
+/// The cap is the smallest of the caps the present members were configured with (`caps`, a
+/// sorted set of member by cap), so that replicas configured with different caps together keep
+/// the smallest; `ARGV[2]` only when no member says.
 ///
 /// A process given a slot has its turn: its other waiters move to the front of the queue, just
 /// behind the holders (`promote`), so the slots freed next go to it too and one process sends
@@ -80,12 +88,26 @@ const PURGE: &str = r"
 local function process_of(member)
   return string.match(member, '^([^.]*)%.')
 end
+local function cap()
+  while true do
+    local lowest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+    if #lowest == 0 then
+      return tonumber(ARGV[2])
+    end
+    -- A member gone without its cap (dropped by a version of these scripts that did not
+    -- know caps) no longer counts.
+    if redis.call('ZSCORE', KEYS[1], lowest[1]) then
+      return tonumber(lowest[2])
+    end
+    redis.call('ZREM', KEYS[4], lowest[1])
+  end
+end
 local function holders()
-  return redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+  return redis.call('ZRANGE', KEYS[1], 0, cap() - 1)
 end
 local function waiters_of(process)
   local waiting = {}
-  for _, member in ipairs(redis.call('ZRANGE', KEYS[1], tonumber(ARGV[2]), -1)) do
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[1], cap(), -1)) do
     if process_of(member) == process then
       waiting[#waiting + 1] = member
     end
@@ -93,7 +115,7 @@ local function waiters_of(process)
   return waiting
 end
 local function promote(process)
-  local last = redis.call('ZRANGE', KEYS[1], tonumber(ARGV[2]) - 1, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+  local last = redis.call('ZRANGE', KEYS[1], cap() - 1, cap() - 1, 'WITHSCORES')
   if #last == 0 then
     return
   end
@@ -134,6 +156,7 @@ local function purge(now)
   local before = holders()
   for _, member in ipairs(expired) do
     redis.call('ZREM', KEYS[1], member)
+    redis.call('ZREM', KEYS[4], member)
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   publish_granted(before)
@@ -145,8 +168,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 /// Joins the queue (or renews a place in it) and says whether the place holds a slot; a
 /// member joining during its process's turn joins at the front (`promote`), and one granted
 /// brings its process's other waiters there.
-/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, channel prefix, lease in ms,
-/// 1 if the member's process is in its turn. Returns {1 if a slot is held else 0, the rank}.
+/// KEYS: owners, leases, counter, caps. ARGV: member, max_concurrency (recorded as the member's
+/// cap), channel prefix, lease in ms, 1 if the member's process is in its turn. Returns {1 if a
+/// slot is held else 0, the rank}.
 const ACQUIRE: &str = r"
 purge(now)
 local joined = false
@@ -155,8 +179,9 @@ if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   joined = true
 end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
+redis.call('ZADD', KEYS[4], tonumber(ARGV[2]), ARGV[1])
 local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
-if rank < tonumber(ARGV[2]) then
+if rank < cap() then
   if joined then
     promote(process_of(ARGV[1]))
   end
@@ -170,7 +195,7 @@ return {0, rank}
 ";
 
 /// Extends a held lease; 0 if it is gone (expired, or Redis lost it).
-/// KEYS: owners, leases. ARGV: member, lease in ms.
+/// KEYS: owners, leases, counter (unused), caps. ARGV: member, lease in ms.
 const RENEW: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -178,6 +203,7 @@ local ends = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not ends or tonumber(ends) <= now then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[4], ARGV[1])
   return 0
 end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
@@ -187,8 +213,8 @@ return 1
 /// Leaves the queue, freeing the slot if one was held, and tells the waiter that got it (a
 /// waiter leaving tells nobody). A holder whose process's turn is over first sends that
 /// process's waiters to the back (`demote`), so the slot goes to another process.
-/// KEYS: owners, leases, counter. ARGV: member, max_concurrency, channel prefix, 1 if the
-/// process's turn is over.
+/// KEYS: owners, leases, counter, caps. ARGV: member, max_concurrency, channel prefix, 1 if
+/// the process's turn is over.
 const RELEASE: &str = r"
 purge(now)
 if ARGV[4] == '1' then
@@ -197,6 +223,7 @@ end
 local before = holders()
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
 publish_granted(before)
 return 1
 ";
@@ -244,9 +271,31 @@ return 1
 ///   slots when their leases end: the others wait at most one lease.
 /// - **Redis unreachable:** by default the bulletin is not sent and the trigger fails with
 ///   [`Error::Limiter`](crate::Error::Limiter), which says it certainly was not delivered (so
-///   it may be triggered again). With [`RedisLimiterBuilder::fall_back_to_in_process`], the
-///   process falls back to its own cap of `max_concurrency` for that attempt instead: then
-///   each process may have that many in flight, and CleverTap may answer 429 (retried).
+///   it may be triggered again), within [`RedisLimiterBuilder::redis_timeout`] of the
+///   acquire's start however many are waiting (a Redis that accepts connections and never
+///   answers included). With [`RedisLimiterBuilder::fall_back_to_in_process`], the process
+///   falls back to its own cap of `max_concurrency` for that attempt instead, which the slots
+///   it still holds from Redis count against: then each process may have that many in
+///   flight, and CleverTap may answer 429 (retried).
+/// - **Replicas configured with different caps:** each waiter and holder records its
+///   `max_concurrency` in Redis, and the smallest present is the cap for all (a replica with
+///   a cap of 1 waiting or holding makes it 1 for everyone until it leaves). Slots already
+///   held when a smaller cap arrives run their attempt, and those handed on within a process
+///   run until its turn ends: the smaller cap applies from the next grants.
+/// - **Redis's clock:** leases are measured by Redis's own clock (`TIME`), never by the
+///   replicas'. Renewed every third of a lease, a held slot's lease has at least two thirds of
+///   one left in Redis (less a round trip) while its renewals reach Redis, so a forward step
+///   of the clock smaller than that ends none. The cap assumes no larger step: one (an NTP
+///   step, a VM resumed, a failover to a node whose clock is ahead) ends the leases it jumps
+///   over while their attempts run, and their slots are granted again, so up to
+///   `max_concurrency` more attempts than the cap may be in flight for one attempt's timeout;
+///   each such holder finds its lease gone at its next renewal and starts no further attempt
+///   on it (CleverTap answers the excess 429, which the client retries). A backward step only
+///   makes leases last longer. Keep Redis's clock slewed, not stepped.
+/// - **Redis Cluster:** not supported. The limiter talks to the one node of its URL and does
+///   not follow `MOVED` or `ASK` redirections (a script sent to the wrong node fails, and the
+///   trigger with it); the braces in the keys only keep an account's keys together. Use a
+///   single Redis, or a primary with replicas behind a failover address.
 /// - **Redis restarted (without persistence) or failed over:** the slots held at that moment
 ///   are forgotten, so for at most one lease after the restart up to `max_concurrency`
 ///   attempts more than the cap may be in flight (each old slot runs one attempt at a time,
@@ -266,8 +315,9 @@ return 1
 ///   returning, a batch for the slots it kept (so an exiting process leaves no slot held);
 ///   when Redis is unreachable just then, that wait lasts at most the Redis timeout and the
 ///   lease ends on its own.
-/// - **Keys:** `{prefix}{<account id>}:owners`, `:leases` and `:counter`, and the channels
-///   `:granted:<process>`; the sets empty themselves; the counter (one integer per account) stays.
+/// - **Keys:** `{prefix}{<account id>}:owners`, `:leases`, `:caps` and `:counter`, and the
+///   channels `:granted:<process>`; the sets empty themselves; the counter (one integer per
+///   account) stays.
 #[derive(Clone)]
 pub struct RedisLimiter {
     shared: Arc<Shared>,
@@ -284,10 +334,11 @@ struct Shared {
     process: String,
     /// Waiters of this process, by member, woken when a grant names them.
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
-    /// The task reading grants from Pub/Sub, while it runs.
-    listener: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// Per account, the cap used when Redis is unreachable; `None` fails closed.
-    fallback: Option<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    /// The task subscribing to grants, then reading them from Pub/Sub, while it runs.
+    listener: Mutex<Option<Listener>>,
+    /// Per account and cap, this process's own cap, used when Redis is unreachable and held
+    /// by every slot taken from Redis too; `None` fails closed.
+    fallback: Option<Mutex<OwnCaps>>,
     scripts: Scripts,
     /// Per account, this process's turn: the slots it holds and the tasks waiting for one.
     local: Mutex<HashMap<String, Turn>>,
@@ -301,13 +352,28 @@ struct Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        if let Ok(mut listener) = self.listener.try_lock() {
-            if let Some(task) = listener.take() {
-                task.abort();
-            }
+        if let Some(listener) = lock(&self.listener).take() {
+            listener.task.abort();
         }
     }
 }
+
+/// The task that subscribes to this process's grants and then reads them, and how far it got.
+struct Listener {
+    task: tokio::task::JoinHandle<()>,
+    subscription: watch::Receiver<Subscription>,
+}
+
+/// How far a [`Listener`] got in subscribing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subscription {
+    Pending,
+    Subscribed,
+    Failed,
+}
+
+/// This process's own caps, by account and cap.
+type OwnCaps = HashMap<(String, usize), Arc<Semaphore>>;
 
 struct Scripts {
     acquire: Script,
@@ -347,11 +413,36 @@ pub enum InvalidRedisLimiter {
         /// `lease margin`, `poll interval` or `Redis timeout`.
         which: &'static str,
     },
+    /// The lease margin is shorter than the Redis timeout: a grant whose round trip took
+    /// longer than the margin leaves a lease that no longer covers the attempt, so the slot
+    /// would be taken and given back again and again.
+    #[error(
+        "the limiter's lease margin ({lease_margin:?}) is shorter than its Redis timeout \
+         ({redis_timeout:?}), the longest a round trip may take; raise the margin or lower the timeout"
+    )]
+    MarginBelowRedisTimeout {
+        /// The lease margin given.
+        lease_margin: Duration,
+        /// The Redis timeout given (or its default, 2 s).
+        redis_timeout: Duration,
+    },
+    /// The poll interval is not shorter than the lease margin, the shortest a waiter's lease can
+    /// be: a waiter's place would end between two of its checks, and it would lose its turn.
+    #[error(
+        "the limiter's poll interval ({poll_interval:?}) is not shorter than its lease margin \
+         ({lease_margin:?}), the shortest lease a waiter can have; shorten the interval"
+    )]
+    PollNotWithinLease {
+        /// The poll interval given.
+        poll_interval: Duration,
+        /// The lease margin given (or its default, [`DEFAULT_LEASE_MARGIN`]).
+        lease_margin: Duration,
+    },
 }
 
-/// Configures a [`RedisLimiter`]; start with [`RedisLimiter::builder`].
+/// Configures a [`RedisLimiter`]; start with [`RedisLimiter::builder`]. Its `Debug` shows the
+/// URL without its user, password or query (which may hold a password too).
 #[must_use]
-#[derive(Debug)]
 pub struct RedisLimiterBuilder {
     url: String,
     key_prefix: String,
@@ -363,6 +454,37 @@ pub struct RedisLimiterBuilder {
     local_handoff_window: Duration,
 }
 
+impl fmt::Debug for RedisLimiterBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisLimiterBuilder")
+            .field("url", &redacted_url(&self.url))
+            .field("key_prefix", &self.key_prefix)
+            .field("lease_margin", &self.lease_margin)
+            .field("poll_interval", &self.poll_interval)
+            .field("redis_timeout", &self.redis_timeout)
+            .field("fall_back", &self.fall_back)
+            .field("max_local_handoffs", &self.max_local_handoffs)
+            .field("local_handoff_window", &self.local_handoff_window)
+            .finish()
+    }
+}
+
+/// `url` fit to show: its user and password (`user:password@`) and its query (`?pass=…` in a
+/// `redis+unix://` URL) replaced by `[redacted]`; the scheme, host, port and database kept.
+fn redacted_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (rest, query) = match rest.split_once(['?', '#']) {
+        Some((rest, _)) => (rest, "?[redacted]"),
+        None => (rest, ""),
+    };
+    // Up to the last `@`, even past a `/`: a password written with a bare `/` stays hidden.
+    let rest = match rest.rsplit_once('@') {
+        Some((_, after)) => format!("[redacted]@{after}"),
+        None => rest.to_owned(),
+    };
+    format!("{scheme}://{rest}{query}")
+}
+
 impl RedisLimiterBuilder {
     /// The prefix of every key (default [`DEFAULT_KEY_PREFIX`]); the account id follows it.
     pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
@@ -372,8 +494,9 @@ impl RedisLimiterBuilder {
 
     /// How much longer than the attempt's timeout a lease lasts (default
     /// [`DEFAULT_LEASE_MARGIN`]). It absorbs the round trip that grants the slot: an attempt
-    /// whose grant took longer than the margin is not started. A process that dies holding a
-    /// slot keeps it for the timeout plus this margin.
+    /// whose grant took longer than the margin is not started, so it must be at least the
+    /// [Redis timeout](Self::redis_timeout) (checked by [`build`](Self::build)). A process that
+    /// dies holding a slot keeps it for the timeout plus this margin.
     pub fn lease_margin(mut self, margin: Duration) -> Self {
         self.lease_margin = margin;
         self
@@ -381,14 +504,18 @@ impl RedisLimiterBuilder {
 
     /// How often a waiter re-checks its place (and renews it) when no message came (default a
     /// third of the lease). Messages normally tell it its turn; this bounds how long a lost
-    /// message, or a slot freed by an expired lease, can keep it waiting.
+    /// message, or a slot freed by an expired lease, can keep it waiting. Each check renews
+    /// the waiter's place, so it must be shorter than the [lease margin](Self::lease_margin),
+    /// the shortest lease there is (checked by [`build`](Self::build)).
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = Some(interval);
         self
     }
 
     /// How long connecting to Redis, and each answer, may take before Redis counts as
-    /// unreachable (default 2 s).
+    /// unreachable (default 2 s). An acquire that finds Redis unreachable fails (or falls back)
+    /// within this time of its start, however many acquires are waiting. At most the
+    /// [lease margin](Self::lease_margin).
     pub fn redis_timeout(mut self, timeout: Duration) -> Self {
         self.redis_timeout = timeout;
         self
@@ -421,12 +548,13 @@ impl RedisLimiterBuilder {
         self
     }
 
-    /// Checks the URL and builds the limiter. It connects on first use, in the runtime of the
-    /// client using it.
+    /// Checks the URL and the settings and builds the limiter. It connects on first use, in the
+    /// runtime of the client using it.
     ///
     /// # Errors
-    /// The URL is not a Redis URL (`redis://[:password@]host[:port][/db]`), or the margin,
-    /// poll interval or Redis timeout is zero.
+    /// The URL is not a Redis URL (`redis://[:password@]host[:port][/db]`); the margin, poll
+    /// interval or Redis timeout is zero; the margin is shorter than the Redis timeout; or the
+    /// poll interval is not shorter than the margin.
     pub fn build(self) -> Result<RedisLimiter, InvalidRedisLimiter> {
         let info = redis::IntoConnectionInfo::into_connection_info(self.url.as_str())
             .map_err(|e| InvalidRedisLimiter::Url {
@@ -448,6 +576,20 @@ impl RedisLimiterBuilder {
                 return Err(InvalidRedisLimiter::ZeroDuration { which: name });
             }
         }
+        if self.lease_margin < self.redis_timeout {
+            return Err(InvalidRedisLimiter::MarginBelowRedisTimeout {
+                lease_margin: self.lease_margin,
+                redis_timeout: self.redis_timeout,
+            });
+        }
+        if let Some(poll_interval) = self.poll_interval {
+            if poll_interval >= self.lease_margin {
+                return Err(InvalidRedisLimiter::PollNotWithinLease {
+                    poll_interval,
+                    lease_margin: self.lease_margin,
+                });
+            }
+        }
         Ok(RedisLimiter {
             shared: Arc::new(Shared {
                 client,
@@ -458,7 +600,7 @@ impl RedisLimiterBuilder {
                 poll_interval: self.poll_interval,
                 redis_timeout: self.redis_timeout,
                 waiters: Mutex::new(HashMap::new()),
-                listener: tokio::sync::Mutex::new(None),
+                listener: Mutex::new(None),
                 fallback: self.fall_back.then(|| Mutex::new(HashMap::new())),
                 scripts: Scripts {
                     acquire: Script::new(&format!("{PURGE}{ACQUIRE}")),
@@ -523,22 +665,13 @@ impl RedisLimiter {
 
     async fn acquire_slot(&self, slot: Slot<'_>) -> Result<Permit, BoxError> {
         let shared = &self.shared;
-        // A slot this process holds may be handed straight on, without Redis; a batch, which
-        // keeps its slots, takes one of its own instead.
-        if let Some(handed) = (!slot.batch)
-            .then(|| shared.wait_for_hand_off(slot))
-            .flatten()
-        {
-            if let Some(slot) = handed
-                .await
-                .ok()
-                .flatten()
-                .and_then(|mut held| held.0.take())
-            {
-                return Ok(permit(slot));
-            }
-            // Told to ask Redis: the slot went back there, so that others get their turn.
+        if let Some(held) = self.handed_on(slot).await {
+            return Ok(permit(held));
         }
+        // Subscribing and the first round trip end within the Redis timeout of this start: a
+        // Redis that does not answer fails (or falls back) each acquire in that time, however
+        // many are waiting.
+        let mut deadline = later(Instant::now(), shared.redis_timeout);
         let lease = slot.attempt_timeout.saturating_add(shared.lease_margin);
         let lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX);
         let poll = shared
@@ -548,7 +681,7 @@ impl RedisLimiter {
         // Registered and subscribed before joining, so a grant published right after the join
         // is not missed.
         let waiter = Waiter::register(shared);
-        shared.listen().await;
+        shared.listen(deadline).await;
         // Leaves the queue if this future is dropped while waiting.
         let ticket = Ticket {
             shared: Arc::clone(shared),
@@ -567,13 +700,15 @@ impl RedisLimiter {
             // The lease set by this call lasts until `sent + lease` at the latest.
             let sent = Instant::now();
             let (granted, _rank): (u8, u64) = shared
-                .invoke(
+                .invoke_by(
+                    deadline,
                     shared
                         .scripts
                         .acquire
                         .key(&ticket.keys.owners)
                         .key(&ticket.keys.leases)
                         .key(&ticket.keys.counter)
+                        .key(&ticket.keys.caps)
                         .arg(&ticket.member)
                         .arg(slot.max_concurrency)
                         .arg(&ticket.keys.granted)
@@ -581,9 +716,9 @@ impl RedisLimiter {
                         .arg(u8::from(shared.in_turn(slot.account_id))),
                 )
                 .await?;
-            let valid_until = sent + lease;
+            let valid_until = lease_end(sent, lease);
             if granted == 1 {
-                return Ok(permit(Held::granted(ticket, valid_until, lease_ms)));
+                return self.granted(slot, ticket, valid_until, lease_ms).await;
             }
             // Our turn is published; without a message, re-check (and renew the place) later.
             // A turn that comes when the place's lease no longer covers the attempt is checked
@@ -591,11 +726,44 @@ impl RedisLimiter {
             if tokio::time::timeout(poll, waiter.wake.notified())
                 .await
                 .is_ok()
-                && Instant::now() + slot.attempt_timeout <= valid_until
+                && later(Instant::now(), slot.attempt_timeout).is_some_and(|end| end <= valid_until)
             {
-                return Ok(permit(Held::granted(ticket, valid_until, lease_ms)));
+                return self.granted(slot, ticket, valid_until, lease_ms).await;
             }
+            deadline = later(Instant::now(), shared.redis_timeout);
         }
+    }
+
+    /// A slot this process holds, handed straight on without Redis, if one may be; a batch,
+    /// which keeps its slots, takes one of its own instead.
+    async fn handed_on(&self, slot: Slot<'_>) -> Option<HeldSlot> {
+        if slot.batch {
+            return None;
+        }
+        let handed = self.shared.wait_for_hand_off(slot)?;
+        // `None`: told to ask Redis, the slot went back there so that others get their turn.
+        handed
+            .await
+            .ok()
+            .flatten()
+            .and_then(|mut held| held.0.take())
+    }
+
+    /// The permit for the slot Redis granted `ticket`. With the fallback on, it first takes a
+    /// place in this process's own cap, which the fallback's permits take too: when Redis is
+    /// lost while this process holds slots, the fallback adds none beyond the cap.
+    async fn granted(
+        &self,
+        slot: Slot<'_>,
+        ticket: Ticket,
+        valid_until: Instant,
+        lease_ms: u64,
+    ) -> Result<Permit, BoxError> {
+        let own = match self.shared.own_cap(slot) {
+            Some(cap) => Some(cap.acquire_owned().await?),
+            None => None,
+        };
+        Ok(permit(Held::granted(ticket, valid_until, lease_ms, own)))
     }
 
     fn fallback_permit(
@@ -603,24 +771,22 @@ impl RedisLimiter {
         slot: Slot<'_>,
         error: BoxError,
     ) -> BoxFuture<'static, Result<Permit, BoxError>> {
-        let Some(fallback) = &self.shared.fallback else {
+        let Some(own_cap) = self.shared.own_cap(slot) else {
             return Box::pin(async move { Err(error) });
         };
         tracing::warn!(%error, "Redis is unreachable; taking the slot from this process's own cap");
-        let semaphore = {
-            let mut caps = lock(fallback);
-            Arc::clone(
-                caps.entry(slot.account_id.to_owned())
-                    .or_insert_with(|| Arc::new(Semaphore::new(slot.max_concurrency))),
-            )
-        };
-        Box::pin(async move { Ok(Permit::new(semaphore.acquire_owned().await?)) })
+        Box::pin(async move { Ok(Permit::new(own_cap.acquire_owned().await?)) })
     }
 }
 
 impl Limiter for RedisLimiter {
     fn acquire<'a>(&'a self, slot: Slot<'a>) -> BoxFuture<'a, Result<Permit, BoxError>> {
         Box::pin(async move {
+            if slot.max_concurrency == 0 {
+                // Never sent to Redis, whose scripts would read a cap of 0 as no limit at all,
+                // nor to the fallback, which would wait forever.
+                return Err("the Redis limiter grants no slot with a max_concurrency of 0".into());
+            }
             match self.acquire_slot(slot).await {
                 Ok(permit) => Ok(permit),
                 Err(error) => self.fallback_permit(slot, error).await,
@@ -677,6 +843,36 @@ impl Drop for Waiter {
     }
 }
 
+/// Subscribes to this process's grants (giving up after `timeout`), says how that went, then
+/// wakes the waiters the grants name until the connection is gone.
+async fn subscribe_and_dispatch(
+    shared: Weak<Shared>,
+    client: redis::Client,
+    pattern: String,
+    timeout: Duration,
+    told: watch::Sender<Subscription>,
+) {
+    let subscribe = async {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.psubscribe(&pattern).await?;
+        Ok::<_, redis::RedisError>(pubsub)
+    };
+    match tokio::time::timeout(timeout, subscribe).await {
+        Ok(Ok(pubsub)) => {
+            told.send_replace(Subscription::Subscribed);
+            dispatch(shared, pubsub).await;
+        }
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "could not subscribe to slot grants");
+            told.send_replace(Subscription::Failed);
+        }
+        Err(_) => {
+            tracing::debug!("subscribing to slot grants timed out");
+            told.send_replace(Subscription::Failed);
+        }
+    }
+}
+
 /// Wakes this process's waiters named in the grants published on the subscribed channels.
 async fn dispatch(shared: Weak<Shared>, pubsub: redis::aio::PubSub) {
     let mut messages = pubsub.into_on_message();
@@ -710,30 +906,45 @@ fn glob_escape(text: &str) -> String {
 }
 
 impl Shared {
-    /// Makes sure grants are being read from Pub/Sub. Best effort: without it, waiters find
-    /// their turn by re-checking.
-    async fn listen(self: &Arc<Self>) {
-        let mut listener = self.listener.lock().await;
-        if listener.as_ref().is_some_and(|task| !task.is_finished()) {
-            return;
-        }
-        let pattern = format!(
-            "{}*:granted:{}",
-            glob_escape(&self.key_prefix),
-            self.process
-        );
-        let subscribe = async {
-            let mut pubsub = self.client.get_async_pubsub().await?;
-            pubsub.psubscribe(&pattern).await?;
-            Ok::<_, redis::RedisError>(pubsub)
-        };
-        match tokio::time::timeout(self.redis_timeout, subscribe).await {
-            Ok(Ok(pubsub)) => {
-                *listener = Some(tokio::spawn(dispatch(Arc::downgrade(self), pubsub)));
+    /// Makes sure grants are being read from Pub/Sub, waiting until `deadline` at most for the
+    /// subscription. Best effort: without it, waiters find their turn by re-checking.
+    ///
+    /// The subscription runs in a task of its own that every caller shares, so that a Redis
+    /// slow to answer costs each caller its own deadline at most, however many are waiting,
+    /// rather than one subscription timeout after another.
+    async fn listen(self: &Arc<Self>, deadline: Option<Instant>) {
+        let mut subscription = {
+            let mut listener = lock(&self.listener);
+            match listener.as_ref() {
+                Some(running) if !running.task.is_finished() => running.subscription.clone(),
+                _ => {
+                    let (told, subscription) = watch::channel(Subscription::Pending);
+                    let pattern = format!(
+                        "{}*:granted:{}",
+                        glob_escape(&self.key_prefix),
+                        self.process
+                    );
+                    let task = tokio::spawn(subscribe_and_dispatch(
+                        Arc::downgrade(self),
+                        self.client.clone(),
+                        pattern,
+                        self.redis_timeout,
+                        told,
+                    ));
+                    *listener = Some(Listener {
+                        task,
+                        subscription: subscription.clone(),
+                    });
+                    subscription
+                }
             }
-            Ok(Err(error)) => tracing::debug!(%error, "could not subscribe to slot grants"),
-            Err(_) => tracing::debug!("subscribing to slot grants timed out"),
-        }
+        };
+        // Subscribed, failed, or the task is gone: either way, go on.
+        let _ = within(
+            deadline,
+            subscription.wait_for(|state| *state != Subscription::Pending),
+        )
+        .await;
     }
 
     async fn connection(&self) -> Result<ConnectionManager, BoxError> {
@@ -751,16 +962,37 @@ impl Shared {
         Ok(connection.clone())
     }
 
+    /// Runs a script, within the Redis timeout.
     async fn invoke<T: redis::FromRedisValue>(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Result<T, BoxError> {
-        let mut connection = self.connection().await?;
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        invocation
-            .invoke_async(&mut connection)
+        self.invoke_by(later(Instant::now(), self.redis_timeout), invocation)
             .await
-            .map_err(|e| unreachable_error(&e))
+    }
+
+    /// Runs a script, connecting first if need be, all by `deadline` (none: no bound beyond the
+    /// connection's own timeouts).
+    async fn invoke_by<T: redis::FromRedisValue>(
+        &self,
+        deadline: Option<Instant>,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, BoxError> {
+        let invoked = async {
+            let mut connection = self.connection().await?;
+            self.round_trips.fetch_add(1, Ordering::Relaxed);
+            invocation
+                .invoke_async(&mut connection)
+                .await
+                .map_err(|e| unreachable_error(&e))
+        };
+        within(deadline, invoked).await.unwrap_or_else(|_| {
+            Err(format!(
+                "the Redis limiter could not take a slot: Redis did not answer within {:?}",
+                self.redis_timeout
+            )
+            .into())
+        })
     }
 }
 
@@ -768,12 +1000,39 @@ fn unreachable_error(error: &redis::RedisError) -> BoxError {
     format!("the Redis limiter could not take a slot: {error}").into()
 }
 
-/// The three keys of one account.
+/// `at + by`, or `None` when that is beyond what an [`Instant`] can hold (no bound).
+fn later(at: Instant, by: Duration) -> Option<Instant> {
+    at.checked_add(by)
+}
+
+/// When a lease of `lease` set by a request sent at `sent` ends at the latest: a lease too long
+/// for an [`Instant`] ends in 30 years, which no attempt outlives.
+fn lease_end(sent: Instant, lease: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+    later(sent, lease)
+        .or_else(|| later(sent, FAR))
+        .unwrap_or(sent)
+}
+
+/// `future`, given up at `deadline` (never, without one).
+async fn within<F: std::future::Future>(
+    deadline: Option<Instant>,
+    future: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await,
+        None => Ok(future.await),
+    }
+}
+
+/// The keys of one account.
 #[derive(Clone)]
 struct Keys {
     owners: String,
     leases: String,
     counter: String,
+    /// Each present member's cap, the `max_concurrency` it was configured with.
+    caps: String,
     /// The prefix of the channels grants are published on: one per process, its id appended.
     granted: String,
 }
@@ -785,6 +1044,7 @@ impl Keys {
             owners: format!("{base}:owners"),
             leases: format!("{base}:leases"),
             counter: format!("{base}:counter"),
+            caps: format!("{base}:caps"),
             granted: format!("{base}:granted:"),
         }
     }
@@ -818,10 +1078,18 @@ impl Ticket {
         }
     }
 
-    /// Leaves the queue now, waiting for Redis to record it.
+    /// Leaves the queue now, waiting for Redis to record it. The release runs in a task of its
+    /// own, so a caller cancelled while it waits does not cancel it: the slot would stay held
+    /// until its lease ends.
     async fn release(mut self) {
         self.released = true;
-        release(self.clone_ref(), self.max_concurrency, self.turn_over).await;
+        let releasing = tokio::spawn(release(
+            self.clone_ref(),
+            self.max_concurrency,
+            self.turn_over,
+        ));
+        // It cannot panic; if it did, the lease ends on its own.
+        let _ = releasing.await;
     }
 }
 
@@ -853,6 +1121,7 @@ async fn release(place: TicketRef, max_concurrency: usize, turn_over: bool) {
                 .key(&place.keys.owners)
                 .key(&place.keys.leases)
                 .key(&place.keys.counter)
+                .key(&place.keys.caps)
                 .arg(&place.member)
                 .arg(max_concurrency)
                 .arg(&place.keys.granted)
@@ -881,6 +1150,8 @@ struct HeldSlot {
     ticket: Ticket,
     renewal: tokio::task::JoinHandle<()>,
     lease: Arc<Lease>,
+    /// Its place in this process's own cap (with the fallback on), freed with the slot.
+    _own: Option<OwnedSemaphorePermit>,
 }
 
 impl HeldSlot {
@@ -895,8 +1166,14 @@ impl HeldSlot {
 }
 
 impl Held {
-    /// A slot Redis just granted to `ticket`, its lease lasting until `valid_until`.
-    fn granted(ticket: Ticket, valid_until: Instant, lease_ms: u64) -> HeldSlot {
+    /// A slot Redis just granted to `ticket`, its lease lasting until `valid_until`, holding
+    /// `own`, its place in this process's own cap.
+    fn granted(
+        ticket: Ticket,
+        valid_until: Instant,
+        lease_ms: u64,
+        own: Option<OwnedSemaphorePermit>,
+    ) -> HeldSlot {
         let lease = Arc::new(Lease::new(valid_until));
         let renewal = tokio::spawn(renew(ticket.clone_ref(), Arc::clone(&lease), lease_ms));
         let id = ticket.shared.count_holder(&ticket.account_id);
@@ -905,6 +1182,7 @@ impl Held {
             ticket,
             renewal,
             lease,
+            _own: own,
         }
     }
 
@@ -1003,6 +1281,19 @@ impl Turn {
 }
 
 impl Shared {
+    /// This process's own cap for `slot`'s account, when falling back is on.
+    fn own_cap(&self, slot: Slot<'_>) -> Option<Arc<Semaphore>> {
+        let mut caps = lock(self.fallback.as_ref()?);
+        let cap = caps
+            .entry((slot.account_id.to_owned(), slot.max_concurrency))
+            .or_insert_with(|| {
+                Arc::new(Semaphore::new(
+                    slot.max_concurrency.min(Semaphore::MAX_PERMITS),
+                ))
+            });
+        Some(Arc::clone(cap))
+    }
+
     /// Records a slot Redis just granted to this process; returns its local id.
     fn count_holder(&self, account_id: &str) -> u64 {
         let id = self.next_slot_id.fetch_add(1, Ordering::Relaxed);
@@ -1155,12 +1446,14 @@ async fn renew(place: TicketRef, lease: Arc<Lease>, lease_ms: u64) {
                     .renew
                     .key(&place.keys.owners)
                     .key(&place.keys.leases)
+                    .key(&place.keys.counter)
+                    .key(&place.keys.caps)
                     .arg(&place.member)
                     .arg(lease_ms),
             )
             .await;
         match renewed {
-            Ok(1) => lease.renewed(sent + Duration::from_millis(lease_ms)),
+            Ok(1) => lease.renewed(lease_end(sent, Duration::from_millis(lease_ms))),
             Ok(_) => {
                 tracing::warn!("the slot's lease is gone (expired, or Redis lost it); no attempt will start on it");
                 lease.lose();
@@ -1195,11 +1488,30 @@ mod tests {
     }
 
     #[test]
+    fn a_url_is_shown_without_its_secrets() {
+        for (url, shown) in [
+            ("redis://:S3NT1NEL@h:6379/0", "redis://[redacted]@h:6379/0"),
+            ("redis://user:S3NT1NEL@h", "redis://[redacted]@h"),
+            ("redis://h:6379", "redis://h:6379"),
+            ("rediss://:p@S3NT1NEL@h/", "rediss://[redacted]@h/"),
+            (
+                "redis+unix:///tmp/r.sock?db=1&pass=S3NT1NEL",
+                "redis+unix:///tmp/r.sock?[redacted]",
+            ),
+            ("S3NT1NEL@h", "://[redacted]@h"),
+            ("redis://:S3/NT1NEL@h:6379/0", "redis://[redacted]@h:6379/0"),
+        ] {
+            assert_eq!(redacted_url(url), shown);
+        }
+    }
+
+    #[test]
     fn an_accounts_keys_share_one_cluster_slot_under_the_prefix() {
         let keys = Keys::new("app:", "ABCD-RSTU-1234");
         assert_eq!(keys.owners, "app:{ABCD-RSTU-1234}:owners");
         assert_eq!(keys.leases, "app:{ABCD-RSTU-1234}:leases");
         assert_eq!(keys.counter, "app:{ABCD-RSTU-1234}:counter");
+        assert_eq!(keys.caps, "app:{ABCD-RSTU-1234}:caps");
         // A grant goes to the channel named after the part of the member before its dot.
         assert_eq!(keys.granted, "app:{ABCD-RSTU-1234}:granted:");
         let member = member_id("00c0ffee00c0ffee");
