@@ -76,7 +76,8 @@ pub enum OutboxCommand {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
-    /// Decides an uncertain row: it was delivered, or it should be sent once more.
+    /// Decides an uncertain row: it was delivered, or it should be sent once more; or sends a
+    /// refused row once more (`--resend`), once its cause is fixed.
     #[command(
         after_help = "Examples:\n  bulletins outbox resolve 42 --delivered --database sqlite:shop.db\n  bulletins outbox resolve 42 --resend --database sqlite:shop.db",
         group(clap::ArgGroup::new("decision").required(true).args(["delivered", "resend"]))
@@ -90,7 +91,8 @@ pub enum OutboxCommand {
         /// CleverTap did raise it (checked on the dashboard): never send it.
         #[arg(long)]
         delivered: bool,
-        /// CleverTap did not raise it: send it once more.
+        /// CleverTap did not raise it (or it was refused, and the cause is fixed): send it
+        /// once more.
         #[arg(long)]
         resend: bool,
     },
