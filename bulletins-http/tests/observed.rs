@@ -50,7 +50,11 @@ async fn an_attempt_is_observed_only_once_its_slot_is_granted() {
         result = &mut second => panic!("the second finished with the slot taken: {result:?}"),
     };
     first_result.expect("first delivered");
-    assert_eq!(calls.get(), Vec::<u32>::new(), "told of an attempt still waiting for its slot");
+    assert_eq!(
+        calls.get(),
+        Vec::<u32>::new(),
+        "told of an attempt still waiting for its slot"
+    );
     second.await.expect("second delivered");
     assert_eq!(calls.get(), vec![1]);
     assert_eq!(emulator.accepted().len(), 2);

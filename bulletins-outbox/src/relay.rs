@@ -436,9 +436,7 @@ fn certainly_not_sent_and_transient(error: &SendError) -> Option<NotSent> {
         Some(429) => Some(NotSent::TooManyRequests),
         Some(401 | 403) => Some(NotSent::Credentials),
         Some(_) => None,
-        None if error.attempts() > 0 && error.api_error().is_none() => {
-            Some(NotSent::NoConnection)
-        }
+        None if error.attempts() > 0 && error.api_error().is_none() => Some(NotSent::NoConnection),
         None => None,
     }
 }

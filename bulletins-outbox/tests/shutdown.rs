@@ -37,7 +37,10 @@ async fn sigterm_mid_flight_finishes_the_requests_that_left_and_hands_back_the_r
         .iter()
         .filter(|(_, s)| !matches!(s, State::Delivered | State::Pending))
         .collect();
-    assert!(left.is_empty(), "rows left for a person or a lease: {left:?}");
+    assert!(
+        left.is_empty(),
+        "rows left for a person or a lease: {left:?}"
+    );
     let seen = received(&emulator);
     assert_eq!(db.count(State::Delivered).await, seen.len(), "{seen:?}");
     assert_eq!(emulator.accepted().len(), seen.len());
@@ -64,7 +67,11 @@ async fn a_second_signal_stops_at_once(db: Db) {
     relay.signal("INT");
     let status = relay.wait().await;
     assert_eq!(status.code(), Some(130), "{status:?}");
-    assert!(signalled.elapsed() < Duration::from_secs(5), "{:?}", signalled.elapsed());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        signalled.elapsed()
+    );
     // The requests that left stay `sending`: the sweeper makes them uncertain.
     assert_eq!(db.count(State::Sending).await, 3, "{:?}", db.states().await);
 }

@@ -84,7 +84,10 @@ async fn stays_pending(db: &Db, client: Client, level: &str, reason: &str) {
         "no {level} saying {reason:?}: {log}"
     );
 
-    let relay = Relay::new(db.store.clone(), builder(&emulator.base_url()).build().expect("client"));
+    let relay = Relay::new(
+        db.store.clone(),
+        builder(&emulator.base_url()).build().expect("client"),
+    );
     assert_eq!(relay.run_until_empty().await.expect("relay").delivered, 1);
     assert_eq!(received(&emulator).get("Order 1"), Some(&1));
 }
@@ -119,7 +122,13 @@ async fn refused_credentials_keep_the_row_pending(db: Db) {
 
 async fn no_connection_keeps_the_row_pending(db: Db) {
     let client = builder("http://127.0.0.1:1").build().expect("client");
-    stays_pending(&db, client, "WARN", "no connection to CleverTap could be made").await;
+    stays_pending(
+        &db,
+        client,
+        "WARN",
+        "no connection to CleverTap could be made",
+    )
+    .await;
 }
 
 /// CleverTap refused a row (a 400); once the cause is fixed, `resolve ID --resend` sends it
