@@ -287,41 +287,17 @@ pub async fn run(
             max_sending,
             hold_claims_ms,
         } => {
-            // Listening from the start: a signal before the relay runs stops it gracefully
-            // too, instead of killing the process.
-            let signals = Signals::listen().map_err(io("listening for SIGTERM and SIGINT"))?;
-            let client = Client::from_env()?;
-            let store = open(&db).await?;
-            store.migrate().await?;
-            let mut relay = Relay::new(store, client)
-                .claim_lease(Duration::from_millis(claim_lease_ms))
-                .send_lease(Duration::from_millis(send_lease_ms))
-                .sweep_interval(Duration::from_millis(sweep_interval_ms));
-            if let Some(rows) = batch_size {
-                relay = relay.batch_size(rows);
-            }
-            if let Some(rows) = max_sending {
-                relay = relay.max_sending(rows);
-            }
-            if let Some(ms) = hold_claims_ms {
-                relay = relay.hold_claims(Duration::from_millis(ms));
-            }
-            let signalled = Arc::new(AtomicBool::new(false));
-            let shutdown = signals.first_then_exit_on_second(signalled.clone());
-            let report = if until_empty {
-                relay.run_until_empty_or(shutdown).await?
-            } else {
-                relay.run_until(shutdown).await
+            let options = RelayOptions {
+                db,
+                until_empty,
+                claim_lease_ms,
+                send_lease_ms,
+                sweep_interval_ms,
+                batch_size,
+                max_sending,
+                hold_claims_ms,
             };
-            write_report(out, &report).map_err(io("writing the output"))?;
-            // Stopped by a signal, the relay did what it was asked; otherwise rows that ended
-            // refused or uncertain need a person.
-            if until_empty
-                && !signalled.load(Ordering::SeqCst)
-                && report.refused + report.uncertain > 0
-            {
-                return Ok(Finished::RowsNeedAttention);
-            }
+            return relay(options, out).await;
         }
         OutboxCommand::Uncertain { db, json, limit } => {
             let rows = open(&db).await?.uncertain(limit).await?;
@@ -382,6 +358,59 @@ pub async fn run(
             let n = enqueue_all(&store, &outbox, &bulletins).await?;
             writeln!(out, "enqueued {n} bulletins").map_err(io("writing the output"))?;
         }
+    }
+    Ok(Finished::Done)
+}
+
+/// `relay`'s flags.
+struct RelayOptions {
+    db: DatabaseArgs,
+    until_empty: bool,
+    claim_lease_ms: u64,
+    send_lease_ms: u64,
+    sweep_interval_ms: u64,
+    batch_size: Option<u32>,
+    max_sending: Option<usize>,
+    hold_claims_ms: Option<u64>,
+}
+
+/// `relay`: until SIGTERM or SIGINT (gracefully), or with `--until-empty` until no row is left
+/// to deliver.
+async fn relay(options: RelayOptions, out: &mut (dyn Write + Send)) -> Result<Finished, OpsError> {
+    // Listening from the start: a signal before the relay runs stops it gracefully too,
+    // instead of killing the process.
+    let signals = Signals::listen().map_err(io("listening for SIGTERM and SIGINT"))?;
+    let client = Client::from_env()?;
+    let store = open(&options.db).await?;
+    store.migrate().await?;
+    let mut relay = Relay::new(store, client)
+        .claim_lease(Duration::from_millis(options.claim_lease_ms))
+        .send_lease(Duration::from_millis(options.send_lease_ms))
+        .sweep_interval(Duration::from_millis(options.sweep_interval_ms));
+    if let Some(rows) = options.batch_size {
+        relay = relay.batch_size(rows);
+    }
+    if let Some(rows) = options.max_sending {
+        relay = relay.max_sending(rows);
+    }
+    if let Some(ms) = options.hold_claims_ms {
+        relay = relay.hold_claims(Duration::from_millis(ms));
+    }
+    let signalled = Arc::new(AtomicBool::new(false));
+    let shutdown = signals.first_then_exit_on_second(signalled.clone());
+    let report = if options.until_empty {
+        relay.run_until_empty_or(shutdown).await?
+    } else {
+        relay.run_until(shutdown).await
+    };
+    write_report(out, &report).map_err(io("writing the output"))?;
+    // Stopped by a signal, the relay did what it was asked; otherwise rows that ended refused
+    // or uncertain need a person.
+    if options.until_empty
+        && !signalled.load(Ordering::SeqCst)
+        && report.refused + report.uncertain > 0
+    {
+        return Ok(Finished::RowsNeedAttention);
     }
     Ok(Finished::Done)
 }
