@@ -71,7 +71,9 @@ pub struct Report {
     /// Rows certainly not delivered, pending again after a backoff (or at once, when the
     /// relay was stopping before their requests could leave).
     pub retried: u64,
-    /// Rows whose lease this relay lost before it could send or record them.
+    /// Rows whose lease this relay lost before it could send or record them: pending again
+    /// (or, after sending, uncertain), so such a row may be delivered later, by this relay
+    /// too, and then also counted there.
     pub lost: u64,
 }
 
@@ -133,7 +135,11 @@ impl Relay {
     }
 
     /// How long a `sending` row may take (every retry of the client included) before the
-    /// sweeper turns it uncertain. Keep it above the client's timeout times its attempts.
+    /// sweeper turns it uncertain, counted from when its request leaves: while the request
+    /// waits for a client slot, the relay keeps renewing it (a quarter of it at a time, at
+    /// most a minute), so only a row whose request could have reached CleverTap is called
+    /// uncertain (or one whose relay died). Keep it above the client's timeout times its
+    /// attempts.
     #[must_use]
     pub fn send_lease(mut self, lease: Duration) -> Self {
         self.send_lease = lease;

@@ -179,9 +179,10 @@ impl Relay {
     }
 
     /// How often the leases of rows in flight are renewed: often enough that a lease renewed
-    /// just before a request left still covers it until the next renewal restarts it there.
+    /// just before a request left still covers it until the next renewal restarts it there;
+    /// at least once a minute, so that a huge lease cannot overflow the timer.
     fn renew_every(&self) -> Duration {
-        (self.send_lease / 4).max(Duration::from_millis(10))
+        (self.send_lease / 4).clamp(Duration::from_millis(10), Duration::from_secs(60))
     }
 }
 
@@ -236,7 +237,17 @@ impl<'r> Flow<'r> {
 
     /// Stops claiming and hands the queued claims back at once, instead of after their lease.
     async fn stop_claiming(&mut self) {
-        self.drain_by = Some(Instant::now() + self.relay.client.timeout() + Duration::from_secs(1));
+        // The client's timeout bounds each attempt; a second more lets the answers be read.
+        let bound = self
+            .relay
+            .client
+            .timeout()
+            .saturating_add(Duration::from_secs(1));
+        let now = Instant::now();
+        self.drain_by = Some(
+            now.checked_add(bound)
+                .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600)),
+        );
         self.claims_done = true;
         let queued = std::mem::take(&mut self.queue);
         let mut handed_back = 0u64;
