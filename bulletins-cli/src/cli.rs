@@ -41,11 +41,19 @@ Examples:
   bulletins outbox uncertain --database sqlite:shop.db
   bulletins outbox resolve 42 --delivered --database sqlite:shop.db
 
+relay stops gracefully on SIGTERM or SIGINT: it claims no more rows, waits for the requests in
+flight (each bounded by the client's timeout), records their outcomes, hands the rest back
+(pending), and exits 0. A second signal stops it at once (exit 130).
+
 Exit codes:
-  0    done
+  0    done (relay: stopped by a signal, gracefully)
   1    the database (or the output) failed
-  2    usage error (bad flags, missing credentials)
-  3    a line of the enqueued file is invalid; nothing was enqueued";
+  2    usage error (bad flags, missing credentials; resolve on a row that is not uncertain,
+       or for --resend, not uncertain nor refused)
+  3    a line of the enqueued file is invalid; nothing was enqueued
+  6    relay --until-empty: no row left to deliver, but some ended refused or uncertain
+       (list them with `uncertain`; a refused row can be resent with `resolve ID --resend`)
+  130  relay: stopped at once by a second signal; rows in flight become uncertain";
 
 /// Raise, replay and check CleverTap Bulletins: validated against CleverTap's limits and your
 /// dashboard file, sent at most once, within the account's concurrency cap, with a journal that

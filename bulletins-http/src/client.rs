@@ -119,6 +119,29 @@ impl Client {
             .await
     }
 
+    /// [`Self::trigger`], calling `on_attempt` with the attempt's number (1 for the first)
+    /// each time a concurrency slot has been granted and that attempt's request is about to
+    /// leave: the moment from which CleverTap may have the bulletin.
+    ///
+    /// A caller that must not count the wait for a slot as sending time (a lease, a deadline
+    /// on the request itself) starts its clock there. `on_attempt` runs inside the trigger's
+    /// own poll, just before the attempt starts, so a caller that sees no call yet and drops
+    /// the future knows that nothing was sent. Keep it short: it runs on every attempt.
+    ///
+    /// # Errors
+    /// As [`Self::trigger`].
+    pub async fn trigger_observed<E: BusinessEvent>(
+        &self,
+        bulletin: &Bulletin<'_, E>,
+        on_attempt: impl Fn(u32) + Send + Sync + 'static,
+    ) -> Result<Triggered, Error> {
+        let mut carried = Carried {
+            on_attempt: Some(Arc::new(on_attempt)),
+            ..Carried::default()
+        };
+        self.trigger_carrying(bulletin, &mut carried).await
+    }
+
     /// [`Self::trigger`], for a caller that carries `carried` from one bulletin to the next.
     pub(crate) async fn trigger_carrying<E: BusinessEvent>(
         &self,
@@ -205,6 +228,9 @@ impl Client {
                 }
             };
             attempts = attempts.saturating_add(1);
+            if let Some(on_attempt) = &carried.on_attempt {
+                on_attempt(attempts);
+            }
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
             unreported.armed = true;
@@ -310,6 +336,8 @@ pub(crate) struct Carried {
     /// Whether a permit may be kept: only by a caller that releases it when it ends.
     keeps: bool,
     permit: Option<Permit>,
+    /// Told each time a slot is granted and an attempt is about to leave.
+    on_attempt: Option<Arc<dyn Fn(u32) + Send + Sync>>,
 }
 
 impl Carried {

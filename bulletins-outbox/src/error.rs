@@ -29,8 +29,8 @@ pub enum Error {
     #[error(transparent)]
     TableName(#[from] InvalidTableName),
 
-    /// `resolve` was asked about a row that is not uncertain.
-    #[error("outbox row {id} is {}, not uncertain; only uncertain rows can be resolved (list them with `uncertain`)",
+    /// `resolve` was asked about a row that is not uncertain (nor, to resend it, refused).
+    #[error("outbox row {id} is {}, not uncertain; only uncertain rows can be resolved, and refused rows resent (list the uncertain ones with `uncertain`)",
         state.as_deref().map_or("not in the table".to_owned(), |s| format!("`{s}`")))]
     NotUncertain {
         /// The row's id.

@@ -28,13 +28,13 @@ fn main() -> ExitCode {
     };
     let mut stdout = std::io::stdout();
     match runtime.block_on(ops::run(cli.command, &mut stdout)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(finished) => ExitCode::from(finished.exit_code()),
         Err(error) => {
             eprintln!("error: {error}");
             if let Some(hint) = error.hint() {
                 eprintln!("hint: {hint}");
             }
-            ExitCode::FAILURE
+            ExitCode::from(error.exit_code())
         }
     }
 }

@@ -1,8 +1,19 @@
 //! The operator commands, as a clap [`Subcommand`] any binary can mount: this crate's
 //! `bulletins-outbox` binary, or a larger CLI as `bulletins outbox ...`.
+//!
+//! Exit codes, the same for both binaries: 0 done; 1 the database (or the output) failed;
+//! 2 usage ([`OpsError::exit_code`]: bad flags, missing credentials, `resolve` on a row it
+//! cannot resolve); 3 an invalid line in `enqueue`, nothing enqueued; 6 `relay --until-empty`
+//! finished but rows ended refused or uncertain ([`Finished::exit_code`]); 130 a second
+//! SIGTERM or SIGINT stopped the relay at once ([`EXIT_STOPPED_AT_ONCE`]).
+//!
+//! `relay` stops gracefully on SIGTERM or SIGINT ([`Relay::run_until`]): it claims no more,
+//! waits for the requests in flight, records their outcomes, hands the rest back, and exits 0.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bulletins_http::Client;
@@ -76,7 +87,8 @@ pub enum OutboxCommand {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
-    /// Decides an uncertain row: it was delivered, or it should be sent once more.
+    /// Decides an uncertain row: it was delivered, or it should be sent once more; or sends a
+    /// refused row once more (`--resend`), once its cause is fixed.
     #[command(
         after_help = "Examples:\n  bulletins outbox resolve 42 --delivered --database sqlite:shop.db\n  bulletins outbox resolve 42 --resend --database sqlite:shop.db",
         group(clap::ArgGroup::new("decision").required(true).args(["delivered", "resend"]))
@@ -90,7 +102,8 @@ pub enum OutboxCommand {
         /// CleverTap did raise it (checked on the dashboard): never send it.
         #[arg(long)]
         delivered: bool,
-        /// CleverTap did not raise it: send it once more.
+        /// CleverTap did not raise it (or it was refused, and the cause is fixed): send it
+        /// once more.
         #[arg(long)]
         resend: bool,
     },
@@ -122,6 +135,31 @@ pub struct DatabaseArgs {
     #[arg(long, default_value = DEFAULT_TABLE)]
     pub table: TableName,
 }
+
+/// How a command that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Finished {
+    /// Done; nothing is waiting for a person.
+    Done,
+    /// `relay --until-empty` left no row to deliver, but some ended refused or uncertain:
+    /// `uncertain` lists those waiting for a decision.
+    RowsNeedAttention,
+}
+
+impl Finished {
+    /// The process's exit code: 0, or 6 for [`Finished::RowsNeedAttention`].
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Finished::Done => 0,
+            Finished::RowsNeedAttention => 6,
+        }
+    }
+}
+
+/// The exit code when a second SIGTERM or SIGINT stops the relay at once, without waiting
+/// for the requests in flight (their rows stay `sending`, later uncertain).
+pub const EXIT_STOPPED_AT_ONCE: u8 = 130;
 
 /// An operator command failed.
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +210,19 @@ impl OpsError {
     }
 }
 
+impl OpsError {
+    /// The process's exit code: 3 for an invalid line, 2 for a usage error (the client's
+    /// configuration, `resolve` on a row it cannot resolve), 1 for anything else (the
+    /// database, the output).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            OpsError::Line { .. } => 3,
+            OpsError::Client(_) | OpsError::Outbox(Error::NotUncertain { .. }) => 2,
+            _ => 1,
+        }
+    }
+}
+
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> OpsError {
     let context = context.into();
     move |source| OpsError::Io { context, source }
@@ -203,8 +254,12 @@ pub fn init_log() {
 /// Runs `command`, writing its output to `out`.
 ///
 /// # Errors
-/// [`OpsError`], with a [`hint`](OpsError::hint) for the terminal.
-pub async fn run(command: OutboxCommand, out: &mut (dyn Write + Send)) -> Result<(), OpsError> {
+/// [`OpsError`], with a [`hint`](OpsError::hint) for the terminal and an
+/// [exit code](OpsError::exit_code).
+pub async fn run(
+    command: OutboxCommand,
+    out: &mut (dyn Write + Send),
+) -> Result<Finished, OpsError> {
     match command {
         OutboxCommand::Status { db, json } => {
             let status = open(&db).await?.status().await?;
@@ -232,31 +287,17 @@ pub async fn run(command: OutboxCommand, out: &mut (dyn Write + Send)) -> Result
             max_sending,
             hold_claims_ms,
         } => {
-            let client = Client::from_env()?;
-            let store = open(&db).await?;
-            store.migrate().await?;
-            let mut relay = Relay::new(store, client)
-                .claim_lease(Duration::from_millis(claim_lease_ms))
-                .send_lease(Duration::from_millis(send_lease_ms))
-                .sweep_interval(Duration::from_millis(sweep_interval_ms));
-            if let Some(rows) = batch_size {
-                relay = relay.batch_size(rows);
-            }
-            if let Some(rows) = max_sending {
-                relay = relay.max_sending(rows);
-            }
-            if let Some(ms) = hold_claims_ms {
-                relay = relay.hold_claims(Duration::from_millis(ms));
-            }
-            if until_empty {
-                let report = relay.run_until_empty().await?;
-                write_report(out, &report).map_err(io("writing the output"))?;
-            } else {
-                tokio::select! {
-                    () = relay.run() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
+            let options = RelayOptions {
+                db,
+                until_empty,
+                claim_lease_ms,
+                send_lease_ms,
+                sweep_interval_ms,
+                batch_size,
+                max_sending,
+                hold_claims_ms,
+            };
+            return relay(options, out).await;
         }
         OutboxCommand::Uncertain { db, json, limit } => {
             let rows = open(&db).await?.uncertain(limit).await?;
@@ -318,7 +359,109 @@ pub async fn run(command: OutboxCommand, out: &mut (dyn Write + Send)) -> Result
             writeln!(out, "enqueued {n} bulletins").map_err(io("writing the output"))?;
         }
     }
-    Ok(())
+    Ok(Finished::Done)
+}
+
+/// `relay`'s flags.
+struct RelayOptions {
+    db: DatabaseArgs,
+    until_empty: bool,
+    claim_lease_ms: u64,
+    send_lease_ms: u64,
+    sweep_interval_ms: u64,
+    batch_size: Option<u32>,
+    max_sending: Option<usize>,
+    hold_claims_ms: Option<u64>,
+}
+
+/// `relay`: until SIGTERM or SIGINT (gracefully), or with `--until-empty` until no row is left
+/// to deliver.
+async fn relay(options: RelayOptions, out: &mut (dyn Write + Send)) -> Result<Finished, OpsError> {
+    // Listening from the start: a signal before the relay runs stops it gracefully too,
+    // instead of killing the process.
+    let signals = Signals::listen().map_err(io("listening for SIGTERM and SIGINT"))?;
+    let client = Client::from_env()?;
+    let store = open(&options.db).await?;
+    store.migrate().await?;
+    let mut relay = Relay::new(store, client)
+        .claim_lease(Duration::from_millis(options.claim_lease_ms))
+        .send_lease(Duration::from_millis(options.send_lease_ms))
+        .sweep_interval(Duration::from_millis(options.sweep_interval_ms));
+    if let Some(rows) = options.batch_size {
+        relay = relay.batch_size(rows);
+    }
+    if let Some(rows) = options.max_sending {
+        relay = relay.max_sending(rows);
+    }
+    if let Some(ms) = options.hold_claims_ms {
+        relay = relay.hold_claims(Duration::from_millis(ms));
+    }
+    let signalled = Arc::new(AtomicBool::new(false));
+    let shutdown = signals.first_then_exit_on_second(signalled.clone());
+    let report = if options.until_empty {
+        relay.run_until_empty_or(shutdown).await?
+    } else {
+        relay.run_until(shutdown).await
+    };
+    write_report(out, &report).map_err(io("writing the output"))?;
+    // Stopped by a signal, the relay did what it was asked; otherwise rows that ended refused
+    // or uncertain need a person.
+    if options.until_empty
+        && !signalled.load(Ordering::SeqCst)
+        && report.refused + report.uncertain > 0
+    {
+        return Ok(Finished::RowsNeedAttention);
+    }
+    Ok(Finished::Done)
+}
+
+/// SIGTERM (what orchestrators send) and SIGINT (Ctrl-C), listened to from the start so that
+/// neither kills the process outright.
+struct Signals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+
+    /// Completes at the first signal (setting `signalled`); a second one exits the process
+    /// at once with [`EXIT_STOPPED_AT_ONCE`].
+    async fn first_then_exit_on_second(mut self, signalled: Arc<AtomicBool>) {
+        self.next().await;
+        signalled.store(true, Ordering::SeqCst);
+        eprintln!(
+            "stopping: no more claims; waiting for the requests in flight (a second signal stops at once)"
+        );
+        tokio::spawn(async move {
+            self.next().await;
+            eprintln!("error: stopped at once; rows whose requests were in flight stay `sending` and become uncertain");
+            std::process::exit(i32::from(EXIT_STOPPED_AT_ONCE));
+        });
+    }
 }
 
 async fn enqueue_all(

@@ -1,9 +1,12 @@
 //! The relay: claims committed rows, marks each `sending` before its request leaves, and records
 //! what came of it.
 
+use std::future::Future;
+use std::pin::pin;
 use std::time::Duration;
 
 use bulletins_http::{Client, Error as SendError, Triggered};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::error::Error;
@@ -62,11 +65,15 @@ pub struct Report {
     pub delivered: u64,
     /// Rows refused.
     pub refused: u64,
-    /// Rows that may have been delivered: left for a person.
+    /// Rows that may have been delivered: left for a person (those whose sending lease ran
+    /// out, found by this relay's sweeps, included).
     pub uncertain: u64,
-    /// Rows certainly not delivered, pending again after a backoff.
+    /// Rows certainly not delivered, pending again after a backoff (or at once, when the
+    /// relay was stopping before their requests could leave).
     pub retried: u64,
-    /// Rows whose lease this relay lost before it could send or record them.
+    /// Rows whose lease this relay lost before it could send or record them: pending again
+    /// (or, after sending, uncertain), so such a row may be delivered later, by this relay
+    /// too, and then also counted there.
     pub lost: u64,
 }
 
@@ -128,7 +135,11 @@ impl Relay {
     }
 
     /// How long a `sending` row may take (every retry of the client included) before the
-    /// sweeper turns it uncertain. Keep it above the client's timeout times its attempts.
+    /// sweeper turns it uncertain, counted from when its request leaves: while the request
+    /// waits for a client slot, the relay keeps renewing it (a quarter of it at a time, at
+    /// most a minute), so only a row whose request could have reached CleverTap is called
+    /// uncertain (or one whose relay died). Keep it above the client's timeout times its
+    /// attempts.
     #[must_use]
     pub fn send_lease(mut self, lease: Duration) -> Self {
         self.send_lease = lease;
@@ -197,12 +208,51 @@ impl Relay {
     /// Relays until the future is dropped: claims due rows, delivers them, and waits for more
     /// (a `NOTIFY` on PostgreSQL, the polling interval on SQLite). Database errors are logged
     /// and retried after the polling interval. Spawn it: `tokio::spawn(relay.run())`.
+    ///
+    /// Dropping it drops the requests in flight: their rows stay `sending` and become
+    /// uncertain. To stop without leaving work for a person, use [`Relay::run_until`].
     pub async fn run(self) {
+        self.relay(&Stop::never()).await;
+    }
+
+    /// Relays as [`Relay::run`] until `shutdown` completes, then stops gracefully: it claims no
+    /// more rows, hands back the claimed rows it had not marked `sending` (pending again at
+    /// once), lets the requests that left finish (each bounded by the client's
+    /// [timeout](Client::timeout); after that and a second more, the rest are dropped and
+    /// their rows become uncertain after their sending lease), records their outcomes, makes
+    /// the rows whose requests had not left pending again, and returns what it did.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "sqlite")]
+    /// # async fn run(relay: bulletins_outbox::Relay) {
+    /// let report = relay
+    ///     .run_until(async {
+    ///         let _ = tokio::signal::ctrl_c().await;
+    ///     })
+    ///     .await;
+    /// println!("{report:?}");
+    /// # }
+    /// ```
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Report {
+        let (stop, stopping) = Stop::new();
+        let mut relaying = pin!(self.relay(&stopping));
+        tokio::select! {
+            report = &mut relaying => return report,
+            () = shutdown => {}
+        }
+        stop.send_replace(true);
+        relaying.await
+    }
+
+    /// The loop of [`Relay::run`] and [`Relay::run_until`].
+    async fn relay(&self, stop: &Stop) -> Report {
         let mut waiter = Waiter::new(&self.store).await;
         let mut last_sweep: Option<Instant> = None;
+        let mut total = Report::default();
         loop {
             let step = async {
-                let report = self.flow(false, &mut last_sweep).await?;
+                let report = self.flow(false, &mut last_sweep, stop).await?;
+                total.add(report);
                 if report.rows() > 0 {
                     return Ok::<_, Error>(Duration::ZERO);
                 }
@@ -219,8 +269,14 @@ impl Relay {
                     self.poll_interval.max(Duration::from_millis(100))
                 }
             };
+            if stop.is_stopping() {
+                return total;
+            }
             if !wait.is_zero() {
-                waiter.wait(wait).await;
+                tokio::select! {
+                    () = waiter.wait(wait) => {}
+                    () = stop.stopped() => return total,
+                }
             }
         }
     }
@@ -231,15 +287,41 @@ impl Relay {
     /// # Errors
     /// [`Error::Database`].
     pub async fn run_until_empty(&self) -> Result<Report, Error> {
+        self.until_empty(&Stop::never()).await
+    }
+
+    /// [`Relay::run_until_empty`], stopping gracefully as [`Relay::run_until`] does if
+    /// `shutdown` completes first; the report says what it did until then.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn run_until_empty_or(
+        &self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<Report, Error> {
+        let (stop, stopping) = Stop::new();
+        let mut relaying = pin!(self.until_empty(&stopping));
+        tokio::select! {
+            report = &mut relaying => return report,
+            () = shutdown => {}
+        }
+        stop.send_replace(true);
+        relaying.await
+    }
+
+    async fn until_empty(&self, stop: &Stop) -> Result<Report, Error> {
         let mut report = Report::default();
         let mut last_sweep: Option<Instant> = None;
         loop {
             if last_sweep.is_none_or(|at| at.elapsed() >= self.sweep_interval) {
-                self.housekeeping().await?;
+                report.uncertain += self.housekeeping().await?;
                 last_sweep = Some(Instant::now());
             }
-            let batch = self.flow(false, &mut last_sweep).await?;
+            let batch = self.flow(false, &mut last_sweep, stop).await?;
             report.add(batch);
+            if stop.is_stopping() {
+                return Ok(report);
+            }
             if batch.rows() > 0 {
                 continue;
             }
@@ -252,7 +334,10 @@ impl Relay {
                 .min(self.sweep_interval)
                 .min(self.poll_interval)
                 .max(Duration::from_millis(10));
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stop.stopped() => return Ok(report),
+            }
         }
     }
 
@@ -262,11 +347,13 @@ impl Relay {
     /// # Errors
     /// [`Error::Database`].
     pub async fn run_batch(&self) -> Result<Report, Error> {
-        self.flow(true, &mut Some(Instant::now())).await
+        self.flow(true, &mut Some(Instant::now()), &Stop::never())
+            .await
     }
 
-    /// Sweeps expired leases and purges delivered rows past their retention.
-    async fn housekeeping(&self) -> Result<(), Error> {
+    /// Sweeps expired leases and purges delivered rows past their retention. Returns how many
+    /// rows the sweep made uncertain.
+    async fn housekeeping(&self) -> Result<u64, Error> {
         let swept = self.store.sweep().await?;
         if swept.released > 0 || swept.uncertain > 0 {
             tracing::info!(
@@ -276,7 +363,7 @@ impl Relay {
             );
         }
         self.store.purge_delivered(self.retention, 1000).await?;
-        Ok(())
+        Ok(swept.uncertain)
     }
 
     fn outcome(&self, result: Result<Triggered, SendError>, attempts: i64) -> Outcome {
@@ -291,28 +378,101 @@ impl Relay {
         if error.may_have_been_delivered() {
             return Outcome::Uncertain(error.to_string());
         }
-        if certainly_not_sent_and_transient(&error) {
-            let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
-            let after = self
-                .retry_base
-                .saturating_mul(2u32.saturating_pow(exponent))
-                .min(self.retry_max);
-            return Outcome::Retry {
-                error: error.to_string(),
-                after,
-            };
+        let Some(why) = certainly_not_sent_and_transient(&error) else {
+            return Outcome::Refused(error.to_string());
+        };
+        let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+        let after = self
+            .retry_base
+            .saturating_mul(2u32.saturating_pow(exponent))
+            .min(self.retry_max);
+        let account = self.client.account_id();
+        let retry_in_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
+        match why {
+            // Nothing will change on its own: someone must fix the set-up.
+            NotSent::Limiter | NotSent::Credentials => tracing::error!(
+                %error, account, retry_in_ms,
+                "outbox relay: not sent, {}; the row stays pending", why.reason()
+            ),
+            NotSent::NoConnection | NotSent::TooManyRequests => tracing::warn!(
+                %error, account, retry_in_ms,
+                "outbox relay: not sent, {}; the row stays pending", why.reason()
+            ),
         }
-        Outcome::Refused(error.to_string())
+        Outcome::Retry {
+            error: format!("{}: {error}", why.reason()),
+            after,
+        }
     }
 }
 
-/// Whether a failure that certainly delivered nothing is worth trying again later: no
-/// connection could be made (no answer and at least one attempt; an invalid bulletin makes
-/// none), or CleverTap answered 429. Anything else CleverTap said is final.
-fn certainly_not_sent_and_transient(error: &SendError) -> bool {
-    match error.status() {
-        Some(status) => status.as_u16() == 429,
-        None => error.attempts() > 0 && error.api_error().is_none(),
+/// Why a request certainly delivered nothing, for a cause that is ours or passing, so that its
+/// row is tried again after a backoff rather than refused for good.
+#[derive(Debug, Clone, Copy)]
+enum NotSent {
+    /// The limiter handed out no slot (a shared limiter's store, such as Redis, is down).
+    Limiter,
+    /// CleverTap refused the account id or passcode (401, 403): every row would fail alike.
+    Credentials,
+    /// No connection could be made.
+    NoConnection,
+    /// CleverTap answered 429.
+    TooManyRequests,
+}
+
+impl NotSent {
+    fn reason(self) -> &'static str {
+        match self {
+            NotSent::Limiter => "no concurrency slot could be taken (is the limiter's Redis reachable?)",
+            NotSent::Credentials => "CleverTap refused the credentials (check CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE)",
+            NotSent::NoConnection => "no connection to CleverTap could be made",
+            NotSent::TooManyRequests => "CleverTap answered 429 (too many requests)",
+        }
+    }
+}
+
+/// Whether a failure that certainly delivered nothing is worth trying again later, and why:
+/// no slot from the limiter, credentials refused, no connection (no answer and at least one
+/// attempt; an invalid bulletin makes none), or a 429. Anything else CleverTap said is final.
+fn certainly_not_sent_and_transient(error: &SendError) -> Option<NotSent> {
+    if matches!(error, SendError::Limiter { .. }) {
+        return Some(NotSent::Limiter);
+    }
+    match error.status().map(|status| status.as_u16()) {
+        Some(429) => Some(NotSent::TooManyRequests),
+        Some(401 | 403) => Some(NotSent::Credentials),
+        Some(_) => None,
+        None if error.attempts() > 0 && error.api_error().is_none() => Some(NotSent::NoConnection),
+        None => None,
+    }
+}
+
+/// Whether the relay was told to stop: the receiving side of [`Relay::run_until`]'s signal.
+#[derive(Debug, Clone)]
+pub(crate) struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    /// The sender that stops the relay, and the relay's side.
+    fn new() -> (watch::Sender<bool>, Self) {
+        let (stop, stopping) = watch::channel(false);
+        (stop, Self(stopping))
+    }
+
+    /// For the loops that run until dropped: never says stop.
+    fn never() -> Self {
+        Self(watch::channel(false).1)
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Completes once the relay is told to stop; never if it cannot be.
+    pub(crate) async fn stopped(&self) {
+        let mut stopping = self.0.clone();
+        if stopping.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 

@@ -95,7 +95,8 @@ pub struct UncertainRow {
 pub enum Resolution {
     /// It was delivered (checked on CleverTap's side): mark it so; it is never sent again.
     Delivered,
-    /// It was not delivered: make it pending, to be sent once more.
+    /// It was not delivered: make it pending, to be sent once more. Also for a refused row
+    /// whose cause was fixed (a passcode, a missing dashboard event).
     Resend,
 }
 

@@ -55,6 +55,7 @@ pub(crate) struct Queries {
     pub(crate) claim: SqlStr,
     pub(crate) mark_sending: SqlStr,
     pub(crate) mark_sending_many: SqlStr,
+    pub(crate) extend_sending: SqlStr,
     pub(crate) delivered_many: SqlStr,
     /// PostgreSQL only: `delivered_many` and marking rows `sending` as one statement.
     #[cfg(feature = "postgres")]
@@ -166,6 +167,10 @@ impl Queries {
                  RETURNING id, body, attempts",
                 dialect.skip_locked()
             )),
+            // The relay renews a `sending` row's lease while its request waits for a slot, and
+            // restarts it once the request left: only while its token still holds the row.
+            extend_sending: q("UPDATE {t} SET lease_until = {now} + $3 \
+                 WHERE id = $1 AND claim_token = $2 AND state = 'sending'"),
             // Only while the lease holds: past it, the sweeper may hand the row to another relay.
             mark_sending: q("UPDATE {t} SET state = 'sending', sent_at = {now}, lease_until = {now} + $3 \
                  WHERE id = $1 AND claim_token = $2 AND state = 'claimed' AND lease_until > {now}"),
@@ -201,8 +206,10 @@ impl Queries {
             // Operators' decisions; clearing the token keeps a late relay from overwriting them.
             resolve_delivered: q("UPDATE {t} SET state = 'delivered', finished_at = {now}, claim_token = NULL \
                  WHERE id = $1 AND state = 'uncertain'"),
+            // A refused row too: an operator who fixed the cause (a passcode, a dashboard event)
+            // may send it again.
             resolve_resend: q("UPDATE {t} SET state = 'pending', available_at = {now}, claim_token = NULL, \
-                 lease_until = NULL, finished_at = NULL WHERE id = $1 AND state = 'uncertain'"),
+                 lease_until = NULL, finished_at = NULL WHERE id = $1 AND state IN ('uncertain', 'refused')"),
             state_of: q("SELECT state FROM {t} WHERE id = $1"),
             active: q("SELECT COUNT(*) FROM {t} WHERE account = $1 AND state IN ('pending', 'claimed', 'sending')"),
         }

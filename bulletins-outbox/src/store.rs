@@ -443,6 +443,45 @@ impl Store {
         Ok(stepped)
     }
 
+    /// Sets the lease of each `sending` row (id, token, lease from now) whose token still
+    /// holds it, in one transaction. Returns how many it changed.
+    pub(crate) async fn extend_sending(
+        &self,
+        leases: &[(i64, Arc<str>, Duration)],
+    ) -> Result<u64, Error> {
+        if leases.is_empty() {
+            return Ok(0);
+        }
+        macro_rules! extend {
+            ($tx:ident) => {{
+                let mut changed = 0;
+                for (id, token, lease) in leases {
+                    changed += sqlx::query(self.sql.extend_sending.clone())
+                        .bind(*id)
+                        .bind(token.to_string())
+                        .bind(millis(*lease))
+                        .execute(&mut *$tx)
+                        .await?
+                        .rows_affected();
+                }
+                $tx.commit().await?;
+                changed
+            }};
+        }
+        Ok(match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                extend!(tx)
+            }
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                extend!(tx)
+            }
+        })
+    }
+
     /// Hands a claimed row back (pending, due now) if `token` still holds it and it never
     /// reached `sending`. Returns whether it did.
     ///
@@ -593,10 +632,12 @@ impl Store {
         Ok(rows)
     }
 
-    /// Applies an operator's decision to uncertain row `id`.
+    /// Applies an operator's decision to uncertain row `id`; [`Resolution::Resend`] also
+    /// applies to a refused row, whose cause an operator fixed.
     ///
     /// # Errors
-    /// [`Error::NotUncertain`] if there is no such row or it is not uncertain;
+    /// [`Error::NotUncertain`] if there is no such row or it is not uncertain (nor refused,
+    /// for a resend);
     /// [`Error::Database`].
     pub async fn resolve(&self, id: i64, resolution: Resolution) -> Result<(), Error> {
         let sql = match resolution {

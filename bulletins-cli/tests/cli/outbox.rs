@@ -75,6 +75,58 @@ fn an_invalid_line_enqueues_nothing_and_exits_3() {
     );
 }
 
+/// A row CleverTap refused leaves `relay --until-empty` with exit 6 (documented in the help);
+/// `resolve` on a row that is not uncertain is a usage error (2); `resolve --resend` sends the
+/// refused row again.
+#[test]
+fn until_empty_with_a_refused_row_exits_6_and_resolve_misuse_exits_2() {
+    let emu = Emu::start();
+    emu.inject(bulletins_emulator::Fault::status(400), 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = jsonl(dir.path(), "backfill.jsonl", 1);
+    let database = format!("sqlite:{}", dir.path().join("outbox.db").display());
+    expect_code(&enqueue(&database, &path), 0);
+
+    let relay =
+        || run(against(&emu).args(["outbox", "relay", "--until-empty", "--database", &database]));
+    let out = relay();
+    expect_code(&out, 6);
+    assert!(out.stdout.contains("refused 1,"), "{}", out.stdout);
+    let out = run(bulletins().args([
+        "outbox",
+        "resolve",
+        "1",
+        "--delivered",
+        "--database",
+        &database,
+    ]));
+    expect_code(&out, 2);
+    assert!(
+        out.stderr.contains("is `refused`, not uncertain"),
+        "{}",
+        out.stderr
+    );
+
+    let out = run(bulletins().args([
+        "outbox",
+        "resolve",
+        "1",
+        "--resend",
+        "--database",
+        &database,
+    ]));
+    expect_code(&out, 0);
+    expect_code(&relay(), 0);
+    assert_eq!(status(&database)["counts"]["delivered"], 1);
+
+    let help = run(bulletins().args(["outbox", "--help"]));
+    assert!(
+        help.stdout.contains("  6    relay --until-empty"),
+        "{}",
+        help.stdout
+    );
+}
+
 #[test]
 fn help_lists_the_outbox_commands() {
     let out = run(bulletins().args(["outbox", "--help"]));

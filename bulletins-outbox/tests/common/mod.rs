@@ -250,6 +250,17 @@ impl RelayProcess {
         }
     }
 
+    /// Sends it `signal` (`TERM`, `INT`) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let child = self.0.as_ref().expect("running");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// Waits for it to exit by itself.
     pub async fn wait(mut self) -> std::process::ExitStatus {
         let mut child = self.0.take().expect("running");
