@@ -1,6 +1,6 @@
 //! Many bulletins: bounded concurrency, bounded memory, one result per input.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -30,6 +30,13 @@ fn use_workers(window: usize) -> bool {
     window > POLLED_INLINE_UP_TO
         && tokio::runtime::Handle::try_current()
             .is_ok_and(|runtime| runtime.runtime_flavor() != RuntimeFlavor::CurrentThread)
+}
+
+/// The result of a bulletin of a batch whose workers had all ended before it was sent.
+fn not_sent() -> Error {
+    Error::Abandoned {
+        may_have_been_delivered: false,
+    }
 }
 
 /// How many times the cap of bulletins a batch with workers pulls ahead of its answers: the
@@ -65,7 +72,9 @@ impl Client {
     /// Raises every bulletin, at most [`max_concurrency`](Client::max_concurrency) at a time,
     /// yielding `(index, result)` as each finishes — in completion order, not input order —
     /// for progress reporting. Every input yields exactly one item, as long as the stream is
-    /// driven to its end.
+    /// driven to its end: should the batch's worker tasks end before answering (a
+    /// [`Limiter`](crate::Limiter) panicking, the runtime shutting down), each bulletin they
+    /// did not answer, and each after them, yields [`Error::Abandoned`].
     ///
     /// Each bulletin is validated and serialized where the stream is polled (so bulletins may
     /// borrow, and need not be `Send`). At most the cap of bulletins are in flight at once.
@@ -193,26 +202,34 @@ impl Client {
         let mut bulletins = bulletins.enumerate();
         let mut workers: Option<Workers> = None;
         let mut queued = 0_usize;
-        let mut invalid: VecDeque<(usize, Result<Triggered, Error>)> = VecDeque::new();
+        // The bulletins given to the workers and not yet answered: if the workers end early,
+        // each still gets its result.
+        let mut outstanding: HashSet<usize> = HashSet::new();
+        // Results to hand out before the workers' (invalid bulletins, abandoned ones).
+        let mut ready: VecDeque<(usize, Result<Triggered, Error>)> = VecDeque::new();
         let mut exhausted = false;
-        stream::poll_fn(move |cx| {
+        let mut abandoned = false;
+        stream::poll_fn(move |cx| loop {
             // Spawned on the first poll, which is inside the runtime.
             let workers = workers.get_or_insert_with(|| Workers::spawn(&client, window));
-            while !exhausted && queued + invalid.len() < lookahead {
+            while !exhausted && queued + ready.len() < lookahead {
                 let Some((index, bulletin)) = bulletins.next() else {
                     exhausted = true;
                     workers.close();
                     break;
                 };
                 match client.job(index, &bulletin) {
+                    // No worker is left to send it.
+                    Ok(_) if abandoned => ready.push_back((index, Err(not_sent()))),
                     Ok(job) => {
                         workers.push(job);
+                        outstanding.insert(index);
                         queued += 1;
                     }
-                    Err(refused) => invalid.push_back((index, Err(refused))),
+                    Err(refused) => ready.push_back((index, Err(refused))),
                 }
             }
-            if let Some(item) = invalid.pop_front() {
+            if let Some(item) = ready.pop_front() {
                 return Poll::Ready(Some(item));
             }
             if queued == 0 {
@@ -220,9 +237,31 @@ impl Client {
                 std::task::ready!(workers.poll_ended(cx));
                 return Poll::Ready(None);
             }
-            let result = std::task::ready!(workers.poll_result(cx));
-            queued = queued.saturating_sub(1);
-            Poll::Ready(result)
+            if let Some((index, result)) = std::task::ready!(workers.poll_result(cx)) {
+                queued = queued.saturating_sub(1);
+                outstanding.remove(&index);
+                return Poll::Ready(Some((index, result)));
+            }
+            // Every worker ended with bulletins unanswered: each still gets its own result,
+            // and so does every bulletin after them, so no result lands on another's place.
+            let never_started: HashSet<usize> = workers.abandon().into_iter().collect();
+            tracing::error!(
+                unanswered = outstanding.len(),
+                "the batch's workers ended before every bulletin was answered; the rest are not sent"
+            );
+            let mut lost: Vec<usize> = outstanding.drain().collect();
+            lost.sort_unstable();
+            ready.extend(lost.into_iter().map(|index| {
+                let may_have_been_delivered = !never_started.contains(&index);
+                (
+                    index,
+                    Err(Error::Abandoned {
+                        may_have_been_delivered,
+                    }),
+                )
+            }));
+            queued = 0;
+            abandoned = true;
         })
     }
 

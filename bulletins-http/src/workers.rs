@@ -92,7 +92,8 @@ impl Queue {
 }
 
 /// The workers of one batch. Dropping this aborts them: each delivery in progress is dropped
-/// (and warns, as a dropped trigger does), and the queued jobs are never sent.
+/// (and warns, as a dropped trigger does), and the queued jobs are never sent, not even by a
+/// worker running at that moment.
 pub(crate) struct Workers {
     queue: Arc<Queue>,
     /// Results taken from the queue, handed out one per poll.
@@ -147,23 +148,37 @@ impl Workers {
         self.queue.ready.notify_waiters();
     }
 
-    /// The next result; `Ready(None)` only if every worker is gone (the runtime shutting
-    /// down), which leaves the jobs in progress without a result.
+    /// The next result; `Ready(None)` only if every worker is gone (one ended early, or the
+    /// runtime is shutting down), which leaves the jobs in progress without a result (see
+    /// [`Workers::abandon`]).
     pub(crate) fn poll_result(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<(usize, Result<Triggered, Error>)>> {
+        // Counted before the results are taken: a worker pushes its last result before it
+        // counts itself out, so none is gone without its results being seen here.
+        let mut running = true;
         if self.taken.is_empty() {
             // Registered before looking, so a result pushed in between wakes this task.
             self.queue.stream.register(cx.waker());
+            running = self.queue.workers.load(Ordering::Acquire) > 0;
             self.taken.extend(lock(&self.queue.results).drain(..));
         }
         match self.taken.pop_front() {
             Some(Ok(result)) => Poll::Ready(Some(result)),
             Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None if self.queue.workers.load(Ordering::Acquire) == 0 => Poll::Ready(None),
+            None if !running => Poll::Ready(None),
             None => Poll::Pending,
         }
+    }
+
+    /// Once every worker is gone: takes the jobs no worker started, and returns their indices.
+    pub(crate) fn abandon(&self) -> Vec<usize> {
+        self.queue.closed.store(true, Ordering::Release);
+        lock(&self.queue.jobs)
+            .drain(..)
+            .map(|job| job.index)
+            .collect()
     }
 
     /// Ready once every worker has ended, each having given back the permit it kept; the
@@ -180,6 +195,11 @@ impl Workers {
 
 impl Drop for Workers {
     fn drop(&mut self) {
+        // An abort takes effect at the task's next yield: a worker in the middle of a poll on
+        // another thread would otherwise take the next queued job and send it first. Emptied
+        // here, the queue has none to give.
+        self.queue.closed.store(true, Ordering::Release);
+        lock(&self.queue.jobs).clear();
         for task in &self.tasks {
             task.abort();
         }
