@@ -56,10 +56,9 @@ impl Limiter for Keeping {
     }
 }
 
-/// `n` bulletins at a cap of 3, polled in the stream's own task, whose answers come in
-/// together: the emulator holds each for the same time, on the same runtime, so one turn of
-/// the runtime wakes every slot at once. The last bulletin pulled then waits in its slot,
-/// not yet polled, while the results before it come out; it must still find a kept permit.
+/// `n` bulletins at a cap of 3 on a current-thread runtime, whose answers come in together:
+/// the emulator holds each for the same time, on the same runtime, so one turn of the runtime
+/// wakes every worker at once. The last bulletin queued must still find a kept permit.
 async fn answers_together(n: usize) {
     const CAP: usize = 3;
     let emulator = start_with(CAP).await;
@@ -121,4 +120,73 @@ async fn a_batch_on_workers_gives_back_every_permit_it_kept() {
     let limiter = keeping_batch(&emulator, CAP, 200).await;
 
     assert!(limiter.acquired() >= CAP);
+}
+
+/// Polls `future` once, from the test's task.
+async fn poll_once<F: std::future::Future + Unpin>(mut future: F) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::future::Future::poll(
+            std::pin::Pin::new(&mut future),
+            cx,
+        ))
+    })
+    .await
+}
+
+/// A stream at a cap of 3 whose caller takes one result, polls once more, then stops polling
+/// while holding the stream: once its requests in flight are answered, it must hold no slot,
+/// so that `trigger` (on the same cap) gets one.
+async fn idle_stream_leaves_a_slot(client: bulletins_http::Client, other: bulletins_http::Client) {
+    let mut stream =
+        std::pin::pin!(client.trigger_stream((0..1_000).map(|i| program(&i.to_string()))));
+    let (_, first) = futures_util::StreamExt::next(&mut stream)
+        .await
+        .expect("a result");
+    first.expect("delivered");
+    let _ = poll_once(futures_util::StreamExt::next(&mut stream)).await;
+    // The caller stops polling (but keeps the stream).
+    let bulletin = program("x");
+    tokio::time::timeout(Duration::from_secs(5), other.trigger(&bulletin))
+        .await
+        .expect("an idle stream kept every slot: another trigger waited 5 s for one")
+        .expect("delivered");
+    drop(stream);
+}
+
+/// Another process's client sharing the limiter waits for a slot while this process's stream
+/// is idle: permits kept from one bulletin to the next must not stay with a stream nobody
+/// polls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_at_a_cap_of_3_holds_no_kept_slot_while_its_caller_does_not_poll() {
+    const CAP: usize = 3;
+    let emulator = start_with(CAP).await;
+    let limiter = Keeping::new(CAP);
+    let client = |limiter: &Keeping| {
+        builder(&emulator.base_url())
+            .max_concurrency(CAP)
+            .limiter(limiter.clone())
+            .build()
+            .expect("client builds")
+    };
+    idle_stream_leaves_a_slot(client(&limiter), client(&limiter)).await;
+}
+
+/// The same with the in-process cap, on the same client, on both kinds of runtime.
+async fn in_process_cap() {
+    let emulator = start_with(3).await;
+    let client = builder(&emulator.base_url())
+        .max_concurrency(3)
+        .build()
+        .expect("client builds");
+    idle_stream_leaves_a_slot(client.clone(), client).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_at_a_cap_of_3_holds_no_slot_of_its_client_while_its_caller_does_not_poll() {
+    in_process_cap().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_stream_on_a_current_thread_runtime_holds_no_slot_while_its_caller_does_not_poll() {
+    in_process_cap().await;
 }
