@@ -321,6 +321,11 @@ impl Carried {
         }
     }
 
+    /// The permit kept, if any.
+    pub(crate) fn take_permit(&mut self) -> Option<Permit> {
+        self.permit.take()
+    }
+
     /// Frees the kept permit, if any, and waits until the limiter has recorded it.
     pub(crate) async fn release(&mut self) {
         if let Some(permit) = self.permit.take() {

@@ -56,9 +56,10 @@ impl Limiter for Keeping {
     }
 }
 
-/// `n` bulletins at a cap of 3 on a current-thread runtime, whose answers come in together:
-/// the emulator holds each for the same time, on the same runtime, so one turn of the runtime
-/// wakes every worker at once. The last bulletin queued must still find a kept permit.
+/// `n` bulletins at a cap of 3, polled in the stream's own task, whose answers come in
+/// together: the emulator holds each for the same time, on the same runtime, so one turn of
+/// the runtime wakes every slot at once. The last bulletin pulled then waits in its slot,
+/// not yet polled, while the results before it come out; it must still find a kept permit.
 async fn answers_together(n: usize) {
     const CAP: usize = 3;
     let emulator = start_with(CAP).await;
@@ -133,60 +134,45 @@ async fn poll_once<F: std::future::Future + Unpin>(mut future: F) -> std::task::
     .await
 }
 
-/// A stream at a cap of 3 whose caller takes one result, polls once more, then stops polling
-/// while holding the stream: once its requests in flight are answered, it must hold no slot,
-/// so that `trigger` (on the same cap) gets one.
-async fn idle_stream_leaves_a_slot(client: bulletins_http::Client, other: bulletins_http::Client) {
-    let mut stream =
-        std::pin::pin!(client.trigger_stream((0..1_000).map(|i| program(&i.to_string()))));
-    let (_, first) = futures_util::StreamExt::next(&mut stream)
-        .await
-        .expect("a result");
-    first.expect("delivered");
-    let _ = poll_once(futures_util::StreamExt::next(&mut stream)).await;
-    // The caller stops polling (but keeps the stream).
-    let bulletin = program("x");
-    tokio::time::timeout(Duration::from_secs(5), other.trigger(&bulletin))
-        .await
-        .expect("an idle stream kept every slot: another trigger waited 5 s for one")
-        .expect("delivered");
-    // The stream, pinned here, is dropped only now.
-}
-
-/// Another process's client sharing the limiter waits for a slot while this process's stream
-/// is idle: permits kept from one bulletin to the next must not stay with a stream nobody
-/// polls.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stream_at_a_cap_of_3_holds_no_kept_slot_while_its_caller_does_not_poll() {
+/// A stream at a cap of 3 on a limiter shared with another process (here, another client),
+/// whose caller takes one result, polls once more, then stops polling while keeping the
+/// stream: once its requests are answered it must hold no slot, so that the other process's
+/// trigger gets one. (Slots kept from one bulletin to the next, or held by answered requests
+/// that only the caller's polls could finish, would leave it waiting for ever.)
+async fn idle_stream_leaves_the_other_process_a_slot() {
     const CAP: usize = 3;
     let emulator = start_with(CAP).await;
     let limiter = Keeping::new(CAP);
-    let client = |limiter: &Keeping| {
+    let client = || {
         builder(&emulator.base_url())
             .max_concurrency(CAP)
             .limiter(limiter.clone())
             .build()
             .expect("client builds")
     };
-    idle_stream_leaves_a_slot(client(&limiter), client(&limiter)).await;
-}
-
-/// The same with the in-process cap, on the same client, on both kinds of runtime.
-async fn in_process_cap() {
-    let emulator = start_with(3).await;
-    let client = builder(&emulator.base_url())
-        .max_concurrency(3)
-        .build()
-        .expect("client builds");
-    idle_stream_leaves_a_slot(client.clone(), client).await;
+    let (this, other) = (client(), client());
+    let mut stream =
+        std::pin::pin!(this.trigger_stream((0..1_000).map(|i| program(&i.to_string()))));
+    let (_, first) = futures_util::StreamExt::next(&mut stream)
+        .await
+        .expect("a result");
+    first.expect("delivered");
+    let _ = poll_once(futures_util::StreamExt::next(&mut stream)).await;
+    // The caller stops polling (and keeps the stream until the end of this function).
+    let bulletin = program("x");
+    tokio::time::timeout(Duration::from_secs(5), other.trigger(&bulletin))
+        .await
+        .expect("an idle stream kept every slot: another process's trigger waited 5 s for one")
+        .expect("delivered");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stream_at_a_cap_of_3_holds_no_slot_of_its_client_while_its_caller_does_not_poll() {
-    in_process_cap().await;
+async fn a_stream_at_a_cap_of_3_holds_no_shared_slot_while_its_caller_does_not_poll() {
+    idle_stream_leaves_the_other_process_a_slot().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_stream_on_a_current_thread_runtime_holds_no_slot_while_its_caller_does_not_poll() {
-    in_process_cap().await;
+async fn a_stream_on_a_current_thread_runtime_holds_no_shared_slot_while_its_caller_does_not_poll()
+{
+    idle_stream_leaves_the_other_process_a_slot().await;
 }
