@@ -15,6 +15,7 @@ use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bulletins_core::Triggered;
 use futures_util::task::AtomicWaker;
@@ -28,6 +29,11 @@ use tracing::{Dispatch, Instrument as _, Span};
 use crate::client::{Carried, Client, Prepared};
 use crate::error::Error;
 use crate::lock;
+
+/// How long a worker with no job keeps the slot it holds, waiting for the stream to queue the
+/// next: a small fraction of a `RedisLimiter` turn (100 ms by default), so a stream its caller
+/// stops polling gives its slots back within a turn.
+const KEEP_WHILE_IDLE: Duration = Duration::from_millis(10);
 
 /// One bulletin, prepared, waiting for a worker.
 pub(crate) struct Job {
@@ -216,11 +222,27 @@ async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
         let job = match queue.pop() {
             Some(job) => job,
             None => {
-                // Nothing to send: the slot is not kept while waiting.
-                carried.release().await;
-                match queue.next().await {
+                // Nothing to send. A kept slot waits a moment for the stream to queue the next
+                // job (it may be late to refill on a loaded machine: giving the slot back and
+                // taking another costs two round trips to a shared limiter's store), then goes
+                // back, so that no slot stays idle here while the caller does not poll.
+                let waited = if carried.holds_permit() {
+                    tokio::time::timeout(KEEP_WHILE_IDLE, queue.next())
+                        .await
+                        .ok()
+                        .flatten()
+                } else {
+                    None
+                };
+                match waited {
                     Some(job) => job,
-                    None => break,
+                    None => {
+                        carried.release().await;
+                        match queue.next().await {
+                            Some(job) => job,
+                            None => break,
+                        }
+                    }
                 }
             }
         };
