@@ -17,7 +17,8 @@ use crate::lock;
 use crate::slots::Slots;
 use crate::workers::{Job, Workers};
 
-/// The largest cap whose batch is polled in the stream's own task. Above it, on a
+/// The largest cap whose batch is polled in the stream's own task, with the client's own cap
+/// (with a shared limiter every batch runs on workers: see [`use_workers`]). Above it, on a
 /// multi-threaded runtime, the batch runs on worker tasks ([`Workers`]). Measured on two
 /// worker threads against the static responder (BENCHMARKS.md §11): at C = 3 the stream's
 /// own task was the faster (0.91x for workers), from C = 4 the workers (1.02x at C = 4,
