@@ -1,6 +1,6 @@
 //! Many bulletins: bounded concurrency, bounded memory, one result per input.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -11,25 +11,43 @@ use tokio::runtime::RuntimeFlavor;
 
 use crate::client::{trigger_span, Carried, Client};
 use crate::error::Error;
+use crate::inner::Cap;
 use crate::limiter::Permit;
 use crate::lock;
 use crate::slots::Slots;
 use crate::workers::{Job, Workers};
 
-/// The largest cap whose batch is polled in the stream's own task. Above it, on a
+/// The largest cap whose batch is polled in the stream's own task, with the client's own cap
+/// (with a shared limiter every batch runs on workers: see [`use_workers`]). Above it, on a
 /// multi-threaded runtime, the batch runs on worker tasks ([`Workers`]). Measured on two
 /// worker threads against the static responder (BENCHMARKS.md §11): at C = 3 the stream's
 /// own task was the faster (0.91x for workers), from C = 4 the workers (1.02x at C = 4,
 /// 1.08x-1.24x at C = 16).
 const POLLED_INLINE_UP_TO: usize = 3;
 
-/// Whether a batch of this window runs on worker tasks: above [`POLLED_INLINE_UP_TO`], and
-/// only where tasks can run in parallel (a current-thread runtime would gain nothing from
-/// them but their hand-offs).
-fn use_workers(window: usize) -> bool {
-    window > POLLED_INLINE_UP_TO
-        && tokio::runtime::Handle::try_current()
-            .is_ok_and(|runtime| runtime.runtime_flavor() != RuntimeFlavor::CurrentThread)
+/// Whether a batch of this window runs on worker tasks: always with a shared [`Limiter`],
+/// and otherwise above [`POLLED_INLINE_UP_TO`] where tasks can run in parallel (a
+/// current-thread runtime would gain nothing from them but their hand-offs).
+///
+/// A batch polled in the stream's own task holds its slots while its caller does not poll it
+/// (the permit kept for its next bulletin, and those of its answered requests, which only
+/// that task can give back): a shared limiter's slots are the whole fleet's, so an idle
+/// stream would leave every other process waiting. A worker gives back its slot as soon as it
+/// has no bulletin to send, polled or not.
+///
+/// [`Limiter`]: crate::Limiter
+fn use_workers(cap: &Cap, window: usize) -> bool {
+    matches!(cap, Cap::Shared(_))
+        || (window > POLLED_INLINE_UP_TO
+            && tokio::runtime::Handle::try_current()
+                .is_ok_and(|runtime| runtime.runtime_flavor() != RuntimeFlavor::CurrentThread))
+}
+
+/// The result of a bulletin of a batch whose workers had all ended before it was sent.
+fn not_sent() -> Error {
+    Error::Abandoned {
+        may_have_been_delivered: false,
+    }
 }
 
 /// How many times the cap of bulletins a batch with workers pulls ahead of its answers: the
@@ -65,16 +83,20 @@ impl Client {
     /// Raises every bulletin, at most [`max_concurrency`](Client::max_concurrency) at a time,
     /// yielding `(index, result)` as each finishes — in completion order, not input order —
     /// for progress reporting. Every input yields exactly one item, as long as the stream is
-    /// driven to its end.
+    /// driven to its end: should the batch's worker tasks end before answering (a
+    /// [`Limiter`](crate::Limiter) panicking, the runtime shutting down), each bulletin they
+    /// did not answer, and each after them, yields [`Error::Abandoned`].
     ///
     /// Each bulletin is validated and serialized where the stream is polled (so bulletins may
     /// borrow, and need not be `Send`). At most the cap of bulletins are in flight at once.
-    /// With a cap of 3 or less (CleverTap's is 3), or on a current-thread runtime, their
-    /// requests are polled in the stream's own task. With a larger cap on a multi-threaded
-    /// runtime (as found where `trigger_stream` is called), as many worker tasks as the cap
-    /// deliver them, so the batch spreads over the runtime's threads; the stream then keeps up
-    /// to three times the cap pulled and prepared ahead of the answers, and an answer does not
-    /// wait for the stream to be polled.
+    /// With the client's own cap of 3 or less (CleverTap's is 3), or on a current-thread
+    /// runtime, their requests are polled in the stream's own task. With a larger cap on a
+    /// multi-threaded runtime (as found where `trigger_stream` is called), or with a shared
+    /// [`Limiter`](crate::Limiter) whatever the cap, as many worker tasks as the cap deliver
+    /// them, so the batch spreads over the runtime's threads; the stream then keeps up to three
+    /// times the cap pulled and prepared ahead of the answers, and an answer does not wait for
+    /// the stream to be polled. A worker with no bulletin to send holds no slot of the shared
+    /// limiter, so a stream its caller stops polling leaves the other processes theirs.
     ///
     /// Cancelling may leave bulletins delivered with no result: dropping the stream early
     /// cancels every trigger in progress (on workers, each is dropped by the runtime right
@@ -111,7 +133,7 @@ impl Client {
         I: IntoIterator<Item = Bulletin<'b, E>>,
     {
         let window = self.window();
-        if use_workers(window) {
+        if use_workers(&self.inner.cap, window) {
             Either::Right(self.worker_stream(bulletins.into_iter(), window))
         } else {
             Either::Left(self.inline_stream(bulletins.into_iter(), window))
@@ -193,26 +215,34 @@ impl Client {
         let mut bulletins = bulletins.enumerate();
         let mut workers: Option<Workers> = None;
         let mut queued = 0_usize;
-        let mut invalid: VecDeque<(usize, Result<Triggered, Error>)> = VecDeque::new();
+        // The bulletins given to the workers and not yet answered: if the workers end early,
+        // each still gets its result.
+        let mut outstanding: HashSet<usize> = HashSet::new();
+        // Results to hand out before the workers' (invalid bulletins, abandoned ones).
+        let mut ready: VecDeque<(usize, Result<Triggered, Error>)> = VecDeque::new();
         let mut exhausted = false;
-        stream::poll_fn(move |cx| {
+        let mut abandoned = false;
+        stream::poll_fn(move |cx| loop {
             // Spawned on the first poll, which is inside the runtime.
             let workers = workers.get_or_insert_with(|| Workers::spawn(&client, window));
-            while !exhausted && queued + invalid.len() < lookahead {
+            while !exhausted && queued + ready.len() < lookahead {
                 let Some((index, bulletin)) = bulletins.next() else {
                     exhausted = true;
                     workers.close();
                     break;
                 };
                 match client.job(index, &bulletin) {
+                    // No worker is left to send it.
+                    Ok(_) if abandoned => ready.push_back((index, Err(not_sent()))),
                     Ok(job) => {
                         workers.push(job);
+                        outstanding.insert(index);
                         queued += 1;
                     }
-                    Err(refused) => invalid.push_back((index, Err(refused))),
+                    Err(refused) => ready.push_back((index, Err(refused))),
                 }
             }
-            if let Some(item) = invalid.pop_front() {
+            if let Some(item) = ready.pop_front() {
                 return Poll::Ready(Some(item));
             }
             if queued == 0 {
@@ -220,9 +250,31 @@ impl Client {
                 std::task::ready!(workers.poll_ended(cx));
                 return Poll::Ready(None);
             }
-            let result = std::task::ready!(workers.poll_result(cx));
-            queued = queued.saturating_sub(1);
-            Poll::Ready(result)
+            if let Some((index, result)) = std::task::ready!(workers.poll_result(cx)) {
+                queued = queued.saturating_sub(1);
+                outstanding.remove(&index);
+                return Poll::Ready(Some((index, result)));
+            }
+            // Every worker ended with bulletins unanswered: each still gets its own result,
+            // and so does every bulletin after them, so no result lands on another's place.
+            let never_started: HashSet<usize> = workers.abandon().into_iter().collect();
+            tracing::error!(
+                unanswered = outstanding.len(),
+                "the batch's workers ended before every bulletin was answered; the rest are not sent"
+            );
+            let mut lost: Vec<usize> = outstanding.drain().collect();
+            lost.sort_unstable();
+            ready.extend(lost.into_iter().map(|index| {
+                let may_have_been_delivered = !never_started.contains(&index);
+                (
+                    index,
+                    Err(Error::Abandoned {
+                        may_have_been_delivered,
+                    }),
+                )
+            }));
+            queued = 0;
+            abandoned = true;
         })
     }
 

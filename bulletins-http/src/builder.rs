@@ -25,6 +25,11 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// CleverTap's limit for raising bulletins, 3 per account.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 3;
 
+/// The largest [`ClientBuilder::max_concurrency`] accepted. A batch runs as many slots (or
+/// worker tasks) as the cap, so a cap far above any account's limit would only cost memory;
+/// CleverTap's limit is 3 per account.
+pub const MAX_CONCURRENCY_LIMIT: usize = 1024;
+
 /// Builds a [`Client`]; start with [`Client::builder`].
 ///
 /// ```
@@ -126,6 +131,22 @@ pub enum BuildClientError {
     /// `max_concurrency(0)`.
     #[error("max concurrency is zero; allow at least one request in flight (CleverTap allows 3 per account)")]
     ZeroConcurrency,
+    /// A `max_concurrency` above [`MAX_CONCURRENCY_LIMIT`].
+    #[error("max concurrency {max_concurrency} is above the most this client supports ({limit}); CleverTap allows 3 per account")]
+    ConcurrencyTooHigh {
+        /// The cap given.
+        max_concurrency: usize,
+        /// [`MAX_CONCURRENCY_LIMIT`].
+        limit: usize,
+    },
+    /// A per-attempt timeout so long that no deadline can be computed for it, together with a
+    /// [`Limiter`]: a leased slot cannot cover it. Without a limiter such a timeout means no
+    /// timeout.
+    #[error("the per-attempt timeout ({timeout:?}) is too long for a limiter's lease to cover; give a timeout of at most a few minutes")]
+    TimeoutTooLongForLimiter {
+        /// The per-attempt timeout.
+        timeout: Duration,
+    },
     /// An environment variable is not set.
     #[error("environment variable {name} is not set; {hint}")]
     MissingEnv {
@@ -190,7 +211,9 @@ impl ClientBuilder {
     }
 
     /// How long one attempt may take, from connecting to the end of the answer's body
-    /// (default [`DEFAULT_TIMEOUT`]). Retries get a fresh timeout each.
+    /// (default [`DEFAULT_TIMEOUT`]). Retries get a fresh timeout each. `Duration::MAX` (any
+    /// duration past the clock's range) means no timeout; with a [`Self::limiter`], whose
+    /// leases must cover each attempt, [`Self::build`] refuses it.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -205,7 +228,7 @@ impl ClientBuilder {
     }
 
     /// The most requests this client (and its clones) has in flight at once (default
-    /// [`DEFAULT_MAX_CONCURRENCY`], CleverTap's limit). Further triggers wait their turn instead
+    /// [`DEFAULT_MAX_CONCURRENCY`], CleverTap's limit; at most [`MAX_CONCURRENCY_LIMIT`]). Further triggers wait their turn instead
     /// of drawing 429s. Share one client among everything that uses the same account.
     pub fn max_concurrency(mut self, max: usize) -> Self {
         self.max_concurrency = Some(max);
@@ -287,6 +310,17 @@ impl ClientBuilder {
         let max_concurrency = self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
         if max_concurrency == 0 {
             return Err(BuildClientError::ZeroConcurrency);
+        }
+        if max_concurrency > MAX_CONCURRENCY_LIMIT {
+            return Err(BuildClientError::ConcurrencyTooHigh {
+                max_concurrency,
+                limit: MAX_CONCURRENCY_LIMIT,
+            });
+        }
+        // A lease is measured on the monotonic clock; past its range no lease covers an
+        // attempt, and the client would take and give back slots for ever.
+        if self.limiter.is_some() && tokio::time::Instant::now().checked_add(timeout).is_none() {
+            return Err(BuildClientError::TimeoutTooLongForLimiter { timeout });
         }
         let wants_proxy = !self.proxies.is_empty() || self.use_env_proxy;
         if self.http_client.is_some() && wants_proxy {
@@ -440,6 +474,14 @@ mod tests {
             BuildClientError::ZeroConcurrency
         ));
         assert!(matches!(
+            err(complete().max_concurrency(usize::MAX)),
+            BuildClientError::ConcurrencyTooHigh { .. }
+        ));
+        assert!(complete()
+            .max_concurrency(MAX_CONCURRENCY_LIMIT)
+            .build()
+            .is_ok());
+        assert!(matches!(
             err(complete().timeout(Duration::ZERO)),
             BuildClientError::ZeroTimeout { .. }
         ));
@@ -455,6 +497,30 @@ mod tests {
                 .connect_timeout(Duration::from_secs(1))),
             BuildClientError::ConnectTimeoutWithHttpClient
         ));
+    }
+
+    /// Hands out permits with a lease of a minute.
+    #[derive(Debug)]
+    struct Leasing;
+
+    impl Limiter for Leasing {
+        fn acquire<'a>(
+            &'a self,
+            _slot: crate::Slot<'a>,
+        ) -> futures_util::future::BoxFuture<'a, Result<crate::Permit, crate::BoxError>> {
+            let until = tokio::time::Instant::now() + Duration::from_secs(60);
+            let lease = Arc::new(crate::Lease::new(until));
+            Box::pin(async move { Ok(crate::Permit::leased((), lease)) })
+        }
+    }
+
+    #[test]
+    fn a_timeout_no_lease_can_cover_is_refused_with_a_limiter() {
+        assert!(matches!(
+            err(complete().limiter(Leasing).timeout(Duration::MAX)),
+            BuildClientError::TimeoutTooLongForLimiter { .. }
+        ));
+        assert!(complete().timeout(Duration::MAX).build().is_ok());
     }
 
     #[test]

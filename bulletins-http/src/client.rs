@@ -354,6 +354,11 @@ impl Carried {
         self.permit.take()
     }
 
+    /// Whether a permit is kept.
+    pub(crate) fn holds_permit(&self) -> bool {
+        self.permit.is_some()
+    }
+
     /// Frees the kept permit, if any, and waits until the limiter has recorded it.
     pub(crate) async fn release(&mut self) {
         if let Some(permit) = self.permit.take() {

@@ -23,13 +23,16 @@ pub(crate) struct AttemptDeadline {
 
 impl AttemptDeadline {
     /// Runs `attempt` for at most `timeout` from now; `None` if the timeout struck first (and
-    /// `attempt` was dropped).
+    /// `attempt` was dropped). A timeout too long for the clock to represent its deadline (such
+    /// as `Duration::MAX`) is no timeout: the attempt runs unbounded.
     pub(crate) async fn bound<F: Future>(
         &mut self,
         timeout: Duration,
         attempt: F,
     ) -> Option<F::Output> {
-        let deadline = Instant::now() + timeout;
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            return Some(attempt.await);
+        };
         self.deadline = Some(deadline);
         match &mut self.timer {
             // A timer set later than this deadline (a shorter timeout) is brought forward.
@@ -91,6 +94,20 @@ mod tests {
             None
         );
         assert_eq!(started.elapsed(), Duration::from_secs(25));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_past_the_clocks_range_is_no_timeout() {
+        let mut deadline = AttemptDeadline::default();
+        let slow = tokio::time::sleep(Duration::from_secs(3600));
+        assert_eq!(deadline.bound(Duration::MAX, slow).await, Some(()));
+        // The timer of an earlier, bounded attempt does not cut an unbounded one short.
+        assert_eq!(
+            deadline.bound(Duration::from_secs(1), async {}).await,
+            Some(())
+        );
+        let slow = tokio::time::sleep(Duration::from_secs(10));
+        assert_eq!(deadline.bound(Duration::MAX, slow).await, Some(()));
     }
 
     #[tokio::test(start_paused = true)]

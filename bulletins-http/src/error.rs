@@ -83,6 +83,19 @@ pub enum Error {
         may_have_been_delivered: bool,
     },
 
+    /// A batch's worker tasks ended before this bulletin's result was known (a [`Limiter`]
+    /// panicked while giving a permit back, or the runtime is shutting down).
+    /// [`Client::trigger_stream`](crate::Client::trigger_stream) still yields one result per
+    /// bulletin: this one, for those it could not deliver.
+    ///
+    /// [`Limiter`]: crate::Limiter
+    #[error("the batch's workers ended before this bulletin's result was known{maybe}",
+        maybe = maybe_sent(*may_have_been_delivered))]
+    Abandoned {
+        /// Whether its delivery had started: `false` for a bulletin that was never sent.
+        may_have_been_delivered: bool,
+    },
+
     /// No answer came within the per-attempt timeout after the request was sent.
     #[error("CleverTap did not answer within {timeout:?} after {attempts} attempt{s}; the bulletin may have been delivered, so check before triggering it again, or raise the timeout", s = plural(*attempts))]
     Timeout {
@@ -155,15 +168,19 @@ impl Error {
             | Error::Limiter {
                 may_have_been_delivered,
                 ..
+            }
+            | Error::Abandoned {
+                may_have_been_delivered,
             } => *may_have_been_delivered,
             Error::Timeout { .. } => true,
         }
     }
 
-    /// How many attempts were made: 0 when the bulletin was invalid and never sent.
+    /// How many attempts were made: 0 when the bulletin was invalid and never sent, or when
+    /// the count is not known ([`Error::Abandoned`]).
     pub fn attempts(&self) -> u32 {
         match self {
-            Error::Invalid(_) => 0,
+            Error::Invalid(_) | Error::Abandoned { .. } => 0,
             Error::Api { attempts, .. }
             | Error::Undecodable { attempts, .. }
             | Error::Transport { attempts, .. }

@@ -131,7 +131,7 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 pub use builder::{
     BuildClientError, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_TIMEOUT,
+    DEFAULT_TIMEOUT, MAX_CONCURRENCY_LIMIT,
 };
 pub use client::Client;
 pub use env::{ACCOUNT_ID_VAR, BASE_URL_VAR, PASSCODE_VAR, REDIS_URL_VAR, REGION_VAR};

@@ -220,10 +220,14 @@ impl Lease {
         self.lost.load(Ordering::Acquire)
     }
 
-    /// Whether the lease is not lost and holds for at least `duration` from now.
+    /// Whether the lease is not lost and holds for at least `duration` from now. A duration
+    /// past the clock's range (such as `Duration::MAX`) is covered by no lease.
     pub fn covers(&self, duration: Duration) -> bool {
         let until = *crate::lock(&self.valid_until);
-        !self.is_lost() && Instant::now() + duration <= until
+        !self.is_lost()
+            && Instant::now()
+                .checked_add(duration)
+                .is_some_and(|end| end <= until)
     }
 }
 
@@ -240,5 +244,20 @@ pub(crate) async fn permit_for_attempt(
             return Ok(permit);
         }
         tracing::debug!("the slot's lease no longer covers the attempt's timeout; taking another");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn no_lease_covers_a_duration_past_the_clocks_range() {
+        let lease = Lease::new(Instant::now() + Duration::from_secs(60));
+        assert!(lease.covers(Duration::from_secs(1)));
+        assert!(!lease.covers(Duration::MAX));
+        let permit = Permit::leased((), Arc::new(lease));
+        assert!(!permit.covers(Duration::MAX));
+        assert!(!permit.keep_for(Duration::MAX));
     }
 }

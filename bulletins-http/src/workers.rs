@@ -15,6 +15,7 @@ use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bulletins_core::Triggered;
 use futures_util::task::AtomicWaker;
@@ -28,6 +29,11 @@ use tracing::{Dispatch, Instrument as _, Span};
 use crate::client::{Carried, Client, Prepared};
 use crate::error::Error;
 use crate::lock;
+
+/// How long a worker with no job keeps the slot it holds, waiting for the stream to queue the
+/// next: a small fraction of a `RedisLimiter` turn (100 ms by default), so a stream its caller
+/// stops polling gives its slots back within a turn.
+const KEEP_WHILE_IDLE: Duration = Duration::from_millis(10);
 
 /// One bulletin, prepared, waiting for a worker.
 pub(crate) struct Job {
@@ -92,7 +98,8 @@ impl Queue {
 }
 
 /// The workers of one batch. Dropping this aborts them: each delivery in progress is dropped
-/// (and warns, as a dropped trigger does), and the queued jobs are never sent.
+/// (and warns, as a dropped trigger does), and the queued jobs are never sent, not even by a
+/// worker running at that moment.
 pub(crate) struct Workers {
     queue: Arc<Queue>,
     /// Results taken from the queue, handed out one per poll.
@@ -147,23 +154,37 @@ impl Workers {
         self.queue.ready.notify_waiters();
     }
 
-    /// The next result; `Ready(None)` only if every worker is gone (the runtime shutting
-    /// down), which leaves the jobs in progress without a result.
+    /// The next result; `Ready(None)` only if every worker is gone (one ended early, or the
+    /// runtime is shutting down), which leaves the jobs in progress without a result (see
+    /// [`Workers::abandon`]).
     pub(crate) fn poll_result(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<(usize, Result<Triggered, Error>)>> {
+        // Counted before the results are taken: a worker pushes its last result before it
+        // counts itself out, so none is gone without its results being seen here.
+        let mut running = true;
         if self.taken.is_empty() {
             // Registered before looking, so a result pushed in between wakes this task.
             self.queue.stream.register(cx.waker());
+            running = self.queue.workers.load(Ordering::Acquire) > 0;
             self.taken.extend(lock(&self.queue.results).drain(..));
         }
         match self.taken.pop_front() {
             Some(Ok(result)) => Poll::Ready(Some(result)),
             Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None if self.queue.workers.load(Ordering::Acquire) == 0 => Poll::Ready(None),
+            None if !running => Poll::Ready(None),
             None => Poll::Pending,
         }
+    }
+
+    /// Once every worker is gone: takes the jobs no worker started, and returns their indices.
+    pub(crate) fn abandon(&self) -> Vec<usize> {
+        self.queue.closed.store(true, Ordering::Release);
+        lock(&self.queue.jobs)
+            .drain(..)
+            .map(|job| job.index)
+            .collect()
     }
 
     /// Ready once every worker has ended, each having given back the permit it kept; the
@@ -180,6 +201,11 @@ impl Workers {
 
 impl Drop for Workers {
     fn drop(&mut self) {
+        // An abort takes effect at the task's next yield: a worker in the middle of a poll on
+        // another thread would otherwise take the next queued job and send it first. Emptied
+        // here, the queue has none to give.
+        self.queue.closed.store(true, Ordering::Release);
+        lock(&self.queue.jobs).clear();
         for task in &self.tasks {
             task.abort();
         }
@@ -196,11 +222,27 @@ async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
         let job = match queue.pop() {
             Some(job) => job,
             None => {
-                // Nothing to send: the slot is not kept while waiting.
-                carried.release().await;
-                match queue.next().await {
+                // Nothing to send. A kept slot waits a moment for the stream to queue the next
+                // job (it may be late to refill on a loaded machine: giving the slot back and
+                // taking another costs two round trips to a shared limiter's store), then goes
+                // back, so that no slot stays idle here while the caller does not poll.
+                let waited = if carried.holds_permit() {
+                    tokio::time::timeout(KEEP_WHILE_IDLE, queue.next())
+                        .await
+                        .ok()
+                        .flatten()
+                } else {
+                    None
+                };
+                match waited {
                     Some(job) => job,
-                    None => break,
+                    None => {
+                        carried.release().await;
+                        match queue.next().await {
+                            Some(job) => job,
+                            None => break,
+                        }
+                    }
                 }
             }
         };

@@ -122,3 +122,57 @@ async fn a_batch_on_workers_gives_back_every_permit_it_kept() {
 
     assert!(limiter.acquired() >= CAP);
 }
+
+/// Polls `future` once, from the test's task.
+async fn poll_once<F: std::future::Future + Unpin>(mut future: F) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::future::Future::poll(
+            std::pin::Pin::new(&mut future),
+            cx,
+        ))
+    })
+    .await
+}
+
+/// A stream at a cap of 3 on a limiter shared with another process (here, another client),
+/// whose caller takes one result, polls once more, then stops polling while keeping the
+/// stream: once its requests are answered it must hold no slot, so that the other process's
+/// trigger gets one. (Slots kept from one bulletin to the next, or held by answered requests
+/// that only the caller's polls could finish, would leave it waiting for ever.)
+async fn idle_stream_leaves_the_other_process_a_slot() {
+    const CAP: usize = 3;
+    let emulator = start_with(CAP).await;
+    let limiter = Keeping::new(CAP);
+    let client = || {
+        builder(&emulator.base_url())
+            .max_concurrency(CAP)
+            .limiter(limiter.clone())
+            .build()
+            .expect("client builds")
+    };
+    let (this, other) = (client(), client());
+    let mut stream =
+        std::pin::pin!(this.trigger_stream((0..1_000).map(|i| program(&i.to_string()))));
+    let (_, first) = futures_util::StreamExt::next(&mut stream)
+        .await
+        .expect("a result");
+    first.expect("delivered");
+    let _ = poll_once(futures_util::StreamExt::next(&mut stream)).await;
+    // The caller stops polling (and keeps the stream until the end of this function).
+    let bulletin = program("x");
+    tokio::time::timeout(Duration::from_secs(5), other.trigger(&bulletin))
+        .await
+        .expect("an idle stream kept every slot: another process's trigger waited 5 s for one")
+        .expect("delivered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_at_a_cap_of_3_holds_no_shared_slot_while_its_caller_does_not_poll() {
+    idle_stream_leaves_the_other_process_a_slot().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_stream_on_a_current_thread_runtime_holds_no_shared_slot_while_its_caller_does_not_poll()
+{
+    idle_stream_leaves_the_other_process_a_slot().await;
+}
