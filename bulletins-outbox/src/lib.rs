@@ -21,3 +21,5 @@ pub use rows::{Claim, ClaimedRow, Outcome, Resolution, Status, Swept, UncertainR
 pub use state::State;
 pub use store::{Store, SQLITE_BUSY_TIMEOUT};
 pub use table::{InvalidTableName, TableName, DEFAULT_TABLE, MAX_TABLE_NAME_LEN};
+#[cfg(test)]
+mod plan_tests;

@@ -35,7 +35,7 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Store {
     pool: Pool,
     table: TableName,
-    sql: Arc<Queries>,
+    pub(crate) sql: Arc<Queries>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,21 +116,48 @@ impl Store {
         Self { pool, table, sql }
     }
 
-    /// Connects to `url`: `sqlite:path/to/file.db` (created if missing, in WAL mode with a busy
-    /// timeout) or `postgres://...`.
+    /// Connects to `url`: `sqlite:path/to/file.db` (which must exist: see
+    /// [`Store::connect_or_create`]; opened in WAL mode with a busy timeout) or
+    /// `postgres://...`.
     ///
     /// # Errors
+    /// [`Error::NoDatabase`] when the SQLite file does not exist (nothing is created);
     /// [`Error::UnsupportedUrl`] for another scheme or one whose feature is off;
     /// [`Error::Database`] when the connection fails.
     pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::open(url, false).await
+    }
+
+    /// Like [`Store::connect`], but creates a missing SQLite file (and nothing else: the table
+    /// is [`Store::migrate`]'s). For setting an outbox up; everything else uses
+    /// [`Store::connect`], so that a mistyped path is an error instead of a new, empty
+    /// database.
+    ///
+    /// # Errors
+    /// As [`Store::connect`], without [`Error::NoDatabase`].
+    pub async fn connect_or_create(url: &str) -> Result<Self, Error> {
+        Self::open(url, true).await
+    }
+
+    async fn open(url: &str, create: bool) -> Result<Self, Error> {
         let scheme = url.split(':').next().unwrap_or_default();
+        #[cfg(not(feature = "sqlite"))]
+        let _ = create;
         match scheme {
             #[cfg(feature = "sqlite")]
             "sqlite" => {
-                let pool = SqlitePoolOptions::new()
-                    .connect_with(Self::sqlite_options(url)?)
-                    .await?;
-                Ok(Self::sqlite(pool))
+                let options = Self::sqlite_options(url)?.create_if_missing(create);
+                match SqlitePoolOptions::new().connect_with(options.clone()).await {
+                    Ok(pool) => Ok(Self::sqlite(pool)),
+                    // Opened without SQLITE_OPEN_CREATE, a missing file fails to open: say so
+                    // by its path instead of SQLite's "unable to open database file".
+                    Err(_) if !create && !options.get_filename().exists() => {
+                        Err(Error::NoDatabase {
+                            path: options.get_filename().to_path_buf(),
+                        })
+                    }
+                    Err(error) => Err(error.into()),
+                }
             }
             #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => {
@@ -155,7 +182,8 @@ impl Store {
     }
 
     /// The connection settings the outbox expects of a SQLite database, for the application's
-    /// own pool too: the file created if missing, WAL (readers never block the writer), and a
+    /// own pool: the file created if missing (the application owns its database; the outbox's
+    /// own [`Store::connect`] turns that off), WAL (readers never block the writer), and a
     /// [`SQLITE_BUSY_TIMEOUT`] so a writer waits for another instead of failing.
     ///
     /// # Errors
@@ -194,9 +222,17 @@ impl Store {
     /// neither reads nor writes `_sqlx_migrations`, so it does not interfere with the
     /// application's own migrations; you may instead copy the file into them.
     ///
+    /// It looks the table and its indexes up in the catalog first, and when they are all there
+    /// (and none the file drops) it changes nothing and takes no lock, so a service starting
+    /// never waits for the application's open transactions (a `CREATE INDEX IF NOT EXISTS`
+    /// takes its lock on the table before it checks), nor makes the application wait for it.
+    ///
     /// # Errors
     /// [`Error::Database`].
     pub async fn migrate(&self) -> Result<(), Error> {
+        if self.schema_is_current().await? {
+            return Ok(());
+        }
         let schema = AssertSqlSafe(self.sql.schema.clone());
         match &self.pool {
             #[cfg(feature = "sqlite")]
@@ -218,6 +254,25 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Whether the table and every index the schema file creates exist, and no index it drops
+    /// does: read from the catalog, without locking the table.
+    async fn schema_is_current(&self) -> Result<bool, Error> {
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.catalog.clone()).bind(self.table.as_str().to_owned())
+            };
+        }
+        let rows: Vec<(bool, String)> = on_pool!(&self.pool, pool => {
+            query!().fetch_all(pool).await?.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?
+        });
+        let table = rows.iter().any(|(is_table, _)| *is_table);
+        let has = |index: &String| rows.iter().any(|(is_table, name)| !is_table && name == index);
+        let (created, dropped) = &self.sql.schema_indexes;
+        Ok(table && created.iter().all(has) && !dropped.iter().any(has))
     }
 
     /// Claims up to `limit` due pending rows of `account` for `lease`, under a fresh token.
@@ -529,6 +584,20 @@ impl Store {
         }
         let n: i64 = on_pool!(&self.pool, pool => query!().fetch_one(pool).await?.try_get(0)?);
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Whether any of `account`'s rows is pending, claimed or sending: [`Store::active`] is not
+    /// zero, found without counting them (a count reads every pending row's index entry).
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn has_active(&self, account: &str) -> Result<bool, Error> {
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.has_active.clone()).bind(account.to_owned())
+            };
+        }
+        Ok(on_pool!(&self.pool, pool => query!().fetch_one(pool).await?.try_get(0)?))
     }
 
     /// Counts by state and the age of the oldest pending row.
