@@ -1,7 +1,9 @@
 -- The bulletins outbox, PostgreSQL. `migrate()` runs this file with `bulletins_outbox` replaced
--- by the configured table name, under an advisory lock; it is idempotent. Times are milliseconds
--- since the UNIX epoch from the database's clock, so every relay measures leases with the same
--- clock.
+-- by the configured table name, under an advisory lock; it is idempotent. It runs it only when
+-- the catalog lacks the table or an index the file creates, or holds one it drops: on a current
+-- schema `migrate()` takes no lock. Times are milliseconds since the UNIX epoch from the
+-- database's clock, so every relay measures leases with the same clock; statements read it with
+-- `statement_timestamp()` (stable, so a comparison with it is an index condition).
 CREATE TABLE IF NOT EXISTS bulletins_outbox (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     account      TEXT   NOT NULL,                   -- the CleverTap account it goes to

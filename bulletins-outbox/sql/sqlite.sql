@@ -1,6 +1,8 @@
 -- The bulletins outbox, SQLite. `migrate()` runs this file with `bulletins_outbox` replaced by
--- the configured table name; it is idempotent. Times are milliseconds since the UNIX epoch from
--- the database's clock, so every relay measures leases with the same clock.
+-- the configured table name; it is idempotent. It runs it only when the catalog lacks the table
+-- or an index the file creates, or holds one it drops: on a current schema `migrate()` takes no
+-- lock. Times are milliseconds since the UNIX epoch from the database's clock, so every relay
+-- measures leases with the same clock.
 CREATE TABLE IF NOT EXISTS bulletins_outbox (
     id           INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused, so an operator's id stays unambiguous
     account      TEXT    NOT NULL,                  -- the CleverTap account it goes to
