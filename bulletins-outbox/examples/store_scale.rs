@@ -65,7 +65,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.backoff,
         started.elapsed().as_secs_f64()
     );
-    println!("{:<28} {:>10} {:>10} {:>10}", "statement", "median", "p90", "max");
+    println!(
+        "{:<28} {:>10} {:>10} {:>10}",
+        "statement", "median", "p90", "max"
+    );
     let runs = args.runs;
     report("claim (nothing due)", runs, || async {
         let claim = store.claim(ACCOUNT, 128, Duration::from_secs(30)).await?;
@@ -168,7 +171,9 @@ async fn load(url: &str, table: &TableName, args: &Args) -> Result<(), Box<dyn s
                 "g",
                 |n| format!("generate_series(1, {n}) AS g"),
             );
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&pool)
+                .await?;
         }
         // What autovacuum does after a load this size; a long-running table has its statistics.
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
@@ -187,7 +192,9 @@ async fn load(url: &str, table: &TableName, args: &Args) -> Result<(), Box<dyn s
                     )
                 },
             );
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&pool)
+                .await?;
         }
         // No ANALYZE: applications rarely run it, so the plans must not depend on it.
     }

@@ -223,7 +223,8 @@ pub async fn run(command: OutboxCommand, out: &mut (dyn Write + Send)) -> Result
                 .await?
                 .with_table(db.table.clone());
             store.migrate().await?;
-            writeln!(out, "outbox table {} is ready", db.table).map_err(io("writing the output"))?;
+            writeln!(out, "outbox table {} is ready", db.table)
+                .map_err(io("writing the output"))?;
         }
         OutboxCommand::Status { db, json } => {
             let status = open(&db).await?.status().await?;

@@ -26,7 +26,12 @@ fn statements(store: &Store) -> Vec<(&'static str, SqlStr, Vec<Bind>)> {
         (
             "claim",
             sql.claim.clone(),
-            vec![Bind::Text("token"), lease, Bind::Text(ACCOUNT), Bind::Int(128)],
+            vec![
+                Bind::Text("token"),
+                lease,
+                Bind::Text(ACCOUNT),
+                Bind::Int(128),
+            ],
         ),
         ("sweep (claimed)", sql.sweep_claimed.clone(), vec![]),
         ("sweep (sending)", sql.sweep_sending.clone(), vec![]),
@@ -36,7 +41,11 @@ fn statements(store: &Store) -> Vec<(&'static str, SqlStr, Vec<Bind>)> {
             vec![Bind::Int(7 * 24 * 3_600_000), Bind::Int(1000)],
         ),
         ("active", sql.active.clone(), vec![Bind::Text(ACCOUNT)]),
-        ("has_active", sql.has_active.clone(), vec![Bind::Text(ACCOUNT)]),
+        (
+            "has_active",
+            sql.has_active.clone(),
+            vec![Bind::Text(ACCOUNT)],
+        ),
         ("next_due", sql.next_due.clone(), vec![Bind::Text(ACCOUNT)]),
     ]
 }
@@ -107,7 +116,11 @@ async fn sqlite_statements_find_their_rows_through_indexes() {
     let rows = format!(
         "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {ROWS}) SELECT n FROM s)"
     );
-    let fill = fill_sql(&store, "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)", &rows);
+    let fill = fill_sql(
+        &store,
+        "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+        &rows,
+    );
     sqlx::raw_sql(sqlx::AssertSqlSafe(fill))
         .execute(pool)
         .await

@@ -288,7 +288,10 @@ mod tests {
         assert!(q.claim.as_str().contains("UPDATE shop_outbox "));
         let (created, dropped) = &q.schema_indexes;
         assert_eq!(created.len(), 6, "{created:?}");
-        assert!(created.iter().all(|i| i.starts_with("shop_outbox_")), "{created:?}");
+        assert!(
+            created.iter().all(|i| i.starts_with("shop_outbox_")),
+            "{created:?}"
+        );
         assert_eq!(dropped, &["shop_outbox_lease"]);
     }
 }

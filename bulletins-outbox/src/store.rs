@@ -270,7 +270,10 @@ impl Store {
                 .collect::<Result<_, sqlx::Error>>()?
         });
         let table = rows.iter().any(|(is_table, _)| *is_table);
-        let has = |index: &String| rows.iter().any(|(is_table, name)| !is_table && name == index);
+        let has = |index: &String| {
+            rows.iter()
+                .any(|(is_table, name)| !is_table && name == index)
+        };
         let (created, dropped) = &self.sql.schema_indexes;
         Ok(table && created.iter().all(has) && !dropped.iter().any(has))
     }

@@ -52,10 +52,7 @@ async fn indexes(db: &Db) -> Vec<String> {
 async fn migrate_restores_what_is_missing_and_drops_what_was_replaced(db: Db) {
     let t = db.table.as_str();
     let current = indexes(&db).await;
-    assert!(
-        current.contains(&format!("{t}_claimed")),
-        "{current:?}"
-    );
+    assert!(current.contains(&format!("{t}_claimed")), "{current:?}");
     // An outbox migrated by an earlier version: one index on both leased states, none per state.
     let downgrade = format!(
         "DROP INDEX {t}_claimed; DROP INDEX {t}_sending; \

@@ -109,7 +109,14 @@ fn only_migrate_creates_a_sqlite_database() {
 fn help_lists_the_outbox_commands() {
     let out = run(bulletins().args(["outbox", "--help"]));
     expect_code(&out, 0);
-    for command in ["migrate", "status", "relay", "uncertain", "resolve", "enqueue"] {
+    for command in [
+        "migrate",
+        "status",
+        "relay",
+        "uncertain",
+        "resolve",
+        "enqueue",
+    ] {
         assert!(out.stdout.contains(command), "{}", out.stdout);
     }
     let out = run(bulletins().arg("--help"));
