@@ -242,7 +242,9 @@ impl Queries {
                  + (SELECT COUNT(*) FROM {t} WHERE state = 'claimed' AND account = $1) \
                  + (SELECT COUNT(*) FROM {t} WHERE state = 'sending' AND account = $1)"),
             // `MIN` over each partial index stops at its first entry whatever the backlog (an
-            // `EXISTS` may be planned as a table scan that expects an early match).
+            // `EXISTS` may be planned as a table scan that expects an early match). The columns
+            // are never NULL in these states: `available_at` never, `lease_until` from the claim
+            // until the row leaves `sending`.
             has_active: q("SELECT (SELECT MIN(available_at) FROM {t} WHERE state = 'pending' AND account = $1) IS NOT NULL \
                  OR (SELECT MIN(lease_until) FROM {t} WHERE state = 'claimed' AND account = $1) IS NOT NULL \
                  OR (SELECT MIN(lease_until) FROM {t} WHERE state = 'sending' AND account = $1) IS NOT NULL"),
