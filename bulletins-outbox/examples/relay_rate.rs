@@ -63,7 +63,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .clone()
         .unwrap_or_else(|| format!("sqlite:{}", dir.path().join("bench.db").display()));
     let table = TableName::new(format!("bench_{}", std::process::id()))?;
-    let store = Store::connect(&url).await?.with_table(table.clone());
+    let store = Store::connect_or_create(&url)
+        .await?
+        .with_table(table.clone());
     store.migrate().await?;
     let emulator = Emulator::builder()
         .account(ACCOUNT, "XXXXXX")

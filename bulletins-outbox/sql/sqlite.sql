@@ -1,6 +1,8 @@
 -- The bulletins outbox, SQLite. `migrate()` runs this file with `bulletins_outbox` replaced by
--- the configured table name; it is idempotent. Times are milliseconds since the UNIX epoch from
--- the database's clock, so every relay measures leases with the same clock.
+-- the configured table name; it is idempotent. It runs it only when the catalog lacks the table
+-- or an index the file creates, or holds one it drops: on a current schema `migrate()` takes no
+-- lock. Times are milliseconds since the UNIX epoch from the database's clock, so every relay
+-- measures leases with the same clock.
 CREATE TABLE IF NOT EXISTS bulletins_outbox (
     id           INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused, so an operator's id stays unambiguous
     account      TEXT    NOT NULL,                  -- the CleverTap account it goes to
@@ -18,15 +20,26 @@ CREATE TABLE IF NOT EXISTS bulletins_outbox (
     targets      INTEGER,                           -- CleverTap's `targets`, once delivered
     last_error   TEXT
 );
--- The claim query: pending rows of one account, due first. Partial, so it only holds the backlog.
+-- Every statement the relay runs on each loop or sweep finds its rows through one of these
+-- partial indexes, each on the rows of one state (`state = '...'`, written exactly so: SQLite
+-- uses a partial index only when the query repeats its condition), so each stays small however
+-- much the table churns, and counting a state reads only its index.
+-- The claim query: pending rows of one account, due first.
 CREATE INDEX IF NOT EXISTS bulletins_outbox_claim
     ON bulletins_outbox (account, available_at, id) WHERE state = 'pending';
--- The sweeper: leases in flight.
-CREATE INDEX IF NOT EXISTS bulletins_outbox_lease
-    ON bulletins_outbox (lease_until) WHERE state IN ('claimed', 'sending');
+-- The sweeper: expired claims, and expired sends.
+CREATE INDEX IF NOT EXISTS bulletins_outbox_claimed
+    ON bulletins_outbox (lease_until) WHERE state = 'claimed';
+CREATE INDEX IF NOT EXISTS bulletins_outbox_sending
+    ON bulletins_outbox (lease_until) WHERE state = 'sending';
 -- Retention: delivered rows by age.
 CREATE INDEX IF NOT EXISTS bulletins_outbox_done
     ON bulletins_outbox (finished_at) WHERE state = 'delivered';
--- Operators: the rows waiting for a person.
+-- Operators: the rows waiting for a person, and the refused ones (counted by `status`).
 CREATE INDEX IF NOT EXISTS bulletins_outbox_uncertain
     ON bulletins_outbox (id) WHERE state = 'uncertain';
+CREATE INDEX IF NOT EXISTS bulletins_outbox_refused
+    ON bulletins_outbox (id) WHERE state = 'refused';
+-- Replaced by `_claimed` and `_sending` (a partial index on both states, which SQLite could not
+-- use for a query on one of them).
+DROP INDEX IF EXISTS bulletins_outbox_lease;

@@ -25,6 +25,17 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// The SQLite database file does not exist. Only [`Store::connect_or_create`] creates one
+    /// (the operators' `migrate` command uses it): any other command on a mistyped path would
+    /// leave an empty file behind, or enqueue into a database no relay reads.
+    ///
+    /// [`Store::connect_or_create`]: crate::Store::connect_or_create
+    #[error("no SQLite database at {}; nothing was created (the operators' `migrate` command, or `Store::connect_or_create`, creates one)", path.display())]
+    NoDatabase {
+        /// The path, as given.
+        path: std::path::PathBuf,
+    },
+
     /// The table name is not a plain identifier.
     #[error(transparent)]
     TableName(#[from] InvalidTableName),

@@ -21,3 +21,6 @@ pub use rows::{Claim, ClaimedRow, Outcome, Resolution, Status, Swept, UncertainR
 pub use state::State;
 pub use store::{Store, SQLITE_BUSY_TIMEOUT};
 pub use table::{InvalidTableName, TableName, DEFAULT_TABLE, MAX_TABLE_NAME_LEN};
+// The tests run on both stores whatever features the build asked for (see the dev-dependency).
+#[cfg(all(test, feature = "sqlite", feature = "postgres"))]
+mod plan_tests;

@@ -27,10 +27,19 @@ use crate::store::Store;
 use crate::table::{TableName, DEFAULT_TABLE};
 use crate::Outbox;
 
-/// `status`, `relay`, `uncertain`, `resolve` and `enqueue`.
+/// `migrate`, `status`, `relay`, `uncertain`, `resolve` and `enqueue`.
 #[derive(Debug, Subcommand)]
 #[non_exhaustive]
 pub enum OutboxCommand {
+    /// Creates the outbox: the SQLite file if it is missing, the table and its indexes. The
+    /// only command that creates a database: the others refuse a SQLite file that does not
+    /// exist.
+    #[command(after_help = "Example:\n  bulletins outbox migrate --database sqlite:shop.db")]
+    Migrate {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
     /// Counts rows by state, and the age of the oldest pending row.
     #[command(after_help = "Example:\n  bulletins outbox status --database sqlite:shop.db --json")]
     Status {
@@ -198,6 +207,9 @@ impl OpsError {
             OpsError::Outbox(Error::NotUncertain { .. }) => {
                 Some("run `uncertain` to list the rows waiting for a decision")
             }
+            OpsError::Outbox(Error::NoDatabase { .. }) => Some(
+                "check the path in --database (or DATABASE_URL); to set up a new outbox, run `migrate` with it",
+            ),
             OpsError::Outbox(Error::Database(_)) => {
                 Some("check --database (or DATABASE_URL) and that the outbox was migrated")
             }
@@ -261,6 +273,14 @@ pub async fn run(
     out: &mut (dyn Write + Send),
 ) -> Result<Finished, OpsError> {
     match command {
+        OutboxCommand::Migrate { db } => {
+            let store = Store::connect_or_create(&db.database)
+                .await?
+                .with_table(db.table.clone());
+            store.migrate().await?;
+            writeln!(out, "outbox table {} is ready", db.table)
+                .map_err(io("writing the output"))?;
+        }
         OutboxCommand::Status { db, json } => {
             let status = open(&db).await?.status().await?;
             if json {

@@ -325,7 +325,7 @@ impl Relay {
             if batch.rows() > 0 {
                 continue;
             }
-            if self.store.active(self.client.account_id()).await? == 0 {
+            if !self.store.has_active(self.client.account_id()).await? {
                 return Ok(report);
             }
             let due = self.store.next_due(self.client.account_id()).await?;

@@ -15,13 +15,17 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
-    /// The current time in milliseconds since the UNIX epoch, on the database's clock.
+    /// The current time in milliseconds since the UNIX epoch, on the database's clock, fixed
+    /// for the statement: a comparison with it must be an index condition. PostgreSQL's
+    /// `clock_timestamp()` is volatile, so every comparison with it was a filter (a purge read
+    /// the whole table); `statement_timestamp()` is stable. SQLite's `'now'` is fixed per
+    /// statement already.
     fn now(self) -> &'static str {
         match self {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT",
+            Dialect::Postgres => "(EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::BIGINT",
         }
     }
 
@@ -51,6 +55,10 @@ impl Dialect {
 #[derive(Debug)]
 pub(crate) struct Queries {
     pub(crate) schema: String,
+    /// The indexes `schema` creates, then those it drops: `migrate` looks them up first.
+    pub(crate) schema_indexes: (Vec<String>, Vec<String>),
+    /// The table's existence (`$1`: its name), and the names of its indexes (lower case).
+    pub(crate) catalog: SqlStr,
     pub(crate) insert: SqlStr,
     pub(crate) claim: SqlStr,
     pub(crate) mark_sending: SqlStr,
@@ -76,6 +84,7 @@ pub(crate) struct Queries {
     pub(crate) resolve_resend: SqlStr,
     pub(crate) state_of: SqlStr,
     pub(crate) active: SqlStr,
+    pub(crate) has_active: SqlStr,
 }
 
 /// Why a relay's lease on a `sending` row ran out: what the sweeper writes into `last_error`.
@@ -147,8 +156,25 @@ impl Queries {
                WHERE r.id = o.id AND r.claim_token = o.token \
                AND r.state = 'claimed' AND r.lease_until > {now} RETURNING r.id) \
              SELECT TRUE, id FROM done UNION ALL SELECT FALSE, id FROM marked");
+        let schema = dialect.schema().replace(DEFAULT_TABLE, t);
+        // Catalog reads take no lock on the table, so they never wait for the application.
+        let catalog = match dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => q("SELECT type = 'table', lower(name) FROM sqlite_master \
+                 WHERE (type = 'table' AND name = $1 COLLATE NOCASE) \
+                 OR (type = 'index' AND tbl_name = $1 COLLATE NOCASE)"),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => q("SELECT TRUE, lower($1) WHERE to_regclass($1) IS NOT NULL \
+                 UNION ALL SELECT FALSE, c.relname::TEXT FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass($1)"),
+        };
         Self {
-            schema: dialect.schema().replace(DEFAULT_TABLE, t),
+            schema_indexes: (
+                names_after(&schema, "CREATE INDEX IF NOT EXISTS "),
+                names_after(&schema, "DROP INDEX IF EXISTS "),
+            ),
+            catalog,
+            schema,
             #[cfg(feature = "postgres")]
             deliver_and_mark,
             mark_sending_many,
@@ -198,7 +224,13 @@ impl Queries {
             purge: q("DELETE FROM {t} WHERE id IN (SELECT id FROM {t} \
                  WHERE state = 'delivered' AND finished_at < {now} - $1 LIMIT $2)"),
             next_due: q("SELECT MIN(available_at) - {now} FROM {t} WHERE state = 'pending' AND account = $1"),
-            counts: q("SELECT state, COUNT(*) FROM {t} GROUP BY state"),
+            // One count per state, each on that state's partial index: a `GROUP BY state`
+            // reads the whole table.
+            counts: q(&crate::state::State::ALL
+                .iter()
+                .map(|s| format!("SELECT '{0}', COUNT(*) FROM {{t}} WHERE state = '{0}'", s.as_str()))
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ")),
             oldest_pending: q("SELECT {now} - MIN(created_at) FROM {t} WHERE state = 'pending'"),
             list_uncertain: q("SELECT id, account, event, body, attempts, \
                  {now} - COALESCE(sent_at, created_at), last_error \
@@ -211,9 +243,31 @@ impl Queries {
             resolve_resend: q("UPDATE {t} SET state = 'pending', available_at = {now}, claim_token = NULL, \
                  lease_until = NULL, finished_at = NULL WHERE id = $1 AND state IN ('uncertain', 'refused')"),
             state_of: q("SELECT state FROM {t} WHERE id = $1"),
-            active: q("SELECT COUNT(*) FROM {t} WHERE account = $1 AND state IN ('pending', 'claimed', 'sending')"),
+            // A sum over the states' partial indexes (pending by account; the claimed and
+            // sending rows are few), so no index of its own.
+            active: q("SELECT (SELECT COUNT(*) FROM {t} WHERE state = 'pending' AND account = $1) \
+                 + (SELECT COUNT(*) FROM {t} WHERE state = 'claimed' AND account = $1) \
+                 + (SELECT COUNT(*) FROM {t} WHERE state = 'sending' AND account = $1)"),
+            // `MIN` over each partial index stops at its first entry whatever the backlog (an
+            // `EXISTS` may be planned as a table scan that expects an early match). The columns
+            // are never NULL in these states: `available_at` never, `lease_until` from the claim
+            // until the row leaves `sending`.
+            has_active: q("SELECT (SELECT MIN(available_at) FROM {t} WHERE state = 'pending' AND account = $1) IS NOT NULL \
+                 OR (SELECT MIN(lease_until) FROM {t} WHERE state = 'claimed' AND account = $1) IS NOT NULL \
+                 OR (SELECT MIN(lease_until) FROM {t} WHERE state = 'sending' AND account = $1) IS NOT NULL"),
         }
     }
+}
+
+/// The (lower-case) identifiers that follow `keyword` in `sql`.
+fn names_after(sql: &str, keyword: &str) -> Vec<String> {
+    sql.match_indices(keyword)
+        .filter_map(|(at, _)| {
+            let rest = &sql[at + keyword.len()..];
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+            Some(rest[..end].to_ascii_lowercase())
+        })
+        .collect()
 }
 
 fn dialect_is_sqlite(dialect: Dialect) -> bool {
@@ -241,5 +295,12 @@ mod tests {
             .schema
             .contains("CREATE INDEX IF NOT EXISTS shop_outbox_claim"));
         assert!(q.claim.as_str().contains("UPDATE shop_outbox "));
+        let (created, dropped) = &q.schema_indexes;
+        assert_eq!(created.len(), 6, "{created:?}");
+        assert!(
+            created.iter().all(|i| i.starts_with("shop_outbox_")),
+            "{created:?}"
+        );
+        assert_eq!(dropped, &["shop_outbox_lease"]);
     }
 }

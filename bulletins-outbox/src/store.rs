@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{AssertSqlSafe, Row as _};
+use sqlx::Row as _;
 
 use crate::error::Error;
 use crate::rows::{
@@ -19,9 +19,9 @@ use crate::state::State;
 use crate::table::TableName;
 
 #[cfg(feature = "postgres")]
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::PgPool;
 #[cfg(feature = "sqlite")]
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqlitePool;
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("bulletins-outbox needs a store: enable the `sqlite` feature, `postgres`, or both");
@@ -35,7 +35,7 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Store {
     pool: Pool,
     table: TableName,
-    sql: Arc<Queries>,
+    pub(crate) sql: Arc<Queries>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +87,9 @@ macro_rules! record_query {
     }};
 }
 
+// Opening a store and setting its schema up (after the macros, which it uses).
+mod setup;
+
 #[cfg(feature = "sqlite")]
 type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 #[cfg(feature = "postgres")]
@@ -116,59 +119,6 @@ impl Store {
         Self { pool, table, sql }
     }
 
-    /// Connects to `url`: `sqlite:path/to/file.db` (created if missing, in WAL mode with a busy
-    /// timeout) or `postgres://...`.
-    ///
-    /// # Errors
-    /// [`Error::UnsupportedUrl`] for another scheme or one whose feature is off;
-    /// [`Error::Database`] when the connection fails.
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        let scheme = url.split(':').next().unwrap_or_default();
-        match scheme {
-            #[cfg(feature = "sqlite")]
-            "sqlite" => {
-                let pool = SqlitePoolOptions::new()
-                    .connect_with(Self::sqlite_options(url)?)
-                    .await?;
-                Ok(Self::sqlite(pool))
-            }
-            #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => {
-                let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
-                Ok(Self::postgres(pool))
-            }
-            #[cfg(not(feature = "sqlite"))]
-            "sqlite" => Err(Error::UnsupportedUrl {
-                url: redact(url),
-                hint: "this build lacks the SQLite store; enable the bulletins-outbox feature `sqlite`",
-            }),
-            #[cfg(not(feature = "postgres"))]
-            "postgres" | "postgresql" => Err(Error::UnsupportedUrl {
-                url: redact(url),
-                hint: "this build lacks the PostgreSQL store; enable the bulletins-outbox feature `postgres`",
-            }),
-            _ => Err(Error::UnsupportedUrl {
-                url: redact(url),
-                hint: "use sqlite:path/to/file.db or postgres://user@host/database",
-            }),
-        }
-    }
-
-    /// The connection settings the outbox expects of a SQLite database, for the application's
-    /// own pool too: the file created if missing, WAL (readers never block the writer), and a
-    /// [`SQLITE_BUSY_TIMEOUT`] so a writer waits for another instead of failing.
-    ///
-    /// # Errors
-    /// [`Error::Database`] if `url` is not a SQLite URL.
-    #[cfg(feature = "sqlite")]
-    pub fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, Error> {
-        use std::str::FromStr as _;
-        Ok(SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(SQLITE_BUSY_TIMEOUT))
-    }
-
     /// Uses table `table` instead of `bulletins_outbox`.
     #[must_use]
     pub fn with_table(self, table: TableName) -> Self {
@@ -187,37 +137,6 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
-    }
-
-    /// Creates the table and its indexes if they do not exist: the shipped SQL file for this
-    /// database (`sql/sqlite.sql` or `sql/postgres.sql`) with the configured table name. It
-    /// neither reads nor writes `_sqlx_migrations`, so it does not interfere with the
-    /// application's own migrations; you may instead copy the file into them.
-    ///
-    /// # Errors
-    /// [`Error::Database`].
-    pub async fn migrate(&self) -> Result<(), Error> {
-        let schema = AssertSqlSafe(self.sql.schema.clone());
-        match &self.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                sqlx::raw_sql(schema).execute(&mut *tx).await?;
-                tx.commit().await?;
-            }
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => {
-                // Two services starting at once must not race on CREATE ... IF NOT EXISTS.
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                    .bind(format!("bulletins-outbox:{}", self.table))
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::raw_sql(schema).execute(&mut *tx).await?;
-                tx.commit().await?;
-            }
-        }
-        Ok(())
     }
 
     /// Claims up to `limit` due pending rows of `account` for `lease`, under a fresh token.
@@ -570,6 +489,20 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// Whether any of `account`'s rows is pending, claimed or sending: [`Store::active`] is not
+    /// zero, found without counting them (a count reads every pending row's index entry).
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub async fn has_active(&self, account: &str) -> Result<bool, Error> {
+        macro_rules! query {
+            () => {
+                sqlx::query(self.sql.has_active.clone()).bind(account.to_owned())
+            };
+        }
+        Ok(on_pool!(&self.pool, pool => query!().fetch_one(pool).await?.try_get(0)?))
+    }
+
     /// Counts by state and the age of the oldest pending row.
     ///
     /// # Errors
@@ -715,35 +648,4 @@ where
 /// A duration in whole milliseconds, as the table's times are.
 pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// The URL without its password, for error messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(start), Some(at)) if at > start => {
-            let userinfo = &url[start + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..start + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_stay_out_of_messages() {
-        assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");
-        assert_eq!(redact("mysql://u@h/db"), "mysql://u@h/db");
-        assert_eq!(redact("sqlite:x.db"), "sqlite:x.db");
-    }
 }

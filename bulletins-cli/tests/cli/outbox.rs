@@ -29,6 +29,8 @@ fn enqueue_then_relay_until_empty_delivers_every_line_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = jsonl(dir.path(), "backfill.jsonl", 5);
     let database = format!("sqlite:{}", dir.path().join("outbox.db").display());
+    let out = run(bulletins().args(["outbox", "migrate", "--database", &database]));
+    expect_code(&out, 0);
 
     let out = enqueue(&database, &path);
     expect_code(&out, 0);
@@ -85,6 +87,7 @@ fn until_empty_with_a_refused_row_exits_6_and_resolve_misuse_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = jsonl(dir.path(), "backfill.jsonl", 1);
     let database = format!("sqlite:{}", dir.path().join("outbox.db").display());
+    expect_code(&run(bulletins().args(["outbox", "migrate", "--database", &database])), 0);
     expect_code(&enqueue(&database, &path), 0);
 
     let relay =
@@ -127,11 +130,46 @@ fn until_empty_with_a_refused_row_exits_6_and_resolve_misuse_exits_2() {
     );
 }
 
+/// A mistyped path: `status` and `enqueue` fail naming it, and leave no file behind (an empty
+/// database, which `enqueue` would fill and no relay read); `migrate` creates it.
+#[test]
+fn only_migrate_creates_a_sqlite_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = jsonl(dir.path(), "backfill.jsonl", 1);
+    let db_path = dir.path().join("shpo.db");
+    let database = format!("sqlite:{}", db_path.display());
+    let named = format!("no SQLite database at {}", db_path.display());
+    let out = run(bulletins().args(["outbox", "status", "--database", &database]));
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains(&named), "{}", out.stderr);
+    let out = enqueue(&database, &path);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(out.stderr.contains(&named), "{}", out.stderr);
+    assert!(!out.stdout.contains("enqueued"), "{}", out.stdout);
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(files, ["backfill.jsonl"], "a command created a file");
+
+    let out = run(bulletins().args(["outbox", "migrate", "--database", &database]));
+    expect_code(&out, 0);
+    assert_eq!(status(&database)["counts"]["pending"], 0);
+}
+
 #[test]
 fn help_lists_the_outbox_commands() {
     let out = run(bulletins().args(["outbox", "--help"]));
     expect_code(&out, 0);
-    for command in ["status", "relay", "uncertain", "resolve", "enqueue"] {
+    for command in [
+        "migrate",
+        "status",
+        "relay",
+        "uncertain",
+        "resolve",
+        "enqueue",
+    ] {
         assert!(out.stdout.contains(command), "{}", out.stdout);
     }
     let out = run(bulletins().arg("--help"));

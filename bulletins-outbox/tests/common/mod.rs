@@ -84,7 +84,7 @@ impl Db {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite:{}", dir.path().join("outbox.db").display());
         let table = TableName::new("outbox_test").expect("valid");
-        let store = Store::connect(&url)
+        let store = Store::connect_or_create(&url)
             .await
             .expect("sqlite")
             .with_table(table.clone());
