@@ -9,8 +9,11 @@
 //! a batch keep them, without Redis ([`turns`]). Without Redis, a slot may come from this
 //! process's own cap instead ([`fallback`]).
 
-mod acquire;
+// First, so that rustdoc lists `RedisLimiter`'s constructors (in `builder`) before its
+// counters (in `acquire`).
 mod builder;
+
+mod acquire;
 mod fallback;
 mod grants;
 mod lease;
