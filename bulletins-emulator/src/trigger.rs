@@ -110,7 +110,7 @@ async fn normal(
 
     // 1. Credentials.
     let verified = match validate::check_credentials(&shared.dashboard, headers) {
-        Ok(account) => account.id().to_owned(),
+        Ok(account) => account.account_id().to_owned(),
         Err(failure) => return delayed(delay, reject(failure, None)).await,
     };
     // CleverTap's concurrency limit: the request over it is refused at once.
