@@ -114,6 +114,7 @@
 
 mod config;
 mod dashboard;
+mod entry;
 mod error;
 mod fault;
 mod handle;
@@ -132,11 +133,12 @@ pub use dashboard::{
     Account, Dashboard, EventDefinition, DEFAULT_CONCURRENCY_LIMIT, DEMO_ACCOUNT_ID, DEMO_EVENT,
     DEMO_PASSCODE,
 };
+pub use entry::DeliveryStatus;
 pub use error::Error;
 pub use fault::{Fault, MAX_PENDING_FAULTS, OVERSIZED_BODY_BYTES};
 pub use handle::{Emulator, EmulatorBuilder};
 pub use log::DEFAULT_MAX_RECORDED;
-pub use record::{DeliveryStatus, Recorded, Rejection};
+pub use record::{Recorded, Rejection};
 pub use serve::{init_request_log, serve_until_signal, served_dashboard, ServeArgs};
 pub use validate::MAX_BODY_BYTES;
 

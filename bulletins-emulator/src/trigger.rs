@@ -12,9 +12,8 @@ use axum::Extension;
 use futures_util::StreamExt as _;
 use serde_json::Value;
 
+use crate::entry::{AnswerBody, DeliveryStatus, Entry, Kind};
 use crate::fault::{self, Fault};
-use crate::log::{AnswerBody, Entry, Kind};
-use crate::record::DeliveryStatus;
 use crate::server::{Connection, Shared};
 use crate::validate::{self, Failure, MAX_BODY_BYTES};
 
