@@ -143,6 +143,14 @@ impl Dashboard {
         if self.accounts().is_empty() {
             return Err("no accounts: declare at least one account".to_owned());
         }
+        // HTTP trims a header value, so an id of spaces could never be sent.
+        if let Some(index) = self
+            .accounts()
+            .iter()
+            .position(|a| a.account_id().trim().is_empty())
+        {
+            return Err(format!("accounts[{index}]: `account_id` is blank"));
+        }
         self.model.validate().map_err(|e| e.problem())
     }
 }
@@ -189,6 +197,16 @@ mod tests {
         d.add_event(EventDefinition::new("order placed "));
         let err = d.check().err().unwrap_or_default();
         assert!(err.contains("starts or ends with whitespace"), "{err}");
+    }
+
+    #[test]
+    fn a_blank_account_id_is_refused() {
+        let mut d = Dashboard::demo();
+        d.add_account(Account::new("  ", "p"));
+        assert_eq!(
+            d.check(),
+            Err("accounts[1]: `account_id` is blank".to_owned())
+        );
     }
 
     #[test]
