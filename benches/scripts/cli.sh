@@ -21,8 +21,8 @@ C=${C:-3}
 DELAYED=${DELAYED:-300}
 MEMORY=${MEMORY:-1}
 
-cargo build --release --quiet -p bulletins-emulator --bin bulletins-emulator \
-    -p bulletins-cli --bin bulletins -p bulletins-examples --example blast
+cargo build --release --quiet -p bulletins-cli --bin bulletins-emulator --bin bulletins \
+    -p bulletins-examples --example blast
 bin="$CARGO_TARGET_DIR/release"
 work=$(mktemp -d)
 pid=

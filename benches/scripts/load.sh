@@ -28,7 +28,7 @@ WRK=${WRK:-1}
 WRK_SECONDS=${WRK_SECONDS:-5}
 WRK_ROUNDS=${WRK_ROUNDS:-$ROUNDS}
 
-cargo build --release --quiet -p bulletins-emulator --bin bulletins-emulator \
+cargo build --release --quiet -p bulletins-cli --bin bulletins-emulator \
     -p bulletins-benches --bin static_responder -p bulletins-examples --example blast
 bin="$CARGO_TARGET_DIR/release"
 blast="$bin/examples/blast"

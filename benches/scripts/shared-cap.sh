@@ -5,7 +5,7 @@
 #   REDIS_URL=redis://127.0.0.1:6379 bash benches/scripts/shared-cap.sh
 #
 # Needs `cargo build --release -p bulletins-examples --example blast` and
-# `cargo build --release -p bulletins-emulator --bin bulletins-emulator`.
+# `cargo build --release -p bulletins-cli --bin bulletins-emulator`.
 # Runs both regimes of issue #13, each measured back to back in the same run:
 # - CPU-bound (no delay, N_CPU bulletins, default 6000): 4 processes through Redis against
 #   1 process with the in-process cap; target >= 0.8x.

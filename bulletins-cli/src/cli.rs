@@ -131,7 +131,7 @@ Examples:
 {EXIT_CODES}"))]
     Validate(ValidateArgs),
 
-    /// Run a local CleverTap Bulletins emulator, as `bulletins-emulator` does.
+    /// Run a local CleverTap Bulletins emulator (also installed as `bulletins-emulator`).
     #[command(
         after_help = "Without --config it serves the documentation's demo dashboard: \
 account ABCD-RSTU-1234, passcode XXXXXX, event \"Program Released\".
@@ -140,7 +140,7 @@ Examples:
   bulletins emulator
   bulletins emulator --listen 127.0.0.1:0 --config dashboard.json"
     )]
-    Emulator(bulletins_emulator::ServeArgs),
+    Emulator(crate::serve::ServeArgs),
 
     /// Operate a transactional outbox (bulletins-outbox): status, relay, uncertain rows,
     /// backfills.

@@ -1,6 +1,6 @@
 //! The dashboard file (`bulletins.json`): which business events exist and which properties they
-//! take and require. The parser and the rules are `bulletins-dashboard`'s, through
-//! `bulletins-core`, so the CLI, the derive and the emulator cannot disagree on them.
+//! take and require. The model, its parser and its rules are `bulletins-dashboard`'s, through
+//! `bulletins-core`: the one model the derive and the emulator read too.
 
 use std::path::{Path, PathBuf};
 

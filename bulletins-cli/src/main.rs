@@ -11,6 +11,7 @@ mod exit;
 mod input;
 mod journal;
 mod payload;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -24,15 +24,17 @@ pub enum KeyProblem {
 impl std::fmt::Display for KeyProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            KeyProblem::Empty => f.write_str("is empty"),
+            KeyProblem::Empty => f.write_str("is empty; CleverTap keys have 1 to 120 characters"),
             KeyProblem::TooLong { chars } => write!(
                 f,
                 "is {chars} characters; CleverTap allows at most {MAX_KEY_CHARS}"
             ),
-            KeyProblem::SurroundingWhitespace => {
-                f.write_str("starts or ends with whitespace; trim it")
-            }
-            KeyProblem::ControlCharacter => f.write_str("contains a control character; remove it"),
+            KeyProblem::SurroundingWhitespace => f.write_str(
+                "starts or ends with whitespace, which the CleverTap dashboard would not match; trim it",
+            ),
+            KeyProblem::ControlCharacter => f.write_str(
+                "contains a control character; CleverTap keys are printable text: remove it",
+            ),
         }
     }
 }

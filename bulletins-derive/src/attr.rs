@@ -4,6 +4,7 @@
 //! compile reports every malformed attribute. What a value means (is the name too long, does a
 //! `requires` entry match a field) is [`check`](crate::check)'s job.
 
+use bulletins_dashboard::closest;
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, LitStr, Path, Token};
@@ -312,7 +313,7 @@ fn unknown_key(
         };
         format!("`{key}` is a {there} attribute, not a {here} attribute: move it to the {there}{alternative}")
     } else {
-        match closest(&key, known.iter().copied()) {
+        match closest(&key, known.iter().copied(), 1).first() {
             Some(suggestion) => {
                 format!("unknown business_event attribute `{key}`; did you mean `{suggestion}`?")
             }
@@ -328,7 +329,7 @@ fn unknown_key(
 
 fn unknown_rule(rule: &str) -> String {
     let names = RULES.iter().map(|(name, _)| *name);
-    match closest(rule, names.clone()) {
+    match closest(rule, names.clone(), 1).first() {
         Some(suggestion) => {
             format!("unknown rename_all rule `{rule}`; did you mean `{suggestion}`?")
         }
@@ -358,80 +359,19 @@ fn list(words: &[&str]) -> String {
         .join(", ")
 }
 
-/// The candidate closest to `typo` by edit distance, if close enough to be a likely typo:
-/// at most a third of its length in edits (at least one), ignoring case.
-pub(crate) fn closest<'a>(
-    typo: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let typo_lower = typo.to_lowercase();
-    let limit = (typo.chars().count() / 3).max(1);
-    candidates
-        .map(|candidate| {
-            (
-                edit_distance(&typo_lower, &candidate.to_lowercase()),
-                candidate,
-            )
-        })
-        .filter(|(distance, candidate)| *distance <= limit && *candidate != typo)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
-/// Edit distance in characters, counting an insertion, a deletion, a substitution or a swap of
-/// two neighbours as one edit (optimal string alignment): `dispaly` is one edit from `display`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // d[i][j]: the distance between the first i characters of a and the first j of b.
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let substitution = d[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
-            let mut best = substitution.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("rename", "rename"), 0);
-        assert_eq!(edit_distance("renam", "rename"), 1);
-        assert_eq!(edit_distance("dispaly", "display"), 1);
-        assert_eq!(edit_distance("requried", "requires"), 2);
-        assert_eq!(edit_distance("", "skip"), 4);
-    }
-
-    #[test]
     fn suggests_only_close_keys() {
-        assert_eq!(closest("renam", FIELD_KEYS.iter().copied()), Some("rename"));
-        assert_eq!(
-            closest("dispaly", FIELD_KEYS.iter().copied()),
-            Some("display")
-        );
-        assert_eq!(
-            closest("requried", CONTAINER_KEYS.iter().copied()),
-            Some("requires")
-        );
-        assert_eq!(
-            closest("camelcase", RULES.iter().map(|(n, _)| *n)),
-            Some("camelCase")
-        );
-        assert_eq!(closest("colour", FIELD_KEYS.iter().copied()), None);
+        let best =
+            |typo, known: &[&'static str]| closest(typo, known.iter().copied(), 1).first().copied();
+        assert_eq!(best("renam", FIELD_KEYS), Some("rename"));
+        assert_eq!(best("dispaly", FIELD_KEYS), Some("display"));
+        assert_eq!(best("requried", CONTAINER_KEYS), Some("requires"));
+        let rules: Vec<&str> = RULES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(best("camelcase", &rules), Some("camelCase"));
+        assert_eq!(best("colour", FIELD_KEYS), None);
     }
 }

@@ -5,13 +5,11 @@
 
 use std::collections::HashMap;
 
-use crate::ast::{Event, Field};
-use crate::attr::{self, closest};
-use crate::ctxt::Ctxt;
+use bulletins_dashboard::{check_key, closest};
 
-/// The most characters CleverTap accepts in a business event name or property key
-/// (`bulletins_core::limits::MAX_KEY_CHARS`; the derive does not depend on the core).
-const MAX_KEY_CHARS: usize = 120;
+use crate::ast::{Event, Field};
+use crate::attr;
+use crate::ctxt::Ctxt;
 
 /// Runs every rule.
 pub(crate) fn check(cx: &mut Ctxt, event: &Event<'_>) {
@@ -35,7 +33,7 @@ fn event_name(cx: &mut Ctxt, event: &Event<'_>) {
             "missing business event name; add `#[business_event(name = \"...\")]` with the name defined on the CleverTap dashboard",
         ),
         Some(name) => {
-            if let Some(problem) = key_problem(&name.value()) {
+            if let Err(problem) = check_key(&name.value()) {
                 cx.error_spanned_by(name, format!("business event name {problem}"));
             }
         }
@@ -48,7 +46,7 @@ fn property_key(cx: &mut Ctxt, field: &Field<'_>) {
     if !field.is_sent() {
         return;
     }
-    if let Some(problem) = key_problem(&field.key) {
+    if let Err(problem) = check_key(&field.key) {
         let key = match field.key.as_str() {
             "" => String::new(),
             key => format!(" `{}`", shorten(key)),
@@ -108,7 +106,7 @@ fn requires(cx: &mut Ctxt, event: &Event<'_>) {
                     .iter()
                     .filter(|field| field.is_sent())
                     .map(|field| field.key.as_str());
-                let hint = match closest(&key, keys) {
+                let hint = match closest(&key, keys, 1).first() {
                     Some(suggestion) => format!("did you mean `{suggestion}`?"),
                     None => "add a field with this key, or remove the entry".to_owned(),
                 };
@@ -152,32 +150,6 @@ fn display_with_skip(cx: &mut Ctxt, field: &Field<'_>) {
     }
 }
 
-/// What breaks CleverTap's key rules in `key`, as the end of a sentence; the same rules as
-/// `bulletins_core::limits::check_key`.
-fn key_problem(key: &str) -> Option<String> {
-    if key.is_empty() {
-        return Some("is empty; CleverTap keys have 1 to 120 characters".to_owned());
-    }
-    let chars = key.chars().count();
-    if chars > MAX_KEY_CHARS {
-        return Some(format!(
-            "is {chars} characters; CleverTap allows at most {MAX_KEY_CHARS}"
-        ));
-    }
-    if key.starts_with(char::is_whitespace) || key.ends_with(char::is_whitespace) {
-        return Some(
-            "starts or ends with whitespace, which the CleverTap dashboard would not match; trim it"
-                .to_owned(),
-        );
-    }
-    if key.chars().any(char::is_control) {
-        return Some(
-            "contains a control character; CleverTap keys are printable text: remove it".to_owned(),
-        );
-    }
-    None
-}
-
 /// A key for a message: escaped, and cut short if it is long.
 fn shorten(key: &str) -> String {
     const SHOWN: usize = 24;
@@ -193,20 +165,6 @@ fn shorten(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn key_rules_match_the_core() {
-        assert_eq!(key_problem("order_placed"), None);
-        assert_eq!(key_problem(&"a".repeat(120)), None);
-        assert_eq!(key_problem(&"語".repeat(120)), None);
-        assert!(key_problem(&"語".repeat(121)).is_some_and(|p| p.contains("121 characters")));
-        assert!(key_problem("").is_some());
-        assert!(key_problem(" a").is_some());
-        assert!(key_problem("a\u{3000}").is_some());
-        assert!(key_problem("a\nb").is_some());
-        assert!(key_problem("a\u{0}b").is_some());
-        assert_eq!(key_problem("Program Released"), None);
-    }
 
     #[test]
     fn long_keys_are_shortened_in_messages() {

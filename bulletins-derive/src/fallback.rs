@@ -14,7 +14,7 @@ use syn::{Data, DeriveInput, Fields, Ident, Path};
 use crate::ast::{Event, Field};
 use crate::attr;
 use crate::ctxt::Ctxt;
-use crate::expand;
+use crate::write;
 
 /// The errors plus impls that compile whatever the input's fields are, apart from the types of
 /// fields with sound attributes.
@@ -33,7 +33,7 @@ pub(crate) fn expand(
         .fields
         .iter()
         .filter(|field| field.is_sent() && attributes_are_sound(input, field))
-        .map(|field| expand::write_field(field, &private, &writer));
+        .map(|field| write::field(field, &private, &writer));
     quote! {
         #errors
 

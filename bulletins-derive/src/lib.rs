@@ -19,6 +19,7 @@ mod dashboard;
 mod dashboard_check;
 mod expand;
 mod fallback;
+mod write;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};

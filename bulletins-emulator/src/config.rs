@@ -20,9 +20,7 @@
 
 use std::path::Path;
 
-use crate::dashboard::{
-    Account, Dashboard, EventDefinition, DEFAULT_CONCURRENCY_LIMIT, DEMO_ACCOUNT_ID, DEMO_PASSCODE,
-};
+use crate::dashboard::{Account, Dashboard, DEMO_ACCOUNT_ID, DEMO_PASSCODE};
 
 /// Why a dashboard file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +76,7 @@ impl Dashboard {
     /// )?;
     /// assert_eq!(dashboard.concurrency_limit(), 3);
     /// // No `accounts`: the demo account is served.
-    /// assert_eq!(dashboard.accounts()[0].id(), "ABCD-RSTU-1234");
+    /// assert_eq!(dashboard.accounts()[0].account_id(), "ABCD-RSTU-1234");
     /// # Ok::<(), bulletins_emulator::ConfigError>(())
     /// ```
     ///
@@ -98,27 +96,11 @@ impl Dashboard {
         file: bulletins_dashboard::Dashboard,
         origin: &str,
     ) -> Result<Self, ConfigError> {
-        let mut dashboard = Dashboard::empty();
-        dashboard.set_concurrency_limit(
-            file.concurrency_limit()
-                .unwrap_or(DEFAULT_CONCURRENCY_LIMIT),
-        );
-        match file.accounts() {
-            Some(accounts) => {
-                for account in accounts {
-                    dashboard.add_account(Account::new(account.account_id(), account.passcode()));
-                }
-            }
-            None => dashboard.add_account(Account::new(DEMO_ACCOUNT_ID, DEMO_PASSCODE)),
+        let mut model = file;
+        if model.accounts().is_none() {
+            model.add_account(Account::new(DEMO_ACCOUNT_ID, DEMO_PASSCODE));
         }
-        for event in file.events() {
-            dashboard.add_event(
-                EventDefinition::new(event.name())
-                    .properties(event.property_keys())
-                    .required(event.required_keys())
-                    .targets(event.target_count().unwrap_or(1)),
-            );
-        }
+        let dashboard = Self::from_model(model);
         dashboard.check().map_err(|message| ConfigError::Invalid {
             origin: origin.to_owned(),
             message,
@@ -130,6 +112,7 @@ impl Dashboard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DEFAULT_CONCURRENCY_LIMIT;
 
     fn refused(text: &str) -> String {
         match Dashboard::from_json(text) {
@@ -159,9 +142,9 @@ mod tests {
     fn without_accounts_the_demo_account_is_served() {
         let d = Dashboard::from_json(r#"{"business_events":[{"name":"e","targets":4}]}"#)
             .unwrap_or_else(|e| panic!("{e}"));
-        let ids: Vec<&str> = d.accounts().iter().map(Account::id).collect();
+        let ids: Vec<&str> = d.accounts().iter().map(Account::account_id).collect();
         assert_eq!(ids, [DEMO_ACCOUNT_ID]);
-        assert_eq!(d.events()[0].target_count(), 4);
+        assert_eq!(d.events()[0].target_count(), Some(4));
         assert_eq!(d.concurrency_limit(), DEFAULT_CONCURRENCY_LIMIT);
     }
 

@@ -1,16 +1,18 @@
-//! What the emulated CleverTap dashboard holds: accounts, business events, the concurrency limit.
+//! What the emulated CleverTap dashboard holds: the dashboard file's model
+//! (`bulletins-dashboard`, shared with the derive, the core and the CLI), with what the
+//! emulator serves where the model leaves a part out.
 
-use std::collections::HashSet;
 use std::fmt;
 
-use bulletins_core::limits::MAX_KEY_CHARS;
-use bulletins_core::{EventSchema, Presence};
-use secrecy::{ExposeSecret, SecretString};
+pub use bulletins_dashboard::{Account, EventDefinition};
 
 use crate::passcode::{self, PasscodeDigest};
 
 /// CleverTap's documented concurrency limit for raising bulletins: requests in flight per account.
 pub const DEFAULT_CONCURRENCY_LIMIT: usize = 3;
+
+/// The `targets` answered for an event that does not set its own.
+const DEFAULT_TARGETS: u64 = 1;
 
 /// The account of CleverTap's documentation examples.
 pub const DEMO_ACCOUNT_ID: &str = "ABCD-RSTU-1234";
@@ -21,171 +23,32 @@ pub const DEMO_PASSCODE: &str = "XXXXXX";
 /// The business event of CleverTap's documentation example.
 pub const DEMO_EVENT: &str = "Program Released";
 
-/// A CleverTap account the emulator accepts: its id and passcode.
-#[derive(Clone)]
-pub struct Account {
-    id: String,
-    passcode: SecretString,
-    passcode_digest: PasscodeDigest,
-}
-
-impl Account {
-    /// An account with this id (`X-CleverTap-Account-Id`) and passcode (`X-CleverTap-Passcode`).
-    pub fn new(id: impl Into<String>, passcode: impl Into<String>) -> Self {
-        let passcode = passcode.into();
-        Self {
-            id: id.into(),
-            passcode_digest: PasscodeDigest::of(passcode.as_bytes()),
-            passcode: SecretString::from(passcode),
-        }
-    }
-
-    /// The account id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// Whether `given` is this account's passcode; see [`crate::passcode`].
-    pub(crate) fn passcode_matches(&self, given: &[u8]) -> bool {
-        passcode::matches(given, &self.passcode_digest)
-    }
-}
-
-impl fmt::Debug for Account {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Account")
-            .field("id", &self.id)
-            .field("passcode", &"[redacted]")
-            .finish()
-    }
-}
-
-/// A business event defined on the emulated dashboard.
-///
-/// ```
-/// use bulletins_emulator::EventDefinition;
-///
-/// let order_placed = EventDefinition::new("order_placed")
-///     .properties(["order_id", "product_category", "coupon_code"])
-///     .required(["order_id", "product_category"])
-///     .targets(2);
-/// assert_eq!(order_placed.name(), "order_placed");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventDefinition {
-    name: String,
-    properties: Vec<String>,
-    required: Vec<String>,
-    targets: u64,
-}
-
-impl EventDefinition {
-    /// An event with this name, no properties, and 1 target per bulletin.
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            properties: Vec::new(),
-            required: Vec::new(),
-            targets: 1,
-        }
-    }
-
-    /// The event described by a compile-time schema (what `#[derive(BusinessEvent)]` produces):
-    /// its properties in declaration order, those marked [`Presence::Required`] required.
-    pub fn from_schema(schema: &EventSchema) -> Self {
-        Self {
-            name: schema.name().to_owned(),
-            properties: schema
-                .properties()
-                .iter()
-                .map(|p| p.key().to_owned())
-                .collect(),
-            required: schema
-                .properties()
-                .iter()
-                .filter(|p| p.presence() == Presence::Required)
-                .map(|p| p.key().to_owned())
-                .collect(),
-            targets: 1,
-        }
-    }
-
-    /// Declares the event's properties, in order (replacing any declared before).
-    pub fn properties<I, S>(mut self, keys: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.properties = keys.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Marks properties as required (replacing any marked before). Each must be declared with
-    /// [`Self::properties`]; the dashboard is refused at start otherwise.
-    pub fn required<I, S>(mut self, keys: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.required = keys.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// The number of bulletins the event dispatches, answered as `targets` (default 1).
-    pub fn targets(mut self, targets: u64) -> Self {
-        self.targets = targets;
-        self
-    }
-
-    /// The event's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The declared properties, in order.
-    pub fn property_keys(&self) -> &[String] {
-        &self.properties
-    }
-
-    /// The required properties, in the order they are declared in [`Self::property_keys`].
-    pub fn required_in_order(&self) -> impl Iterator<Item = &str> {
-        self.properties
-            .iter()
-            .filter(|p| self.required.contains(p))
-            .map(String::as_str)
-    }
-
-    /// The `targets` answered on success.
-    pub fn target_count(&self) -> u64 {
-        self.targets
-    }
-}
-
-/// Everything the emulated dashboard holds.
+/// Everything the emulated dashboard holds: a [`bulletins_dashboard::Dashboard`] served with
+/// the emulator's defaults (concurrency limit 3, 1 target per bulletin).
 ///
 /// Build one with [`Emulator::builder`](crate::Emulator::builder), read one from a file with
-/// [`Dashboard::from_json`](crate::Dashboard::from_json), or start from [`Dashboard::demo`].
-#[derive(Debug, Clone)]
+/// [`Dashboard::from_file`], or start from [`Dashboard::demo`].
+#[derive(Clone, Default)]
 pub struct Dashboard {
-    pub(crate) accounts: Vec<Account>,
-    pub(crate) events: Vec<EventDefinition>,
-    pub(crate) concurrency_limit: usize,
+    model: bulletins_dashboard::Dashboard,
+    /// The digest of each account's passcode, in the model's account order: what a request's
+    /// passcode is compared with (see [`crate::passcode`]), computed once.
+    digests: Vec<PasscodeDigest>,
 }
 
-impl Default for Dashboard {
-    fn default() -> Self {
-        Self::empty()
+impl fmt::Debug for Dashboard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The model's `Debug` already hides passcodes; the digests add nothing to read.
+        f.debug_struct("Dashboard")
+            .field("model", &self.model)
+            .finish_non_exhaustive()
     }
 }
 
 impl Dashboard {
     /// No accounts, no events, the default concurrency limit of 3.
     pub fn empty() -> Self {
-        Self {
-            accounts: Vec::new(),
-            events: Vec::new(),
-            concurrency_limit: DEFAULT_CONCURRENCY_LIMIT,
-        }
+        Self::default()
     }
 
     /// The dashboard of CleverTap's documentation: account `ABCD-RSTU-1234` with passcode
@@ -193,115 +56,118 @@ impl Dashboard {
     /// `language` and `prev_program_id`, all three required.
     pub fn demo() -> Self {
         let keys = ["program_id", "language", "prev_program_id"];
-        Self {
-            accounts: vec![Account::new(DEMO_ACCOUNT_ID, DEMO_PASSCODE)],
-            events: vec![EventDefinition::new(DEMO_EVENT)
+        let mut demo = Self::empty();
+        demo.add_account(Account::new(DEMO_ACCOUNT_ID, DEMO_PASSCODE));
+        demo.add_event(
+            EventDefinition::new(DEMO_EVENT)
                 .properties(keys)
-                .required(keys)],
-            concurrency_limit: DEFAULT_CONCURRENCY_LIMIT,
-        }
+                .required(keys),
+        );
+        demo
+    }
+
+    /// Serves this model as it is: its accounts only (none when it lists none).
+    pub(crate) fn from_model(model: bulletins_dashboard::Dashboard) -> Self {
+        let digests = model
+            .accounts()
+            .unwrap_or_default()
+            .iter()
+            .map(|a| PasscodeDigest::of(a.passcode().as_bytes()))
+            .collect();
+        Self { model, digests }
     }
 
     /// Adds an account.
     pub fn add_account(&mut self, account: Account) {
-        self.accounts.push(account);
+        self.digests
+            .push(PasscodeDigest::of(account.passcode().as_bytes()));
+        self.model.add_account(account);
     }
 
     /// Adds a business event.
     pub fn add_event(&mut self, event: EventDefinition) {
-        self.events.push(event);
+        self.model.add_event(event);
     }
 
     /// Sets the requests in flight allowed per account; 0 means unlimited.
     pub fn set_concurrency_limit(&mut self, limit: usize) {
-        self.concurrency_limit = limit;
+        self.model.set_concurrency_limit(Some(limit));
     }
 
     /// The accounts.
     pub fn accounts(&self) -> &[Account] {
-        &self.accounts
+        self.model.accounts().unwrap_or_default()
     }
 
     /// The business events.
     pub fn events(&self) -> &[EventDefinition] {
-        &self.events
+        self.model.events()
     }
 
     /// The requests in flight allowed per account; 0 means unlimited.
     pub fn concurrency_limit(&self) -> usize {
-        self.concurrency_limit
+        self.model
+            .concurrency_limit()
+            .unwrap_or(DEFAULT_CONCURRENCY_LIMIT)
     }
 
-    pub(crate) fn account(&self, id: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.id == id)
+    /// The dashboard as the file format describes it (what [`Self::from_file`] read).
+    pub fn model(&self) -> &bulletins_dashboard::Dashboard {
+        &self.model
+    }
+
+    /// The account with this id, if its passcode is `passcode`: `Ok(None)` for an unknown
+    /// id, `Err(())` for a wrong passcode (compared in constant time; see [`crate::passcode`]).
+    pub(crate) fn account(&self, id: &str, passcode: &[u8]) -> Option<Result<&Account, ()>> {
+        let index = self.accounts().iter().position(|a| a.account_id() == id)?;
+        let matches = passcode::matches(passcode, &self.digests[index]);
+        Some(if matches {
+            Ok(&self.accounts()[index])
+        } else {
+            Err(())
+        })
     }
 
     pub(crate) fn event(&self, name: &str) -> Option<&EventDefinition> {
-        self.events.iter().find(|e| e.name == name)
+        self.model.event(name)
     }
 
-    /// Checks the dashboard could exist on CleverTap: at least one account, ids and passcodes
-    /// non-empty and unique, event names and property keys 1 to 120 characters and unique,
-    /// required properties declared.
+    /// Checks the dashboard could exist on CleverTap: the dashboard file's rules
+    /// ([`bulletins_dashboard::Dashboard::validate`]: event names and property keys by
+    /// CleverTap's key rules and unique, required properties declared, account ids unique),
+    /// and at least one account to serve.
     ///
     /// # Errors
     /// The first problem found, described in a sentence.
     pub fn check(&self) -> Result<(), String> {
-        if self.accounts.is_empty() {
+        if self.accounts().is_empty() {
             return Err("no accounts: declare at least one account".to_owned());
         }
-        let mut ids = HashSet::new();
-        for account in &self.accounts {
-            if account.id.trim().is_empty() {
-                return Err("an account has an empty account_id".to_owned());
-            }
-            if account.passcode.expose_secret().is_empty() {
-                return Err(format!("account {:?} has an empty passcode", account.id));
-            }
-            if !ids.insert(account.id.as_str()) {
-                return Err(format!("account {:?} is declared twice", account.id));
-            }
+        // HTTP trims a header value, so an id of spaces could never be sent.
+        if let Some(index) = self
+            .accounts()
+            .iter()
+            .position(|a| a.account_id().trim().is_empty())
+        {
+            return Err(format!("accounts[{index}]: `account_id` is blank"));
         }
-        let mut names = HashSet::new();
-        for event in &self.events {
-            check_key("business event name", &event.name)?;
-            if !names.insert(event.name.as_str()) {
-                return Err(format!("business event {:?} is declared twice", event.name));
-            }
-            let mut keys = HashSet::new();
-            for key in &event.properties {
-                check_key(&format!("business event {:?}: property", event.name), key)?;
-                if !keys.insert(key.as_str()) {
-                    return Err(format!(
-                        "business event {:?}: property {key:?} is declared twice",
-                        event.name
-                    ));
-                }
-            }
-            for key in &event.required {
-                if !keys.contains(key.as_str()) {
-                    return Err(format!(
-                        "business event {:?}: required property {key:?} is not among its properties",
-                        event.name
-                    ));
-                }
-            }
-        }
-        Ok(())
+        self.model.validate().map_err(|e| e.problem())
     }
 }
 
-fn check_key(what: &str, key: &str) -> Result<(), String> {
-    let chars = key.chars().count();
-    if chars == 0 {
-        return Err(format!("{what} is empty"));
-    }
-    if chars > MAX_KEY_CHARS {
-        return Err(format!(
-            "{what} {key:?} is {chars} characters; CleverTap allows at most {MAX_KEY_CHARS}"
-        ));
-    }
-    Ok(())
+/// The event's required properties in the order its properties are declared: the order
+/// CleverTap reports a missing one in.
+pub(crate) fn required_in_order(event: &EventDefinition) -> impl Iterator<Item = &str> {
+    event
+        .property_keys()
+        .iter()
+        .map(String::as_str)
+        .filter(|key| event.is_required(key))
+}
+
+/// The `targets` answered for the event.
+pub(crate) fn targets(event: &EventDefinition) -> u64 {
+    event.target_count().unwrap_or(DEFAULT_TARGETS)
 }
 
 #[cfg(test)]
@@ -312,9 +178,7 @@ mod tests {
     fn demo_dashboard_is_valid_and_requires_all_three_properties() {
         let demo = Dashboard::demo();
         assert_eq!(demo.check(), Ok(()));
-        let event = demo
-            .event(DEMO_EVENT)
-            .map(|e| e.required_in_order().count());
+        let event = demo.event(DEMO_EVENT).map(|e| required_in_order(e).count());
         assert_eq!(event, Some(3));
     }
 
@@ -324,7 +188,25 @@ mod tests {
         d.add_account(Account::new("a", "b"));
         d.add_event(EventDefinition::new("e").properties(["x"]).required(["y"]));
         let err = d.check().err().unwrap_or_default();
-        assert!(err.contains("\"y\" is not among its properties"), "{err}");
+        assert!(err.contains("\"y\" is not among its `properties`"), "{err}");
+    }
+
+    #[test]
+    fn keys_follow_the_dashboard_files_rules() {
+        let mut d = Dashboard::demo();
+        d.add_event(EventDefinition::new("order placed "));
+        let err = d.check().err().unwrap_or_default();
+        assert!(err.contains("starts or ends with whitespace"), "{err}");
+    }
+
+    #[test]
+    fn a_blank_account_id_is_refused() {
+        let mut d = Dashboard::demo();
+        d.add_account(Account::new("  ", "p"));
+        assert_eq!(
+            d.check(),
+            Err("accounts[1]: `account_id` is blank".to_owned())
+        );
     }
 
     #[test]
@@ -332,12 +214,28 @@ mod tests {
         let e = EventDefinition::new("e")
             .properties(["a", "b", "c"])
             .required(["c", "a"]);
-        assert_eq!(e.required_in_order().collect::<Vec<_>>(), ["a", "c"]);
+        assert_eq!(required_in_order(&e).collect::<Vec<_>>(), ["a", "c"]);
+    }
+
+    #[test]
+    fn passcodes_are_checked_per_account() {
+        let mut d = Dashboard::demo();
+        d.add_account(Account::new("other", "secret"));
+        assert!(matches!(d.account("other", b"secret"), Some(Ok(_))));
+        assert!(matches!(
+            d.account("other", DEMO_PASSCODE.as_bytes()),
+            Some(Err(()))
+        ));
+        assert!(d.account("nobody", b"secret").is_none());
     }
 
     #[test]
     fn debug_redacts_the_passcode() {
         let shown = format!("{:?}", Account::new("id", "hunter2"));
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let mut d = Dashboard::empty();
+        d.add_account(Account::new("id", "hunter2"));
+        let shown = format!("{d:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

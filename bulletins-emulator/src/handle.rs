@@ -39,7 +39,7 @@ impl EmulatorBuilder {
 
     /// Defines a business event from a compile-time schema.
     pub fn schema(self, schema: &EventSchema) -> Self {
-        self.event(EventDefinition::from_schema(schema))
+        self.event(bulletins_core::dashboard::definition_of(schema))
     }
 
     /// Defines a business event declared by hand.

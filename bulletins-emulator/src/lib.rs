@@ -8,9 +8,10 @@
 //! [`Emulator::base_url`].
 //!
 //! Most users want it in tests, started from Rust with the dashboard built from the same
-//! `#[derive(BusinessEvent)]` types the code sends ([`EmulatorBuilder::business_event`]). The
-//! `bulletins-emulator` binary serves a dashboard file (or the documentation's demo dashboard)
-//! for manual work: `bulletins-emulator --listen 127.0.0.1:8787 --config dashboard.json`.
+//! `#[derive(BusinessEvent)]` types the code sends ([`EmulatorBuilder::business_event`]). This
+//! crate is the library; the command line is `bulletins-cli`'s (`bulletins emulator`, or its
+//! `bulletins-emulator` binary), which serves a dashboard file (or the documentation's demo
+//! dashboard) for manual work: `bulletins-emulator --listen 127.0.0.1:8787 --config dashboard.json`.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -114,6 +115,7 @@
 
 mod config;
 mod dashboard;
+mod entry;
 mod error;
 mod fault;
 mod handle;
@@ -122,7 +124,6 @@ mod log;
 mod passcode;
 mod record;
 mod routes;
-mod serve;
 mod server;
 mod trigger;
 mod validate;
@@ -132,12 +133,12 @@ pub use dashboard::{
     Account, Dashboard, EventDefinition, DEFAULT_CONCURRENCY_LIMIT, DEMO_ACCOUNT_ID, DEMO_EVENT,
     DEMO_PASSCODE,
 };
+pub use entry::DeliveryStatus;
 pub use error::Error;
 pub use fault::{Fault, MAX_PENDING_FAULTS, OVERSIZED_BODY_BYTES};
 pub use handle::{Emulator, EmulatorBuilder};
 pub use log::DEFAULT_MAX_RECORDED;
-pub use record::{DeliveryStatus, Recorded, Rejection};
-pub use serve::{init_request_log, serve_until_signal, served_dashboard, ServeArgs};
+pub use record::{Recorded, Rejection};
 pub use validate::MAX_BODY_BYTES;
 
 /// Not public API: the trigger endpoint's checks on raw parts, for the fuzz targets in the

@@ -5,28 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::{Map, Value};
 
-use crate::log::{unix_millis, Entry, Kind};
-
-/// Whether a received bulletin was acknowledged to the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeliveryStatus {
-    /// Valid and answered `{"status":"success",...}`: CleverTap would have raised it.
-    Accepted,
-    /// The body reached the server but a fault kept the client from a clean success answer
-    /// (connection closed after the body, a malformed or oversized answer). The bulletin may
-    /// have been raised; a client retrying it risks a duplicate.
-    ReceivedNotAcknowledged,
-}
-
-impl DeliveryStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Accepted => "accepted",
-            DeliveryStatus::ReceivedNotAcknowledged => "received_not_acknowledged",
-        }
-    }
-}
+use crate::entry::{unix_millis, DeliveryStatus, Entry, Kind};
 
 /// One bulletin the emulator received.
 ///

@@ -11,8 +11,9 @@ use axum::Router;
 use bulletins_core::TRIGGER_PATH;
 use serde::Deserialize;
 
+use crate::entry::Entry;
 use crate::fault::{Fault, MAX_PENDING_FAULTS};
-use crate::log::{Cursor, Entry, Filter};
+use crate::log::{Cursor, Filter};
 use crate::record::{Recorded, Rejection};
 use crate::server::Shared;
 use crate::trigger::{self, failure_response, json_response};

@@ -12,9 +12,8 @@ use axum::Extension;
 use futures_util::StreamExt as _;
 use serde_json::Value;
 
+use crate::entry::{AnswerBody, DeliveryStatus, Entry, Kind};
 use crate::fault::{self, Fault};
-use crate::log::{AnswerBody, Entry, Kind};
-use crate::record::DeliveryStatus;
 use crate::server::{Connection, Shared};
 use crate::validate::{self, Failure, MAX_BODY_BYTES};
 
@@ -110,7 +109,7 @@ async fn normal(
 
     // 1. Credentials.
     let verified = match validate::check_credentials(&shared.dashboard, headers) {
-        Ok(account) => account.id().to_owned(),
+        Ok(account) => account.account_id().to_owned(),
         Err(failure) => return delayed(delay, reject(failure, None)).await,
     };
     // CleverTap's concurrency limit: the request over it is refused at once.

@@ -68,17 +68,17 @@ pub(crate) fn check_credentials<'d>(
     dashboard: &'d Dashboard,
     headers: &HeaderMap,
 ) -> Result<&'d Account, Failure> {
-    let account = account_header(headers)
-        .and_then(|id| dashboard.account(id))
-        .ok_or_else(|| Failure::new(StatusCode::UNAUTHORIZED, "Account ID is not valid"))?;
     let given = headers
         .get(PASSCODE_HEADER)
         .map(HeaderValue::as_bytes)
         .unwrap_or_default();
-    if account.passcode_matches(given) {
-        Ok(account)
-    } else {
-        Err(Failure::new(StatusCode::UNAUTHORIZED, "Invalid passcode"))
+    match account_header(headers).and_then(|id| dashboard.account(id, given)) {
+        Some(Ok(account)) => Ok(account),
+        Some(Err(())) => Err(Failure::new(StatusCode::UNAUTHORIZED, "Invalid passcode")),
+        None => Err(Failure::new(
+            StatusCode::UNAUTHORIZED,
+            "Account ID is not valid",
+        )),
     }
 }
 
@@ -173,7 +173,7 @@ fn check_object(dashboard: &Dashboard, payload: &Value) -> Result<u64, Failure> 
             .and_then(Value::as_object)
             .is_some_and(|p| p.contains_key(key))
     };
-    if let Some(missing) = event.required_in_order().find(|key| !present(key)) {
+    if let Some(missing) = crate::dashboard::required_in_order(event).find(|key| !present(key)) {
         return Err(Failure::bad_request(format!("Property {missing} missing")));
     }
 
@@ -205,7 +205,7 @@ fn check_object(dashboard: &Dashboard, payload: &Value) -> Result<u64, Failure> 
             None => return Err(Failure::bad_request(format!("\"{field}\" is missing"))),
         }
     }
-    Ok(event.target_count())
+    Ok(crate::dashboard::targets(event))
 }
 
 fn check_property(key: &str, value: &Value) -> Result<(), Failure> {

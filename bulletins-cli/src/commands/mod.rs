@@ -17,7 +17,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit> {
         Command::Trigger(args) => trigger::run(args),
         Command::Send(args) => send::run(args),
         Command::Validate(args) => validate::run(args),
-        Command::Emulator(args) => emulator::run(args),
+        Command::Emulator(args) => emulator::run(&args),
         #[cfg(any(feature = "sqlite", feature = "postgres"))]
         Command::Outbox(command) => outbox::run(command),
         Command::Completions(args) => completions::run(&args),

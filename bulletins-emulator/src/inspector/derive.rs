@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
+use crate::entry::{AnswerBody, Entry, Kind};
 use crate::fault;
-use crate::log::{AnswerBody, Entry, Kind};
 use crate::validate::fail_body;
 
 /// The body pretty-printed when it is JSON, else as text.

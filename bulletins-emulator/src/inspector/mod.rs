@@ -232,8 +232,10 @@ async fn dashboard(State(shared): State<Arc<Shared>>) -> Response {
             (
                 e.name().to_owned(),
                 e.property_keys().to_vec(),
-                e.required_in_order().map(str::to_owned).collect(),
-                e.target_count(),
+                crate::dashboard::required_in_order(e)
+                    .map(str::to_owned)
+                    .collect(),
+                crate::dashboard::targets(e),
             )
         })
         .collect();

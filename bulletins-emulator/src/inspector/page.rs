@@ -5,8 +5,9 @@ use maud::{html, Markup, DOCTYPE};
 
 use super::derive;
 use super::TimelineQuery;
+use crate::entry::{Entry, Kind};
 use crate::fault::Fault;
-use crate::log::{Entry, Kind, Page};
+use crate::log::Page;
 
 /// The page around every view.
 pub(crate) fn layout(title: &str, current: &str, body: Markup) -> Markup {

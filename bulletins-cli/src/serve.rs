@@ -1,20 +1,65 @@
-//! Serving in the foreground until Ctrl-C or SIGTERM: what the `bulletins-emulator` binary and
-//! `bulletins emulator` do after reading their arguments.
+//! The served emulator: what `bulletins emulator` and the `bulletins-emulator` binary run. One
+//! module, compiled into both binaries, so their options and behaviour are one implementation.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use crate::{
-    ConfigError, Dashboard, Emulator, EmulatorBuilder, Error, DEFAULT_MAX_RECORDED,
-    DEMO_ACCOUNT_ID, DEMO_EVENT, DEMO_PASSCODE,
+use bulletins_emulator::{
+    ConfigError, Dashboard, Emulator, DEFAULT_MAX_RECORDED, DEMO_ACCOUNT_ID, DEMO_EVENT,
+    DEMO_PASSCODE,
 };
 
-/// Installs the served emulator's request log: one line per request on stderr, at `info`
-/// unless `RUST_LOG` says otherwise, coloured only on a terminal and without `NO_COLOR`.
+/// The options a served emulator takes on the command line.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub(crate) listen: SocketAddr,
+    /// The dashboard file, `bulletins.json` (business events; optionally accounts and the
+    /// concurrency limit). Without it, the documentation's demo dashboard is served; without
+    /// `accounts` in it, the demo account.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// How many requests (bulletins and rejections) to keep; past it the oldest are forgotten
+    /// and counted. Bodies and headers kept stay under 512 MiB whatever the count.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RECORDED,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub(crate) max_recorded: usize,
+}
+
+/// Why serving failed.
+#[derive(Debug)]
+pub(crate) enum ServeError {
+    /// The dashboard file cannot be read or is refused.
+    Config(ConfigError),
+    /// The async runtime could not start.
+    Runtime(std::io::Error),
+    /// The emulator could not start (the address cannot be bound, ...).
+    Start(bulletins_emulator::Error),
+}
+
+/// Installs the request log, reads the dashboard, starts the emulator, prints where it listens
+/// to stdout, serves until Ctrl-C or (on Unix) SIGTERM, then stops cleanly.
 ///
-/// Does nothing if the process already has a global subscriber.
-pub fn init_request_log() {
+/// The last line printed before serving is `bulletins-emulator listening on <base url>`, so a
+/// script can read up to it and know everything before it.
+pub(crate) fn run(args: &ServeArgs) -> Result<(), ServeError> {
+    init_request_log();
+    let (dashboard, notice) =
+        served_dashboard(args.config.as_deref()).map_err(ServeError::Config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    runtime
+        .block_on(serve_until_signal(args, dashboard, notice.as_deref()))
+        .map_err(ServeError::Start)
+}
+
+/// Installs the request log: one line per request on stderr, at `info` unless `RUST_LOG` says
+/// otherwise, coloured only on a terminal and without `NO_COLOR`.
+fn init_request_log() {
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     // An error means a subscriber is already installed, which then keeps the log.
     let _ = tracing_subscriber::fmt()
@@ -27,43 +72,10 @@ pub fn init_request_log() {
         .try_init();
 }
 
-/// The options a served emulator takes on the command line, shared by the `bulletins-emulator`
-/// binary and `bulletins emulator` so the two cannot drift apart.
-#[derive(Debug, Clone, clap::Args)]
-#[non_exhaustive]
-pub struct ServeArgs {
-    /// The address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8787")]
-    pub listen: SocketAddr,
-    /// The dashboard file, `bulletins.json` (business events; optionally accounts and the
-    /// concurrency limit). Without it, the documentation's demo dashboard is served; without
-    /// `accounts` in it, the demo account.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// How many requests (bulletins and rejections) to keep; past it the oldest are forgotten
-    /// and counted. Bodies and headers kept stay under 512 MiB whatever the count.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RECORDED,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
-    pub max_recorded: usize,
-}
-
-impl ServeArgs {
-    /// An emulator serving `dashboard` (see [`served_dashboard`]) as these options say.
-    pub fn builder(&self, dashboard: Dashboard) -> EmulatorBuilder {
-        Emulator::builder()
-            .dashboard(dashboard)
-            .bind(self.listen)
-            .max_recorded(self.max_recorded)
-    }
-}
-
 /// The dashboard `--config` asks for — the file's, served to the demo account when it lists no
 /// `accounts`; the documentation's demo dashboard without a file — and a line telling the user
 /// which demo parts are served, if any.
-///
-/// # Errors
-/// [`ConfigError`] if the file cannot be read or is refused.
-pub fn served_dashboard(config: Option<&Path>) -> Result<(Dashboard, Option<String>), ConfigError> {
+fn served_dashboard(config: Option<&Path>) -> Result<(Dashboard, Option<String>), ConfigError> {
     let Some(path) = config else {
         let notice = format!(
             "no --config given: serving the demo dashboard (account {DEMO_ACCOUNT_ID} / \
@@ -80,21 +92,17 @@ pub fn served_dashboard(config: Option<&Path>) -> Result<(Dashboard, Option<Stri
     Ok((dashboard, notice))
 }
 
-/// Starts the emulator, prints where it listens to stdout, serves until Ctrl-C or (on Unix)
-/// SIGTERM, then stops cleanly.
-///
-/// The last line printed is `bulletins-emulator listening on <base url>`, so a script can read
-/// up to it and know everything before it. `notice` (see [`served_dashboard`]) is printed
-/// first.
-///
-/// # Errors
-/// As [`EmulatorBuilder::start`].
-pub async fn serve_until_signal(
-    builder: EmulatorBuilder,
+async fn serve_until_signal(
+    args: &ServeArgs,
+    dashboard: Dashboard,
     notice: Option<&str>,
-) -> Result<(), Error> {
-    let kept = builder.max_recorded;
-    let emulator = builder.start().await?;
+) -> Result<(), bulletins_emulator::Error> {
+    let emulator = Emulator::builder()
+        .dashboard(dashboard)
+        .bind(args.listen)
+        .max_recorded(args.max_recorded)
+        .start()
+        .await?;
 
     let mut out = std::io::stdout().lock();
     // Nothing useful to do if stdout is closed: the server still runs.
@@ -103,9 +111,10 @@ pub async fn serve_until_signal(
     }
     let _ = writeln!(
         out,
-        "trigger: POST {}; recorded: GET {}/_emulator/bulletins (the newest {kept} kept)",
+        "trigger: POST {}; recorded: GET {}/_emulator/bulletins (the newest {} kept)",
         emulator.trigger_url(),
-        emulator.base_url()
+        emulator.base_url(),
+        args.max_recorded
     );
     let _ = writeln!(out, "inspector: open {}/ in a browser", emulator.base_url());
     // Last, so a script can read up to this line and know everything before it.

@@ -1,15 +1,111 @@
-//! The `bulletins-emulator` binary: config file, request, clean shutdown; bad configs refused.
+//! The `bulletins-emulator` binary (built from this package, with `bulletins emulator`'s
+//! serving code): config file, request, clean shutdown; bad configs refused.
 
-mod common;
-
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
-
 const BIN: &str = env!("CARGO_BIN_EXE_bulletins-emulator");
+
+/// The documented example payload, as CleverTap's curl example sends it.
+const EXAMPLE: &str = r#"{"business_event":"Program Released","name":"Sa Re Ga Ma episode 12",
+"properties":{"program_id":"234567","language":"Hindi","prev_program_id":"123457"},
+"c-by":"[email protected]","when":"now"}"#;
+
+/// An answer: status, header lines (names lowercased) and body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 request over a fresh connection (`Connection: close`), read to the end.
+fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream
+        .write_all(request.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("no answer: {e}"));
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        unchunk(body)
+    } else {
+        body.to_owned()
+    };
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A chunked body's data.
+fn unchunk(mut body: &str) -> String {
+    let mut data = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        data.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    data
+}
+
+/// POSTs a trigger with the demo account's credentials.
+fn trigger_at(base_url: &str, body: &str) -> Answer {
+    let headers = [
+        ("X-CleverTap-Account-Id", "ABCD-RSTU-1234"),
+        ("X-CleverTap-Passcode", "XXXXXX"),
+        ("Content-Type", "application/json"),
+    ];
+    http(
+        "POST",
+        &format!("{base_url}/1/targets/trigger.json"),
+        &headers,
+        body,
+    )
+}
 
 /// A file in the temp dir, removed when dropped.
 struct TempFile(PathBuf);
@@ -99,8 +195,8 @@ fn stderr_of(Running(child): &mut Running) -> String {
     stderr
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn serves_a_config_file_and_stops_cleanly_on_sigterm() {
+#[test]
+fn serves_a_config_file_and_stops_cleanly_on_sigterm() {
     let config = TempFile::new(
         "ok",
         r#"{
@@ -121,16 +217,11 @@ async fn serves_a_config_file_and_stops_cleanly_on_sigterm() {
 
     let body = r#"{"business_event":"order_placed","name":"Order 12345","c-by":"[email protected]",
         "when":1724123456,"properties":{"order_id":"12345","product_category":"books"}}"#;
-    let answer = trigger_at(&url, body).await;
+    let answer = trigger_at(&url, body);
     assert_eq!(answer.body, r#"{"status":"success","targets":2}"#);
     // The demo event is not on this dashboard.
-    assert_eq!(trigger_at(&url, EXAMPLE).await.status, 400);
-    let recorded = http(
-        reqwest::Method::GET,
-        format!("{url}/_emulator/bulletins"),
-        None,
-    )
-    .await;
+    assert_eq!(trigger_at(&url, EXAMPLE).status, 400);
+    let recorded = http("GET", &format!("{url}/_emulator/bulletins"), &[], "");
     assert_eq!(recorded.status, 200);
 
     let status = terminate(&mut child);
@@ -153,14 +244,14 @@ async fn serves_a_config_file_and_stops_cleanly_on_sigterm() {
     assert!(stderr.contains("stopped"), "{stderr}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn without_config_it_serves_the_demo_dashboard_and_says_so() {
+#[test]
+fn without_config_it_serves_the_demo_dashboard_and_says_so() {
     let (mut child, url, lines) = spawn(&["--listen", "127.0.0.1:0"]);
     assert!(
         lines.iter().any(|l| l.contains("demo dashboard")),
         "{lines:?}"
     );
-    let answer = trigger_at(&url, EXAMPLE).await;
+    let answer = trigger_at(&url, EXAMPLE);
     assert_eq!(answer.body, r#"{"status":"success","targets":1}"#);
     assert!(terminate(&mut child).success());
 }
@@ -268,8 +359,8 @@ const EXAMPLE_DASHBOARD: &str = concat!(
     "/../examples/schema/bulletins.json"
 );
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_example_dashboard_file_is_served_to_the_demo_account() {
+#[test]
+fn the_example_dashboard_file_is_served_to_the_demo_account() {
     let (mut child, url, lines) =
         spawn(&["--listen", "127.0.0.1:0", "--config", EXAMPLE_DASHBOARD]);
     assert!(
@@ -279,11 +370,8 @@ async fn the_example_dashboard_file_is_served_to_the_demo_account() {
         "{lines:?}"
     );
     let trigger = |body: String| {
-        let url = url.clone();
-        async move {
-            let answer = trigger_at(&url, body).await;
-            (answer.status, answer.body)
-        }
+        let answer = trigger_at(&url, &body);
+        (answer.status, answer.body)
     };
     let payload = |event: &str, properties: &str| {
         format!(
@@ -305,28 +393,27 @@ async fn the_example_dashboard_file_is_served_to_the_demo_account() {
     ];
     for body in accepted {
         assert_eq!(
-            trigger(body.clone()).await,
+            trigger(body.clone()),
             (200, r#"{"status":"success","targets":1}"#.to_owned()),
             "{body}"
         );
     }
 
-    let (status, text) = trigger(payload("Program Releasd", r#"{"program_id":"1"}"#)).await;
+    let (status, text) = trigger(payload("Program Releasd", r#"{"program_id":"1"}"#));
     assert_eq!(status, 400);
     assert!(text.contains("Business Event Not Found"), "{text}");
     let (status, text) = trigger(payload(
         "Program Released",
         r#"{"program_id":"234567","prev_program_id":"123457"}"#,
-    ))
-    .await;
+    ));
     assert_eq!(status, 400);
     assert!(text.contains("Property language missing"), "{text}");
 
     assert!(terminate(&mut child).success());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn max_recorded_bounds_what_is_kept_and_the_inspector_url_is_printed() {
+#[test]
+fn max_recorded_bounds_what_is_kept_and_the_inspector_url_is_printed() {
     let (mut child, url, lines) = spawn(&["--listen", "127.0.0.1:0", "--max-recorded", "2"]);
     assert!(
         lines
@@ -335,20 +422,12 @@ async fn max_recorded_bounds_what_is_kept_and_the_inspector_url_is_printed() {
         "{lines:?}"
     );
     for _ in 0..3 {
-        assert_eq!(trigger_at(&url, EXAMPLE).await.status, 200);
+        assert_eq!(trigger_at(&url, EXAMPLE).status, 200);
     }
-    let listing = http(
-        reqwest::Method::GET,
-        format!("{url}/_emulator/bulletins"),
-        None,
-    )
-    .await;
-    let evicted = listing.headers.get("x-emulator-evicted").cloned();
+    let listing = http("GET", &format!("{url}/_emulator/bulletins"), &[], "");
+    let evicted = listing.header("x-emulator-evicted");
     let kept: Vec<serde_json::Value> = serde_json::from_str(&listing.body).unwrap_or_default();
-    assert_eq!(
-        (kept.len(), evicted.as_ref().map(|v| v.as_bytes())),
-        (2, Some(&b"1"[..]))
-    );
+    assert_eq!((kept.len(), evicted), (2, Some("1")));
     assert!(terminate(&mut child).success());
 
     // Zero would keep nothing: refused at start, naming the flag.
