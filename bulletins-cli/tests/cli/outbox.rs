@@ -87,7 +87,10 @@ fn until_empty_with_a_refused_row_exits_6_and_resolve_misuse_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = jsonl(dir.path(), "backfill.jsonl", 1);
     let database = format!("sqlite:{}", dir.path().join("outbox.db").display());
-    expect_code(&run(bulletins().args(["outbox", "migrate", "--database", &database])), 0);
+    expect_code(
+        &run(bulletins().args(["outbox", "migrate", "--database", &database])),
+        0,
+    );
     expect_code(&enqueue(&database, &path), 0);
 
     let relay =
