@@ -43,6 +43,7 @@ mod dynamic;
 mod error;
 mod event;
 pub mod limits;
+mod outcome;
 mod region;
 mod request;
 mod response;
@@ -55,6 +56,7 @@ pub use credentials::{Credentials, InvalidCredentials};
 pub use dynamic::DynamicEvent;
 pub use error::BuildError;
 pub use event::{BusinessEvent, EventSchema, Presence, PropertySchema, PropertyValue, StaticEvent};
+pub use outcome::{NotDelivered, Outcome};
 pub use region::{BaseUrl, InvalidBaseUrl, Region, UnknownRegion, TRIGGER_PATH};
 pub use request::{trigger_request, ACCOUNT_ID_HEADER, PASSCODE_HEADER};
 pub use response::{

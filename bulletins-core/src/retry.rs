@@ -34,20 +34,7 @@ impl Failure {
     /// (whatever its body says), or a 2xx whose body is neither CleverTap's success nor its
     /// failure.
     pub fn may_have_been_delivered(&self) -> bool {
-        match self {
-            Failure::NotConnected => false,
-            Failure::TimedOut | Failure::ConnectionLost => true,
-            Failure::Response(response) => {
-                let status = response.status();
-                if response.is_too_many_requests() {
-                    false
-                } else if status.is_server_error() {
-                    true
-                } else {
-                    status.is_success() && matches!(response, ResponseError::Undecodable { .. })
-                }
-            }
-        }
+        self.outcome().may_have_been_delivered()
     }
 
     /// Whether the failure is transient and the request certainly was not processed: retrying
@@ -232,14 +219,18 @@ impl RetryPolicy {
                 .map(|asked| asked.delay_from(now).min(self.max_retry_after)),
             _ => None,
         }
-        .unwrap_or_else(|| self.backoff_for(attempts_made, jitter));
+        .unwrap_or_else(|| self.backoff_after(attempts_made, jitter));
         match elapsed.checked_add(delay) {
             Some(end) if end <= self.max_elapsed => RetryDecision::RetryAfter(delay),
             _ => RetryDecision::GiveUp,
         }
     }
 
-    fn backoff_for(&self, attempts_made: u32, jitter: f64) -> Duration {
+    /// The backoff after `attempts_made` failed attempts (1 after the first), before any
+    /// `Retry-After` and whatever the attempt and time limits: a random part, `jitter` in
+    /// `[0, 1)`, of `initial_backoff × 2^(attempts_made−1)` capped at `max_backoff`. A jitter
+    /// of 1 gives the ceiling itself, for a caller that wants no randomness.
+    pub fn backoff_after(&self, attempts_made: u32, jitter: f64) -> Duration {
         let factor = 1u32
             .checked_shl(attempts_made.saturating_sub(1))
             .unwrap_or(u32::MAX);

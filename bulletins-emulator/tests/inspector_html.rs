@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use bulletins_emulator::Fault;
 use common::*;
 use futures_util::StreamExt as _;
 use reqwest::Method;
@@ -170,8 +171,13 @@ async fn a_rejection_shows_its_error_and_rule() {
         detail.contains("6. property values: at most 512 bytes"),
         "{detail}"
     );
-    // The answer sent, and the request's headers with the passcode redacted.
+    // The answer sent, what a client concludes from it, and the request's headers with the
+    // passcode redacted.
     assert!(detail.contains("HTTP 400"));
+    assert!(
+        detail.contains("certainly not delivered: CleverTap refused the bulletin"),
+        "{detail}"
+    );
     assert!(
         detail.contains("x-clevertap-passcode: [redacted]"),
         "{detail}"
@@ -188,6 +194,34 @@ async fn a_rejection_shows_its_error_and_rule() {
         404
     );
     assert_eq!(page(&emulator, "/_emulator/ui/entries/x").await.status, 404);
+}
+
+/// The entry page says what a client makes of each answer, by the SDK's classification.
+#[tokio::test]
+async fn each_answer_says_what_a_client_concludes() {
+    let emulator = start().await;
+    let valid = program_released("", r#""now""#);
+    for (fault, conclusion) in [
+        (None, "delivered to 1 target<"),
+        (
+            Some(Fault::too_many_requests()),
+            "certainly not delivered: CleverTap answered 429",
+        ),
+        (Some(Fault::status(503)), "may have been delivered"),
+        (Some(Fault::MalformedBody), "may have been delivered"),
+        (Some(Fault::CloseAfterBody), "may have been delivered"),
+    ] {
+        if let Some(fault) = fault {
+            emulator.inject(fault, 1);
+        }
+        // A closed connection is no answer: an error here, recorded all the same.
+        let _ = post_with(&emulator, HEADERS, valid.clone()).await;
+        let id = emulator.rejections().len() + emulator.bulletins().len();
+        let detail = page(&emulator, &format!("/_emulator/ui/entries/{id}"))
+            .await
+            .body;
+        assert!(detail.contains(conclusion), "{conclusion}: {detail}");
+    }
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bulletins_core::{ApiError, BuildError, Failure, ResponseError};
+use bulletins_core::{ApiError, BuildError, Failure, NotDelivered, Outcome, ResponseError};
 use http::StatusCode;
 
 /// A transport error's underlying cause (a `reqwest::Error`, boxed so that this crate's API does
@@ -176,6 +176,32 @@ impl Error {
         }
     }
 
+    /// What the bulletin's delivery ended in: certainly not delivered, and why (so whether it
+    /// is worth sending again, and whether a person must look), or may have been delivered.
+    /// One classification for every caller: the outbox's relay, the command line.
+    pub fn outcome(&self) -> Outcome {
+        if self.may_have_been_delivered() {
+            return Outcome::MayHaveBeenDelivered;
+        }
+        let cause = match self {
+            Error::Invalid(_) => NotDelivered::Invalid,
+            Error::Api { error, .. } => return error.outcome(),
+            Error::Undecodable { status, .. } => return Outcome::of_failed_answer(*status, None),
+            Error::Transport {
+                kind: TransportKind::NotConnected,
+                ..
+            } => NotDelivered::NoConnection,
+            Error::Limiter { .. } => NotDelivered::NoSlot,
+            Error::Abandoned { .. } => NotDelivered::NotSent,
+            // A connection lost after sending, or a timeout, always may have delivered it: not
+            // reached, and "perhaps" if it were.
+            Error::Transport { .. } | Error::Timeout { .. } => {
+                return Outcome::MayHaveBeenDelivered
+            }
+        };
+        Outcome::NotDelivered(cause)
+    }
+
     /// How many attempts were made: 0 when the bulletin was invalid and never sent, or when
     /// the count is not known ([`Error::Abandoned`]).
     pub fn attempts(&self) -> u32 {
@@ -325,6 +351,89 @@ mod tests {
         assert!(e.api_error().is_some() && !e.may_have_been_delivered());
         assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
         assert!(!Error::Invalid(Box::new(BuildError::EmptyName)).may_have_been_delivered());
+    }
+
+    #[test]
+    fn every_error_maps_onto_one_outcome() {
+        use NotDelivered::*;
+        let fail = |status, body| Error::from_failure(response(status, body), 1, false, T);
+        let limiter = |maybe| Error::Limiter {
+            source: "redis down".into(),
+            attempts: 1,
+            may_have_been_delivered: maybe,
+        };
+        let cases = [
+            (
+                Error::Invalid(Box::new(BuildError::EmptyName)),
+                Outcome::NotDelivered(Invalid),
+            ),
+            (
+                Error::from_failure(transport(Failure::NotConnected), 3, false, T),
+                Outcome::NotDelivered(NoConnection),
+            ),
+            // An earlier attempt may have delivered it: the last one's cause does not matter.
+            (
+                Error::from_failure(transport(Failure::NotConnected), 3, true, T),
+                Outcome::MayHaveBeenDelivered,
+            ),
+            (
+                Error::from_failure(transport(Failure::ConnectionLost), 1, false, T),
+                Outcome::MayHaveBeenDelivered,
+            ),
+            (
+                Error::from_failure(transport(Failure::TimedOut), 1, false, T),
+                Outcome::MayHaveBeenDelivered,
+            ),
+            (limiter(false), Outcome::NotDelivered(NoSlot)),
+            (limiter(true), Outcome::MayHaveBeenDelivered),
+            (
+                Error::Abandoned {
+                    may_have_been_delivered: false,
+                },
+                Outcome::NotDelivered(NotSent),
+            ),
+            (
+                Error::Abandoned {
+                    may_have_been_delivered: true,
+                },
+                Outcome::MayHaveBeenDelivered,
+            ),
+            (fail(429, ""), Outcome::NotDelivered(TooManyRequests)),
+            (
+                fail(200, r#"{"status":"fail","error":"busy","code":429}"#),
+                Outcome::NotDelivered(TooManyRequests),
+            ),
+            (fail(401, ""), Outcome::NotDelivered(Credentials)),
+            (
+                fail(403, r#"{"status":"fail","error":"Not allowed"}"#),
+                Outcome::NotDelivered(Credentials),
+            ),
+            (
+                fail(
+                    200,
+                    r#"{"status":"fail","error":"Account ID is not valid","code":401}"#,
+                ),
+                Outcome::NotDelivered(Credentials),
+            ),
+            (
+                fail(
+                    400,
+                    r#"{"status":"fail","error":"Business Event Not Found"}"#,
+                ),
+                Outcome::NotDelivered(Refused),
+            ),
+            (fail(400, "<html>"), Outcome::NotDelivered(Refused)),
+            (fail(503, ""), Outcome::MayHaveBeenDelivered),
+            (fail(200, "not json"), Outcome::MayHaveBeenDelivered),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.outcome(), expected, "{error:?}");
+            assert_eq!(
+                error.outcome().may_have_been_delivered(),
+                error.may_have_been_delivered(),
+                "{error:?}"
+            );
+        }
     }
 
     /// `trigger_all` keeps one `Result` per input: the rare large variants (CleverTap's

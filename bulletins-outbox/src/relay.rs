@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::time::Duration;
 
-use bulletins_http::{Client, Error as SendError, Triggered};
+use bulletins_http::{Client, Error as SendError, NotDelivered, RetryPolicy, Triggered};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -52,8 +52,8 @@ pub struct Relay {
     poll_interval: Duration,
     sweep_interval: Duration,
     retention: Duration,
-    retry_base: Duration,
-    retry_max: Duration,
+    /// Only its backoff is used: a row is retried until it is delivered, refused or uncertain.
+    retry: RetryPolicy,
     hold_claims: Duration,
 }
 
@@ -120,8 +120,7 @@ impl Relay {
             poll_interval,
             sweep_interval: Duration::from_secs(5),
             retention: Duration::from_secs(7 * 24 * 3600),
-            retry_base: Duration::from_secs(1),
-            retry_max: Duration::from_secs(300),
+            retry: RetryPolicy::never().backoff(Duration::from_secs(1), Duration::from_secs(300)),
             hold_claims: Duration::ZERO,
         }
     }
@@ -191,8 +190,7 @@ impl Relay {
     /// at each attempt, at most `max`.
     #[must_use]
     pub fn retry_backoff(mut self, base: Duration, max: Duration) -> Self {
-        self.retry_base = base;
-        self.retry_max = max;
+        self.retry = self.retry.backoff(base, max);
         self
     }
 
@@ -366,6 +364,10 @@ impl Relay {
         Ok(swept.uncertain)
     }
 
+    /// What a row's request ended in, by the client's one classification
+    /// ([`SendError::outcome`]): a row that certainly was not delivered for a cause that is not
+    /// the bulletin's own (no connection, a 429, no limiter slot, credentials refused) stays
+    /// pending after the backoff of `attempts`, the row's attempts so far.
     fn outcome(&self, result: Result<Triggered, SendError>, attempts: i64) -> Outcome {
         let error = match result {
             Ok(triggered) => {
@@ -375,75 +377,47 @@ impl Relay {
             }
             Err(error) => error,
         };
-        if error.may_have_been_delivered() {
-            return Outcome::Uncertain(error.to_string());
-        }
-        let Some(why) = certainly_not_sent_and_transient(&error) else {
-            return Outcome::Refused(error.to_string());
+        let outcome = error.outcome();
+        let attempts = u32::try_from(attempts.max(0)).unwrap_or(u32::MAX);
+        // No jitter: the backoff's ceiling, `base × 2^(attempts−1)` up to its cap.
+        let (Some(cause), Some(after)) = (
+            outcome.not_delivered(),
+            outcome.retry_later(&self.retry, attempts, 1.0),
+        ) else {
+            return if outcome.may_have_been_delivered() {
+                Outcome::Uncertain(error.to_string())
+            } else {
+                Outcome::Refused(error.to_string())
+            };
         };
-        let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
-        let after = self
-            .retry_base
-            .saturating_mul(2u32.saturating_pow(exponent))
-            .min(self.retry_max);
         let account = self.client.account_id();
         let retry_in_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
-        match why {
+        let reason = format!("{}{}", cause.reason(), set_up_hint(cause));
+        if cause.passes_on_its_own() {
+            tracing::warn!(
+                %error, account, retry_in_ms,
+                "outbox relay: not sent, {reason}; the row stays pending"
+            );
+        } else {
             // Nothing will change on its own: someone must fix the set-up.
-            NotSent::Limiter | NotSent::Credentials => tracing::error!(
+            tracing::error!(
                 %error, account, retry_in_ms,
-                "outbox relay: not sent, {}; the row stays pending", why.reason()
-            ),
-            NotSent::NoConnection | NotSent::TooManyRequests => tracing::warn!(
-                %error, account, retry_in_ms,
-                "outbox relay: not sent, {}; the row stays pending", why.reason()
-            ),
+                "outbox relay: not sent, {reason}; the row stays pending"
+            );
         }
         Outcome::Retry {
-            error: format!("{}: {error}", why.reason()),
+            error: format!("{reason}: {error}"),
             after,
         }
     }
 }
 
-/// Why a request certainly delivered nothing, for a cause that is ours or passing, so that its
-/// row is tried again after a backoff rather than refused for good.
-#[derive(Debug, Clone, Copy)]
-enum NotSent {
-    /// The limiter handed out no slot (a shared limiter's store, such as Redis, is down).
-    Limiter,
-    /// CleverTap refused the account id or passcode (401, 403): every row would fail alike.
-    Credentials,
-    /// No connection could be made.
-    NoConnection,
-    /// CleverTap answered 429.
-    TooManyRequests,
-}
-
-impl NotSent {
-    fn reason(self) -> &'static str {
-        match self {
-            NotSent::Limiter => "no concurrency slot could be taken (is the limiter's Redis reachable?)",
-            NotSent::Credentials => "CleverTap refused the credentials (check CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE)",
-            NotSent::NoConnection => "no connection to CleverTap could be made",
-            NotSent::TooManyRequests => "CleverTap answered 429 (too many requests)",
-        }
-    }
-}
-
-/// Whether a failure that certainly delivered nothing is worth trying again later, and why:
-/// no slot from the limiter, credentials refused, no connection (no answer and at least one
-/// attempt; an invalid bulletin makes none), or a 429. Anything else CleverTap said is final.
-fn certainly_not_sent_and_transient(error: &SendError) -> Option<NotSent> {
-    if matches!(error, SendError::Limiter { .. }) {
-        return Some(NotSent::Limiter);
-    }
-    match error.status().map(|status| status.as_u16()) {
-        Some(429) => Some(NotSent::TooManyRequests),
-        Some(401 | 403) => Some(NotSent::Credentials),
-        Some(_) => None,
-        None if error.attempts() > 0 && error.api_error().is_none() => Some(NotSent::NoConnection),
-        None => None,
+/// Where an operator looks, for a cause that does not pass on its own (the limiter's reason
+/// already says).
+fn set_up_hint(cause: NotDelivered) -> &'static str {
+    match cause {
+        NotDelivered::Credentials => " (check CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE)",
+        _ => "",
     }
 }
 

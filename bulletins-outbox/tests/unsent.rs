@@ -17,6 +17,8 @@ on_both_stores!(
     a_limiter_that_hands_out_no_slot_keeps_the_row_pending,
     refused_credentials_keep_the_row_pending,
     no_connection_keeps_the_row_pending,
+    a_429_inside_a_200_keeps_the_row_pending,
+    credentials_refused_inside_a_200_keep_the_row_pending,
     an_operator_can_resend_a_refused_row,
 );
 
@@ -129,6 +131,35 @@ async fn no_connection_keeps_the_row_pending(db: Db) {
         "no connection to CleverTap could be made",
     )
     .await;
+}
+
+/// CleverTap's concurrency refusal can come as a 200 whose body says `"status":"fail"` with
+/// code 429: certainly not processed, as the core's retry decision knows, so the row waits.
+async fn a_429_inside_a_200_keeps_the_row_pending(db: Db) {
+    let emulator = emulator().await;
+    emulator.inject(
+        Fault::FailBody200 {
+            error: "Too many concurrent requests".into(),
+            code: 429,
+        },
+        1,
+    );
+    let client = builder(&emulator.base_url()).build().expect("client");
+    stays_pending(&db, client, "WARN", "CleverTap answered 429").await;
+}
+
+/// A 200 whose body refuses the account (code 401) is a credentials problem, as a 401 is.
+async fn credentials_refused_inside_a_200_keep_the_row_pending(db: Db) {
+    let emulator = emulator().await;
+    emulator.inject(
+        Fault::FailBody200 {
+            error: "Account ID is not valid".into(),
+            code: 401,
+        },
+        1,
+    );
+    let client = builder(&emulator.base_url()).build().expect("client");
+    stays_pending(&db, client, "ERROR", "CleverTap refused the credentials").await;
 }
 
 /// CleverTap refused a row (a 400); once the cause is fixed, `resolve ID --resend` sends it

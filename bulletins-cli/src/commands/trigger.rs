@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use bulletins_http::protocol::TRIGGER_PATH;
-use bulletins_http::{Bulletin, DynamicEvent, Error};
+use bulletins_http::{Bulletin, DynamicEvent, Error, NotDelivered, Outcome};
 
 use crate::cli::TriggerArgs;
 use crate::exit::{Exit, Failure, Result};
@@ -55,20 +55,25 @@ pub(crate) fn run(args: TriggerArgs) -> Result<Exit> {
     }
 }
 
-/// The exit code, the outcome's name and what to do, for a failed trigger.
-fn classify(error: &Error) -> (Exit, &'static str, &'static str) {
-    if error.may_have_been_delivered() {
-        (
+/// The exit code, the outcome's name and what to do, for a failed trigger, by the client's one
+/// classification ([`Error::outcome`]).
+fn classify(error: &Error) -> (Exit, &'static str, String) {
+    let outcome = error.outcome();
+    match outcome {
+        Outcome::NotDelivered(cause) => {
+            let exit = match cause {
+                NotDelivered::Invalid => Exit::Invalid,
+                _ => Exit::Refused,
+            };
+            let hint = format!("it certainly was not delivered: {}", cause.hint());
+            (exit, outcome.as_str(), hint)
+        }
+        // May have been delivered (or a case a later client adds): checked before resending.
+        _ => (
             Exit::Uncertain,
-            "uncertain",
-            "it may have been delivered: check before triggering it again",
-        )
-    } else {
-        (
-            Exit::Refused,
-            "not_delivered",
-            "it certainly was not delivered: fix the cause, then trigger it again",
-        )
+            Outcome::MayHaveBeenDelivered.as_str(),
+            "it may have been delivered: check before triggering it again".to_owned(),
+        ),
     }
 }
 

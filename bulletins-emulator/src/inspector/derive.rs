@@ -1,6 +1,9 @@
 //! What the inspector shows that is derived from a recorded entry when asked, not kept: the
-//! parsed body, the answer's body, the rule that failed, a curl command, a readable time.
+//! parsed body, the answer's body, the rule that failed, what a client concludes from the
+//! answer, a curl command, a readable time.
 
+use axum::http::{HeaderMap, StatusCode};
+use bulletins_core::{Failure, Outcome};
 use serde_json::Value;
 
 use crate::entry::{AnswerBody, Entry, Kind};
@@ -92,6 +95,38 @@ pub(crate) fn answer_body(entry: &Entry) -> Option<String> {
             fault::OVERSIZED_BODY_BYTES
         ),
     })
+}
+
+/// What a client concludes from the answer it got, by the SDK's one classification: not what
+/// the emulator knows it recorded (a connection closed before the body was read delivered
+/// nothing, yet the client cannot tell).
+pub(crate) fn client_outcome(entry: &Entry) -> Outcome {
+    let (Some(status), Some(body)) = (entry.status, answer_body(entry)) else {
+        return Failure::ConnectionLost.outcome();
+    };
+    let Ok(status) = StatusCode::from_u16(status) else {
+        return Outcome::MayHaveBeenDelivered;
+    };
+    match bulletins_core::parse_parts(status, &HeaderMap::new(), body.as_bytes()) {
+        Ok(triggered) => Outcome::from(triggered),
+        Err(error) => error.outcome(),
+    }
+}
+
+/// [`client_outcome`] in a sentence.
+pub(crate) fn client_conclusion(entry: &Entry) -> String {
+    match client_outcome(entry) {
+        Outcome::Delivered(triggered) => {
+            let s = if triggered.targets == 1 { "" } else { "s" };
+            format!("delivered to {} target{s}", triggered.targets)
+        }
+        Outcome::NotDelivered(cause) => format!(
+            "certainly not delivered: {}; {}",
+            cause.reason(),
+            cause.hint()
+        ),
+        _ => "may have been delivered: check before sending it again".to_owned(),
+    }
 }
 
 /// Which of CleverTap's documented rules a rejection broke, named from its error.

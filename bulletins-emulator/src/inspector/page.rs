@@ -202,6 +202,7 @@ pub(crate) fn detail(entry: &Entry, base_url: &str) -> Markup {
                 (Some(status), Some(body)) => { p { "HTTP " (status) } pre #answer { (body) } },
                 _ => p { "None: the connection was closed without an answer." },
             }
+            p { "A client concludes: " span #conclusion { (derive::client_conclusion(entry)) } }
         }
     }
 }

@@ -17,17 +17,21 @@ pub(super) enum Outcome {
 }
 
 impl Outcome {
+    /// By the client's one classification ([`bulletins_http::Error::outcome`]).
     pub(super) fn of(result: Result<bulletins_http::Triggered, bulletins_http::Error>) -> Self {
-        match result {
-            Ok(triggered) => Outcome::Delivered {
-                targets: triggered.targets,
-            },
-            Err(error) if error.may_have_been_delivered() => Outcome::Uncertain {
-                reason: error.to_string(),
-            },
-            Err(error) => Outcome::NotDelivered {
-                reason: error.to_string(),
-            },
+        let error = match result {
+            Ok(triggered) => {
+                return Outcome::Delivered {
+                    targets: triggered.targets,
+                }
+            }
+            Err(error) => error,
+        };
+        let reason = error.to_string();
+        match error.outcome() {
+            bulletins_http::Outcome::NotDelivered(_) => Outcome::NotDelivered { reason },
+            // May have been delivered (or a case a later client adds): never resent unasked.
+            _ => Outcome::Uncertain { reason },
         }
     }
 }
