@@ -349,11 +349,6 @@ impl Carried {
         }
     }
 
-    /// The permit kept, if any.
-    pub(crate) fn take_permit(&mut self) -> Option<Permit> {
-        self.permit.take()
-    }
-
     /// Whether a permit is kept.
     pub(crate) fn holds_permit(&self) -> bool {
         self.permit.is_some()

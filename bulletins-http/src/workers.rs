@@ -7,6 +7,8 @@
 //! request of a batch ran on one worker thread and every answer woke that task (0.86x the rate
 //! of hand-written tasks at C = 16); a task spawned per bulletin spread them, but put two
 //! wake-ups on each slot's path from one bulletin to the next (0.8x its old rate at C = 3).
+//! Every batch runs here, whatever its cap: a worker gives back its slot as soon as it has no
+//! job, whether or not the stream is polled, which no batch polled in the caller's task can.
 
 use std::any::Any;
 use std::collections::VecDeque;
