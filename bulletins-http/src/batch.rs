@@ -1,6 +1,7 @@
 //! Many bulletins: bounded concurrency, bounded memory, one result per input.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 use std::task::Poll;
 
 use bulletins_core::{Bulletin, BusinessEvent, Triggered};
@@ -8,7 +9,7 @@ use futures_util::stream::{self, Stream, StreamExt as _};
 
 use crate::client::{trigger_span, Client};
 use crate::error::Error;
-use crate::workers::{Job, Workers};
+use crate::workers::{Job, OnStart, Workers};
 
 // Every batch runs on worker tasks ([`Workers`]), whatever its cap, limiter and runtime.
 // Polled in the stream's own task instead (as batches at the client's own cap of 3 or less
@@ -104,7 +105,48 @@ impl Client {
         E: BusinessEvent,
         I: IntoIterator<Item = Bulletin<'b, E>>,
     {
-        self.worker_stream(bulletins.into_iter(), self.window())
+        self.worker_stream(bulletins.into_iter(), self.window(), None)
+    }
+
+    /// [`Self::trigger_stream`], calling `on_start` with a bulletin's index (as the stream
+    /// yields it) when a concurrency slot has been granted and its first attempt's request is
+    /// about to leave: from then on CleverTap may have it. A bulletin pulled from `bulletins`
+    /// but only waiting for a slot or a worker has not started.
+    ///
+    /// Dropping the stream stops every attempt that has not started, and once the drop has
+    /// returned, `on_start` has been called for every bulletin that may have left: a caller
+    /// interrupted before the end can tell the bulletins that may have been delivered from
+    /// those that were never sent. `on_start` runs on the batch's worker tasks, before the
+    /// request; keep it short, and never wait in it for the task that polls or drops the
+    /// stream (the drop waits for a call in progress).
+    ///
+    /// ```no_run
+    /// use std::collections::HashSet;
+    /// use std::sync::{Arc, Mutex};
+    /// use futures_util::StreamExt as _;
+    /// # async fn run(client: bulletins_http::Client, bulletins: Vec<bulletins_http::Bulletin<'static, bulletins_http::DynamicEvent>>) {
+    /// let started = Arc::new(Mutex::new(HashSet::new()));
+    /// let record = Arc::clone(&started);
+    /// let results = client.trigger_stream_observed(bulletins, move |index| {
+    ///     record.lock().unwrap().insert(index);
+    /// });
+    /// // Take a few results, then give up on the rest.
+    /// let answered: Vec<_> = results.take(10).collect().await;
+    /// // The stream is dropped: no other bulletin will be sent.
+    /// let may_have_left = started.lock().unwrap().len();
+    /// # }
+    /// ```
+    pub fn trigger_stream_observed<'b, E, I, F>(
+        &self,
+        bulletins: I,
+        on_start: F,
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I, F>
+    where
+        E: BusinessEvent,
+        I: IntoIterator<Item = Bulletin<'b, E>>,
+        F: Fn(usize) + Send + Sync + 'static,
+    {
+        self.worker_stream(bulletins.into_iter(), self.window(), Some(Arc::new(on_start)))
     }
 
     /// `window` worker tasks (see [`Workers`]), fed with bulletins prepared here, at most
@@ -114,6 +156,7 @@ impl Client {
         &self,
         bulletins: I,
         window: usize,
+        on_start: Option<Arc<OnStart>>,
     ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
     where
         E: BusinessEvent,
@@ -133,7 +176,7 @@ impl Client {
         let mut abandoned = false;
         stream::poll_fn(move |cx| loop {
             // Spawned on the first poll, which is inside the runtime.
-            let workers = workers.get_or_insert_with(|| Workers::spawn(&client, window));
+            let workers = workers.get_or_insert_with(|| Workers::spawn(&client, window, on_start.clone()));
             while !exhausted && queued + ready.len() < lookahead {
                 let Some((index, bulletin)) = bulletins.next() else {
                     exhausted = true;
