@@ -146,7 +146,11 @@ impl Client {
         I: IntoIterator<Item = Bulletin<'b, E>>,
         F: Fn(usize) + Send + Sync + 'static,
     {
-        self.worker_stream(bulletins.into_iter(), self.window(), Some(Arc::new(on_start)))
+        self.worker_stream(
+            bulletins.into_iter(),
+            self.window(),
+            Some(Arc::new(on_start)),
+        )
     }
 
     /// `window` worker tasks (see [`Workers`]), fed with bulletins prepared here, at most
@@ -176,7 +180,8 @@ impl Client {
         let mut abandoned = false;
         stream::poll_fn(move |cx| loop {
             // Spawned on the first poll, which is inside the runtime.
-            let workers = workers.get_or_insert_with(|| Workers::spawn(&client, window, on_start.clone()));
+            let workers =
+                workers.get_or_insert_with(|| Workers::spawn(&client, window, on_start.clone()));
             while !exhausted && queued + ready.len() < lookahead {
                 let Some((index, bulletin)) = bulletins.next() else {
                     exhausted = true;

@@ -56,10 +56,9 @@ impl Limiter for Keeping {
     }
 }
 
-/// `n` bulletins at a cap of 3, polled in the stream's own task, whose answers come in
-/// together: the emulator holds each for the same time, on the same runtime, so one turn of
-/// the runtime wakes every slot at once. The last bulletin pulled then waits in its slot,
-/// not yet polled, while the results before it come out; it must still find a kept permit.
+/// `n` bulletins at a cap of 3 on a current-thread runtime, whose answers come in together:
+/// the emulator holds each for the same time, on the same runtime, so one turn of the runtime
+/// wakes every worker at once. The last bulletin queued must still find a kept permit.
 async fn answers_together(n: usize) {
     const CAP: usize = 3;
     let emulator = start_with(CAP).await;
@@ -199,7 +198,8 @@ async fn idle_stream_leaves_its_own_client_a_slot() {
     while let std::task::Poll::Ready(item) =
         poll_once(futures_util::StreamExt::next(&mut stream)).await
     {
-        item.expect("the stream does not end");
+        let (_, result) = item.expect("the stream does not end");
+        result.expect("delivered");
     }
     // The caller stops polling (and keeps the stream until the end of this function).
     let bulletin = program("x");
