@@ -1,8 +1,9 @@
 //! Sending without a journal: the lines go straight into [`Client::trigger_stream`], pulled
 //! as its slots free up, so the CLI sends the way a program using the client does — no
 //! hand-off between a reading loop and sending workers of its own (the client's workers pull
-//! a few lines ahead; `trigger_stream_observed` tells which of them started). Nothing needs to reach a disk
-//! before a request leaves, so nothing needs to sit between the input and the client.
+//! a few lines ahead; `trigger_stream_observed` tells which of them started). Nothing needs
+//! to reach a disk before a request leaves, so nothing needs to sit between the input and the
+//! client.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
