@@ -1,47 +1,22 @@
 //! Many bulletins: bounded concurrency, bounded memory, one result per input.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::Poll;
 
 use bulletins_core::{Bulletin, BusinessEvent, Triggered};
-use futures_util::future::Either;
-use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt as _};
-use tokio::runtime::RuntimeFlavor;
+use futures_util::stream::{self, Stream, StreamExt as _};
 
-use crate::client::{trigger_span, Carried, Client};
+use crate::client::{trigger_span, Client};
 use crate::error::Error;
-use crate::inner::Cap;
-use crate::limiter::Permit;
-use crate::lock;
-use crate::slots::Slots;
-use crate::workers::{Job, Workers};
+use crate::workers::{Job, OnStart, Workers};
 
-/// The largest cap whose batch is polled in the stream's own task, with the client's own cap
-/// (with a shared limiter every batch runs on workers: see [`use_workers`]). Above it, on a
-/// multi-threaded runtime, the batch runs on worker tasks ([`Workers`]). Measured on two
-/// worker threads against the static responder (BENCHMARKS.md §11): at C = 3 the stream's
-/// own task was the faster (0.91x for workers), from C = 4 the workers (1.02x at C = 4,
-/// 1.08x-1.24x at C = 16).
-const POLLED_INLINE_UP_TO: usize = 3;
-
-/// Whether a batch of this window runs on worker tasks: always with a shared [`Limiter`],
-/// and otherwise above [`POLLED_INLINE_UP_TO`] where tasks can run in parallel (a
-/// current-thread runtime would gain nothing from them but their hand-offs).
-///
-/// A batch polled in the stream's own task holds its slots while its caller does not poll it
-/// (the permit kept for its next bulletin, and those of its answered requests, which only
-/// that task can give back): a shared limiter's slots are the whole fleet's, so an idle
-/// stream would leave every other process waiting. A worker gives back its slot as soon as it
-/// has no bulletin to send, polled or not.
-///
-/// [`Limiter`]: crate::Limiter
-fn use_workers(cap: &Cap, window: usize) -> bool {
-    matches!(cap, Cap::Shared(_))
-        || (window > POLLED_INLINE_UP_TO
-            && tokio::runtime::Handle::try_current()
-                .is_ok_and(|runtime| runtime.runtime_flavor() != RuntimeFlavor::CurrentThread))
-}
+// Every batch runs on worker tasks ([`Workers`]), whatever its cap, limiter and runtime.
+// Polled in the stream's own task instead (as batches at the client's own cap of 3 or less
+// were), a batch whose caller stopped polling kept its slots, those of its answered requests
+// included, since only that task could give them back: the same client's other triggers
+// waited. A worker gives back the slot it holds as soon as it has no bulletin to send, polled
+// or not. Measured against the stream's own task at C = 3 in BENCHMARKS.md §14.
 
 /// The result of a bulletin of a batch whose workers had all ended before it was sent.
 fn not_sent() -> Error {
@@ -88,19 +63,17 @@ impl Client {
     /// did not answer, and each after them, yields [`Error::Abandoned`].
     ///
     /// Each bulletin is validated and serialized where the stream is polled (so bulletins may
-    /// borrow, and need not be `Send`). At most the cap of bulletins are in flight at once.
-    /// With the client's own cap of 3 or less (CleverTap's is 3), or on a current-thread
-    /// runtime, their requests are polled in the stream's own task. With a larger cap on a
-    /// multi-threaded runtime (as found where `trigger_stream` is called), or with a shared
-    /// [`Limiter`](crate::Limiter) whatever the cap, as many worker tasks as the cap deliver
-    /// them, so the batch spreads over the runtime's threads; the stream then keeps up to three
-    /// times the cap pulled and prepared ahead of the answers, and an answer does not wait for
-    /// the stream to be polled. A worker with no bulletin to send holds no slot of the shared
-    /// limiter, so a stream its caller stops polling leaves the other processes theirs.
+    /// borrow, and need not be `Send`). At most the cap of bulletins are in flight at once,
+    /// delivered by as many worker tasks as the cap (spawned on the runtime where the stream
+    /// is first polled), so the batch spreads over the runtime's threads; the stream keeps up
+    /// to three times the cap pulled and prepared ahead of the answers, and an answer does not
+    /// wait for the stream to be polled. A worker with no bulletin to send holds no slot,
+    /// polled or not: a stream its caller stops polling leaves the client's other triggers,
+    /// and with a shared [`Limiter`](crate::Limiter) the other processes, their slots once its
+    /// requests are answered.
     ///
     /// Cancelling may leave bulletins delivered with no result: dropping the stream early
-    /// cancels every trigger in progress (on workers, each is dropped by the runtime right
-    /// after), each as [`Self::trigger`] describes: a WARN event per bulletin whose request was
+    /// cancels every trigger in progress (each is dropped by the runtime right after), each as [`Self::trigger`] describes: a WARN event per bulletin whose request was
     /// in flight, through the subscriber that was the default where the stream was polled.
     /// Bulletins pulled from `bulletins` but not yet started, and those not yet pulled, are not
     /// sent.
@@ -132,70 +105,52 @@ impl Client {
         E: BusinessEvent,
         I: IntoIterator<Item = Bulletin<'b, E>>,
     {
-        let window = self.window();
-        if use_workers(&self.inner.cap, window) {
-            Either::Right(self.worker_stream(bulletins.into_iter(), window))
-        } else {
-            Either::Left(self.inline_stream(bulletins.into_iter(), window))
-        }
+        self.worker_stream(bulletins.into_iter(), self.window(), None)
     }
 
-    /// A fixed set of slots polled in the stream's own task, refilled as results come out:
-    /// memory stays bounded by the window. With `buffer_unordered` over twice the cap the
-    /// batch ran at 0.6-0.75x the rate of hand-written tasks (BENCHMARKS.md §2). Each slot has
-    /// its own waker, so a wake-up polls only the request that made progress.
-    fn inline_stream<'b, E, I>(
+    /// [`Self::trigger_stream`], calling `on_start` with a bulletin's index (as the stream
+    /// yields it) when a concurrency slot has been granted and its first attempt's request is
+    /// about to leave: from then on CleverTap may have it. A bulletin pulled from `bulletins`
+    /// but only waiting for a slot or a worker has not started.
+    ///
+    /// Dropping the stream stops every attempt that has not started, and once the drop has
+    /// returned, `on_start` has been called for every bulletin that may have left: a caller
+    /// interrupted before the end can tell the bulletins that may have been delivered from
+    /// those that were never sent. `on_start` runs on the batch's worker tasks, before the
+    /// request; keep it short, and never wait in it for the task that polls or drops the
+    /// stream (the drop waits for a call in progress).
+    ///
+    /// ```no_run
+    /// use std::collections::HashSet;
+    /// use std::sync::{Arc, Mutex};
+    /// use futures_util::StreamExt as _;
+    /// # async fn run(client: bulletins_http::Client, bulletins: Vec<bulletins_http::Bulletin<'static, bulletins_http::DynamicEvent>>) {
+    /// let started = Arc::new(Mutex::new(HashSet::new()));
+    /// let record = Arc::clone(&started);
+    /// let results = client.trigger_stream_observed(bulletins, move |index| {
+    ///     record.lock().unwrap().insert(index);
+    /// });
+    /// // Take a few results, then give up on the rest.
+    /// let answered: Vec<_> = results.take(10).collect().await;
+    /// // The stream is dropped: no other bulletin will be sent.
+    /// let may_have_left = started.lock().unwrap().len();
+    /// # }
+    /// ```
+    pub fn trigger_stream_observed<'b, E, I, F>(
         &self,
         bulletins: I,
-        window: usize,
-    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
+        on_start: F,
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I, F>
     where
         E: BusinessEvent,
-        I: Iterator<Item = Bulletin<'b, E>>,
+        I: IntoIterator<Item = Bulletin<'b, E>>,
+        F: Fn(usize) + Send + Sync + 'static,
     {
-        let client = self.clone();
-        // What finished bulletins carried (the timer bounding their attempts, and the permit a
-        // shared limiter let them keep), for the next ones. A bulletin takes its share when it
-        // is pulled into a slot, not when first polled: the pool then holds only what no
-        // bulletin pulled will use.
-        let pool: Arc<Mutex<Vec<Carried>>> = Arc::default();
-        let returned_to = Arc::clone(&pool);
-        let mut pending = bulletins.enumerate().map(move |(index, bulletin)| {
-            let client = client.clone();
-            let pool = Arc::clone(&returned_to);
-            let mut carried = lock(&pool).pop().unwrap_or_else(Carried::keeping);
-            async move {
-                let result = client.trigger_carrying(&bulletin, &mut carried).await;
-                lock(&pool).push(carried);
-                (index, result)
-            }
-        });
-        let mut slots = Slots::new(window);
-        let mut exhausted = false;
-        let mut releasing = FuturesUnordered::new();
-        stream::poll_fn(move |cx| {
-            // Pull bulletins only as slots free up, so the iterator is never materialized.
-            if !exhausted {
-                exhausted = !slots.fill(|| pending.next());
-            }
-            // With no bulletin left to take them, the permits kept go back at once: held, they
-            // could leave this batch's last bulletins (and every other process) waiting for
-            // slots that nobody uses.
-            if exhausted {
-                let kept: Vec<Permit> = lock(&pool)
-                    .iter_mut()
-                    .filter_map(Carried::take_permit)
-                    .collect();
-                releasing.extend(kept.into_iter().map(Permit::release));
-            }
-            while let Poll::Ready(Some(())) = releasing.poll_next_unpin(cx) {}
-            match slots.poll_next(cx) {
-                // The stream ends once the limiter has recorded the releases (dropped earlier,
-                // the permits go back in the background).
-                Poll::Ready(None) if !releasing.is_empty() => Poll::Pending,
-                polled => polled,
-            }
-        })
+        self.worker_stream(
+            bulletins.into_iter(),
+            self.window(),
+            Some(Arc::new(on_start)),
+        )
     }
 
     /// `window` worker tasks (see [`Workers`]), fed with bulletins prepared here, at most
@@ -205,6 +160,7 @@ impl Client {
         &self,
         bulletins: I,
         window: usize,
+        on_start: Option<Arc<OnStart>>,
     ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
     where
         E: BusinessEvent,
@@ -224,7 +180,8 @@ impl Client {
         let mut abandoned = false;
         stream::poll_fn(move |cx| loop {
             // Spawned on the first poll, which is inside the runtime.
-            let workers = workers.get_or_insert_with(|| Workers::spawn(&client, window));
+            let workers =
+                workers.get_or_insert_with(|| Workers::spawn(&client, window, on_start.clone()));
             while !exhausted && queued + ready.len() < lookahead {
                 let Some((index, bulletin)) = bulletins.next() else {
                     exhausted = true;

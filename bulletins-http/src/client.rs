@@ -136,7 +136,10 @@ impl Client {
         on_attempt: impl Fn(u32) + Send + Sync + 'static,
     ) -> Result<Triggered, Error> {
         let mut carried = Carried {
-            on_attempt: Some(Arc::new(on_attempt)),
+            on_attempt: Some(Arc::new(move |attempt| {
+                on_attempt(attempt);
+                true
+            })),
             ..Carried::default()
         };
         self.trigger_carrying(bulletin, &mut carried).await
@@ -229,7 +232,13 @@ impl Client {
             };
             attempts = attempts.saturating_add(1);
             if let Some(on_attempt) = &carried.on_attempt {
-                on_attempt(attempts);
+                if !on_attempt(attempts) {
+                    // The batch this delivery belongs to is gone: nothing more is sent.
+                    permit.release().await;
+                    return Err(Error::Abandoned {
+                        may_have_been_delivered: maybe_delivered,
+                    });
+                }
             }
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
@@ -328,6 +337,9 @@ impl Drop for Unreported<'_> {
     }
 }
 
+/// Told an attempt's number just before it leaves; `false` stops the delivery there.
+pub(crate) type OnAttempt = dyn Fn(u32) -> bool + Send + Sync;
+
 /// What a caller delivering one bulletin after another carries from each to the next: the
 /// timer bounding its attempts, and the permit a shared limiter let it keep.
 #[derive(Default)]
@@ -336,8 +348,9 @@ pub(crate) struct Carried {
     /// Whether a permit may be kept: only by a caller that releases it when it ends.
     keeps: bool,
     permit: Option<Permit>,
-    /// Told each time a slot is granted and an attempt is about to leave.
-    on_attempt: Option<Arc<dyn Fn(u32) + Send + Sync>>,
+    /// Told each time a slot is granted and an attempt is about to leave; the attempt is not
+    /// sent if it returns `false`.
+    on_attempt: Option<Arc<OnAttempt>>,
 }
 
 impl Carried {
@@ -349,9 +362,10 @@ impl Carried {
         }
     }
 
-    /// The permit kept, if any.
-    pub(crate) fn take_permit(&mut self) -> Option<Permit> {
-        self.permit.take()
+    /// Has `on_attempt` told of each attempt about to leave, and asked whether it may.
+    pub(crate) fn observed(mut self, on_attempt: Arc<OnAttempt>) -> Self {
+        self.on_attempt = Some(on_attempt);
+        self
     }
 
     /// Whether a permit is kept.

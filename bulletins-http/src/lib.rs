@@ -118,7 +118,6 @@ mod inner;
 mod limiter;
 pub mod protocol;
 mod send;
-mod slots;
 mod workers;
 
 /// Locks a mutex whose data stays valid even if a holder panicked (every critical section in

@@ -7,6 +7,8 @@
 //! request of a batch ran on one worker thread and every answer woke that task (0.86x the rate
 //! of hand-written tasks at C = 16); a task spawned per bulletin spread them, but put two
 //! wake-ups on each slot's path from one bulletin to the next (0.8x its old rate at C = 3).
+//! Every batch runs here, whatever its cap: a worker gives back its slot as soon as it has no
+//! job, whether or not the stream is polled, which no batch polled in the caller's task can.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -26,7 +28,7 @@ use tracing::instrument::WithSubscriber as _;
 use tracing::subscriber::NoSubscriber;
 use tracing::{Dispatch, Instrument as _, Span};
 
-use crate::client::{Carried, Client, Prepared};
+use crate::client::{Carried, Client, OnAttempt, Prepared};
 use crate::error::Error;
 use crate::lock;
 
@@ -63,7 +65,17 @@ struct Queue {
     low_water: usize,
     /// Workers still running: when none is, the stream must hear of it.
     workers: AtomicUsize,
+    /// Whether attempts may still start: `false` once the stream is dropped. Looked at under
+    /// the lock just before each attempt leaves, and `on_start` is called under it, so once
+    /// the stream's drop has taken it no attempt starts and `on_start` has told of every one
+    /// that did.
+    sending: Mutex<bool>,
+    /// Told the index of each bulletin whose first attempt is about to leave.
+    on_start: Option<Arc<OnStart>>,
 }
+
+/// Told a bulletin's index when its first attempt is about to leave.
+pub(crate) type OnStart = dyn Fn(usize) + Send + Sync;
 
 impl Queue {
     /// How many jobs wait for a worker.
@@ -110,7 +122,8 @@ pub(crate) struct Workers {
 impl Workers {
     /// Spawns `count` workers delivering through `client`, logging through the subscriber that
     /// is the default here (they may run on other threads).
-    pub(crate) fn spawn(client: &Client, count: usize) -> Self {
+    /// `on_start` is told of each bulletin whose first attempt is about to leave.
+    pub(crate) fn spawn(client: &Client, count: usize, on_start: Option<Arc<OnStart>>) -> Self {
         let count = count.max(1);
         let queue = Arc::new(Queue {
             jobs: Mutex::new(VecDeque::new()),
@@ -120,6 +133,8 @@ impl Workers {
             stream: AtomicWaker::new(),
             low_water: count,
             workers: AtomicUsize::new(count),
+            sending: Mutex::new(true),
+            on_start,
         });
         let dispatch = tracing::dispatcher::get_default(Dispatch::clone);
         // With no subscriber anywhere there is none to carry: setting the caller's (none) on
@@ -206,6 +221,9 @@ impl Drop for Workers {
         // here, the queue has none to give.
         self.queue.closed.store(true, Ordering::Release);
         lock(&self.queue.jobs).clear();
+        // Nor does a worker in the middle of a delivery start another attempt; once this
+        // returns, `on_start` has told of every bulletin that may have left.
+        *lock(&self.queue.sending) = false;
         for task in &self.tasks {
             task.abort();
         }
@@ -216,8 +234,10 @@ impl Drop for Workers {
 async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
     // Counts this worker out however it ends (aborted included), waking the stream.
     let _running = Running(&queue);
+    // The bulletin being delivered, for `on_start`.
+    let current = Arc::new(AtomicUsize::new(0));
     // One timer for all of this worker's attempts, and the permit kept between bulletins.
-    let mut carried = Carried::keeping();
+    let mut carried = Carried::keeping().observed(may_start(&queue, &current));
     loop {
         let job = match queue.pop() {
             Some(job) => job,
@@ -252,6 +272,7 @@ async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
             event,
             span,
         } = job;
+        current.store(index, Ordering::Relaxed);
         let delivery = client
             .deliver(prepared, &event, Some(&dispatch), &span, &mut carried)
             .instrument(span.clone());
@@ -269,6 +290,22 @@ async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
             return;
         }
     }
+}
+
+/// Whether an attempt of the bulletin `current` may leave (not once the stream is dropped),
+/// telling `on_start` of its first.
+fn may_start(queue: &Arc<Queue>, current: &Arc<AtomicUsize>) -> Arc<OnAttempt> {
+    let (queue, current) = (Arc::clone(queue), Arc::clone(current));
+    Arc::new(move |attempt| {
+        let sending = lock(&queue.sending);
+        if !*sending {
+            return false;
+        }
+        if let (1, Some(on_start)) = (attempt, &queue.on_start) {
+            on_start(current.load(Ordering::Relaxed));
+        }
+        true
+    })
 }
 
 /// Counts a worker out when it ends, and tells the stream.

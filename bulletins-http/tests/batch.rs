@@ -41,31 +41,29 @@ impl BusinessEvent for Either {
     }
 }
 
-/// Runs `$body(cap)` on both paths, as `$name::inline` and `$name::workers`.
-macro_rules! on_both_paths {
+/// Runs `$body(cap)` at CleverTap's cap and above it, as `$name::cap_3` and `$name::cap_8`
+/// (batches at a cap of 3 or less were once polled in the stream's own task; every batch now
+/// runs on worker tasks).
+macro_rules! at_two_caps {
     ($name:ident, $body:ident) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn inline() {
+            async fn cap_3() {
                 super::$body(3).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn workers() {
+            async fn cap_8() {
                 super::$body(8).await;
             }
         }
     };
 }
 
-/// The most bulletins a batch pulls beyond those answered: the cap in the stream's own task,
-/// three times the cap on workers (in flight, and prepared for the next free worker).
+/// The most bulletins a batch pulls beyond those answered: three times the cap (in flight,
+/// and prepared for the next free worker).
 fn lookahead(cap: usize) -> usize {
-    if cap > 3 {
-        3 * cap
-    } else {
-        cap
-    }
+    3 * cap
 }
 
 fn capped(emulator: &bulletins_emulator::Emulator, cap: usize) -> bulletins_http::Client {
@@ -92,7 +90,7 @@ fn nth(i: usize) -> Bulletin<'static, Either> {
     Bulletin::new(event, format!("bulletin {i}"), "[email protected]")
 }
 
-on_both_paths!(a_thousand_bulletins_within_the_concurrency_limit, thousand);
+at_two_caps!(a_thousand_bulletins_within_the_concurrency_limit, thousand);
 async fn thousand(cap: usize) {
     const N: usize = 1000;
     let emulator = start_with(cap).await;
@@ -124,7 +122,7 @@ async fn thousand(cap: usize) {
     assert_eq!(emulator.bulletins().len(), N);
 }
 
-on_both_paths!(each_attempt_gets_its_whole_timeout, whole_timeout);
+at_two_caps!(each_attempt_gets_its_whole_timeout, whole_timeout);
 async fn whole_timeout(cap: usize) {
     const TIMEOUT: Duration = Duration::from_millis(400);
     let emulator = start_with(cap).await;
@@ -156,7 +154,7 @@ async fn whole_timeout(cap: usize) {
     );
 }
 
-on_both_paths!(no_failure_is_dropped_and_results_stay_in_order, in_order);
+at_two_caps!(no_failure_is_dropped_and_results_stay_in_order, in_order);
 async fn in_order(cap: usize) {
     let emulator = start_with(cap).await;
     let client = capped(&emulator, cap);
@@ -188,7 +186,7 @@ async fn in_order(cap: usize) {
     assert_eq!(emulator.accepted().len(), 1);
 }
 
-on_both_paths!(the_stream_yields_every_index_once, every_index_once);
+at_two_caps!(the_stream_yields_every_index_once, every_index_once);
 async fn every_index_once(cap: usize) {
     let emulator = start_with(cap).await;
     let client = capped(&emulator, cap);
@@ -203,7 +201,7 @@ async fn every_index_once(cap: usize) {
     assert_eq!(emulator.rejections(), vec![]);
 }
 
-on_both_paths!(bulletins_are_pulled_lazily, lazily);
+at_two_caps!(bulletins_are_pulled_lazily, lazily);
 async fn lazily(cap: usize) {
     // An endless iterator would hang if trigger_stream materialized its input.
     let emulator = start_with(cap).await;

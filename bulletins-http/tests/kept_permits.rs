@@ -56,10 +56,9 @@ impl Limiter for Keeping {
     }
 }
 
-/// `n` bulletins at a cap of 3, polled in the stream's own task, whose answers come in
-/// together: the emulator holds each for the same time, on the same runtime, so one turn of
-/// the runtime wakes every slot at once. The last bulletin pulled then waits in its slot,
-/// not yet polled, while the results before it come out; it must still find a kept permit.
+/// `n` bulletins at a cap of 3 on a current-thread runtime, whose answers come in together:
+/// the emulator holds each for the same time, on the same runtime, so one turn of the runtime
+/// wakes every worker at once. The last bulletin queued must still find a kept permit.
 async fn answers_together(n: usize) {
     const CAP: usize = 3;
     let emulator = start_with(CAP).await;
@@ -175,4 +174,48 @@ async fn a_stream_at_a_cap_of_3_holds_no_shared_slot_while_its_caller_does_not_p
 async fn a_stream_on_a_current_thread_runtime_holds_no_shared_slot_while_its_caller_does_not_poll()
 {
     idle_stream_leaves_the_other_process_a_slot().await;
+}
+
+/// The same with the client's own in-process cap of 3 (the default), on the same client. The
+/// caller takes one result, then polls until the stream has all 3 slots in flight (answers
+/// held 200 ms) and stops polling: once those requests are answered, the client's next
+/// `trigger` must get a slot (answered requests whose futures nobody polls must not keep it).
+async fn idle_stream_leaves_its_own_client_a_slot() {
+    const CAP: usize = 3;
+    let emulator = start_with(CAP).await;
+    let this = builder(&emulator.base_url())
+        .max_concurrency(CAP)
+        .build()
+        .expect("client builds");
+    let mut stream =
+        std::pin::pin!(this.trigger_stream((0..1_000).map(|i| program(&i.to_string()))));
+    let (_, first) = futures_util::StreamExt::next(&mut stream)
+        .await
+        .expect("a result");
+    first.expect("delivered");
+    emulator.inject(Fault::Delay(Duration::from_millis(200)), 100);
+    // Polled until it waits on its answers: every slot it fills is then in flight.
+    while let std::task::Poll::Ready(item) =
+        poll_once(futures_util::StreamExt::next(&mut stream)).await
+    {
+        let (_, result) = item.expect("the stream does not end");
+        result.expect("delivered");
+    }
+    // The caller stops polling (and keeps the stream until the end of this function).
+    let bulletin = program("x");
+    tokio::time::timeout(Duration::from_secs(5), this.trigger(&bulletin))
+        .await
+        .expect("an idle stream kept every slot of its client: its next trigger waited 5 s for one")
+        .expect("delivered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_at_the_default_cap_holds_no_slot_of_its_client_while_its_caller_does_not_poll() {
+    idle_stream_leaves_its_own_client_a_slot().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_stream_on_a_current_thread_runtime_holds_no_slot_of_its_client_while_its_caller_does_not_poll(
+) {
+    idle_stream_leaves_its_own_client_a_slot().await;
 }

@@ -75,3 +75,86 @@ async fn every_attempt_is_observed() {
         .expect("delivered on the second attempt");
     assert_eq!(calls.get(), vec![1, 2]);
 }
+
+/// The bulletins `trigger_stream_observed` said had started, in the order told.
+#[derive(Clone, Default)]
+struct Started(Arc<Mutex<Vec<usize>>>);
+
+impl Started {
+    fn hook(&self) -> impl Fn(usize) + Send + Sync + 'static {
+        let started = self.0.clone();
+        move |index| started.lock().expect("lock").push(index)
+    }
+
+    fn sorted(&self) -> Vec<usize> {
+        let mut started = self.0.lock().expect("lock").clone();
+        started.sort_unstable();
+        started
+    }
+}
+
+/// A stream dropped while its first requests wait for their answers: bulletins pulled ahead
+/// and queued for a worker were never started, and once the drop returns the hook has told of
+/// exactly the ones whose requests left (the emulator's delayed requests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_stream_told_of_exactly_the_bulletins_that_left() {
+    const CAP: usize = 3;
+    let emulator = start_with(CAP).await;
+    emulator.inject(Fault::Delay(Duration::from_secs(30)), CAP);
+    let client = builder(&emulator.base_url())
+        .max_concurrency(CAP)
+        .build()
+        .expect("client");
+    let started = Started::default();
+    let pulled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&pulled);
+    let bulletins = (0..100).map(move |i| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        program(&i.to_string())
+    });
+    let mut stream = Box::pin(client.trigger_stream_observed(bulletins, started.hook()));
+    // The delayed requests reach the emulator (each takes a fault) while the stream is polled.
+    while !emulator.pending_faults().is_empty() {
+        tokio::select! {
+            item = futures_util::StreamExt::next(&mut stream) => panic!("answered early: {item:?}"),
+            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+        }
+    }
+    drop(stream);
+    let pulled = pulled.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(pulled > CAP, "only {pulled} bulletins pulled: none queued");
+    assert_eq!(
+        started.sorted(),
+        vec![0, 1, 2],
+        "{pulled} pulled; told of others than the {CAP} in flight"
+    );
+}
+
+/// Driven to its end, the stream tells of each valid bulletin once (a retry is not a new
+/// start), and of no invalid one, which is never sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_bulletin_sent_is_told_once() {
+    let emulator = start().await;
+    emulator.inject(Fault::TooManyRequests { retry_after: None }, 1);
+    let client = builder(&emulator.base_url())
+        .retry(fast(RetryPolicy::at_most_once()))
+        .build()
+        .expect("client");
+    let started = Started::default();
+    let bulletins = (0..10).map(|i| {
+        // A bulletin with no name is refused before sending.
+        let name = if i == 4 { "" } else { "episode" };
+        bulletins_http::Bulletin::new(program(&i.to_string()).event().clone(), name, "c")
+    });
+    let results: Vec<_> =
+        futures_util::StreamExt::collect(client.trigger_stream_observed(bulletins, started.hook()))
+            .await;
+    assert_eq!(results.len(), 10);
+    let refused: Vec<usize> = results
+        .iter()
+        .filter(|(_, result)| result.is_err())
+        .map(|(index, _)| *index)
+        .collect();
+    assert_eq!(refused, vec![4], "{results:?}");
+    assert_eq!(started.sorted(), vec![0, 1, 2, 3, 5, 6, 7, 8, 9]);
+}

@@ -235,3 +235,59 @@ fn one_when_the_journal_cannot_be_written() {
     expect_code(&out, 1);
     assert_eq!(emu.received(), 0);
 }
+
+/// With the journal, lines are started (and synced) ahead of the requests in flight: a second
+/// Ctrl-C calls uncertain only the lines whose requests left; the queued ones, never sent, are
+/// recorded not delivered, so the rerun sends them without `--resend-uncertain`.
+#[test]
+fn a_second_ctrl_c_calls_only_the_lines_whose_request_left_uncertain() {
+    let emu = Emu::start();
+    emu.inject(Fault::Delay(Duration::from_secs(60)), 3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = jsonl(dir.path(), "in.jsonl", 30);
+    let child = KillOnDrop(
+        against(&emu)
+            .args(["send", "--json", "--concurrency", "3"])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
+    emu.wait_for(3);
+    for _ in 0..2 {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.0.id().to_string()])
+            .status()
+            .expect("kill -INT");
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut child = child;
+    let status = child.0.wait().expect("wait");
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    use std::io::Read as _;
+    if let Some(mut pipe) = child.0.stdout.take() {
+        pipe.read_to_string(&mut stdout).expect("stdout");
+    }
+    if let Some(mut pipe) = child.0.stderr.take() {
+        pipe.read_to_string(&mut stderr).expect("stderr");
+    }
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert_eq!(emu.received(), 3);
+    assert_eq!(
+        lines_with(&stdout, "uncertain"),
+        [1, 2, 3],
+        "lines queued but never sent called uncertain: {stdout}"
+    );
+
+    // The rerun sends every line but the 3 uncertain ones (still uncertain: exit code 5).
+    let out = run(against(&emu).arg("send").arg(&path));
+    expect_code(&out, 5);
+    let seen = emu.by_program_id();
+    assert!(
+        (4..=30).all(|id| seen.get(&id) == Some(&(1, 1))),
+        "{seen:?}"
+    );
+}

@@ -124,6 +124,54 @@ fn a_second_ctrl_c_leaves_the_requests_in_flight_uncertain() {
     assert_eq!(emu.received(), 3);
 }
 
+/// At a concurrency of 4 the client pulls lines ahead of the requests in flight (queued for
+/// its workers): a second Ctrl-C calls uncertain only the lines whose requests left, and the
+/// queued ones, never sent, not delivered.
+#[test]
+fn a_second_ctrl_c_calls_a_queued_line_not_delivered_not_uncertain() {
+    // Room for 4 at once, so that no request draws a 429.
+    let emu = Emu::with(|builder| builder.concurrency_limit(4));
+    emu.inject(Fault::Delay(Duration::from_secs(60)), 4);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = jsonl(dir.path(), "in.jsonl", 30);
+    let child = KillOnDrop(
+        against(&emu)
+            .args(["send", "--no-journal", "--json", "--concurrency", "4"])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
+    emu.wait_for(4);
+    interrupt(child.0.id());
+    std::thread::sleep(Duration::from_millis(200));
+    interrupt(child.0.id());
+    let mut child = child;
+    let status = child.0.wait().expect("wait");
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    use std::io::Read as _;
+    if let Some(mut pipe) = child.0.stdout.take() {
+        pipe.read_to_string(&mut stdout).expect("stdout");
+    }
+    if let Some(mut pipe) = child.0.stderr.take() {
+        pipe.read_to_string(&mut stderr).expect("stderr");
+    }
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert_eq!(emu.received(), 4);
+    assert_eq!(
+        lines_with(&stdout, "uncertain"),
+        [1, 2, 3, 4],
+        "lines queued but never sent called uncertain: {stdout}"
+    );
+    let not_sent = lines_with(&stdout, "not_delivered");
+    assert!(
+        !not_sent.is_empty() && not_sent.iter().all(|line| *line > 4),
+        "the queued lines are not delivered: {stdout}"
+    );
+}
+
 fn interrupt(pid: u32) {
     let status = std::process::Command::new("kill")
         .args(["-INT", &pid.to_string()])

@@ -1,11 +1,13 @@
 //! Sending without a journal: the lines go straight into [`Client::trigger_stream`], pulled
-//! as its slots free up, so the CLI sends the way a program using the client does — one task,
-//! no hand-off between a reading loop and sending workers. Nothing needs to reach a disk
-//! before a request leaves, so nothing needs to sit between the input and the client.
+//! as its slots free up, so the CLI sends the way a program using the client does — no
+//! hand-off between a reading loop and sending workers of its own (the client's workers pull
+//! a few lines ahead; `trigger_stream_observed` tells which of them started). Nothing needs
+//! to reach a disk before a request leaves, so nothing needs to sit between the input and the
+//! client.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bulletins_http::{Bulletin, Client};
 use futures_util::StreamExt as _;
@@ -38,10 +40,19 @@ pub(super) async fn send(source: Source, client: Client, report: Report) -> Ende
     });
     let stop = AtomicBool::new(false);
     let mut interrupted = false;
+    // The stream's indices whose request may have left: only their lines can be uncertain.
+    let started: Arc<Mutex<HashSet<usize>>> = Arc::default();
+    let mut abandoned = false;
     // The stream borrows `shared`: it ends with this block.
     {
         let lines = std::iter::from_fn(|| pull(&shared, &stop));
-        let mut results = std::pin::pin!(client.trigger_stream(lines));
+        let record = Arc::clone(&started);
+        let mut results = std::pin::pin!(client.trigger_stream_observed(lines, move |index| {
+            record
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(index);
+        }));
         let mut interrupts = std::pin::pin!(futures_util::stream::unfold(
             Interrupts::new(),
             |mut interrupts| async move {
@@ -61,32 +72,56 @@ pub(super) async fn send(source: Source, client: Client, report: Report) -> Ende
                     }
                 }
                 _ = interrupts.next() => {
-                    let mut shared = lock(&shared);
                     if interrupted {
-                        let Shared { report, in_flight, .. } = &mut *shared;
-                        report.note("interrupted again: stopping now; the requests in flight are left uncertain");
-                        let mut lines: Vec<u64> = in_flight.drain().map(|(_, line)| line).collect();
-                        lines.sort_unstable();
-                        for line in lines {
-                            let reason = "interrupted while its request was in flight".to_owned();
-                            report.outcome(line, &Outcome::Uncertain { reason });
-                        }
+                        // Settled once the stream is dropped: no request leaves after that.
+                        abandoned = true;
                         break;
                     }
                     interrupted = true;
                     stop.store(true, Ordering::SeqCst);
-                    shared.report.note(
+                    lock(&shared).report.note(
                         "interrupted: waiting for the requests in flight (Ctrl-C again to stop now; they would be left uncertain)",
                     );
                 }
             }
         }
     }
-    let shared = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let mut shared = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+    if abandoned {
+        let started = started.lock().unwrap_or_else(PoisonError::into_inner);
+        abandon(&mut shared, &started);
+    }
     Ended {
         report: shared.report,
         interrupted,
         failure: shared.failure,
+    }
+}
+
+/// After a second interrupt, with the stream dropped: the lines whose request may have left
+/// are uncertain; those pulled and never sent (queued for the client's workers) are not
+/// delivered.
+fn abandon(shared: &mut Shared, started: &HashSet<usize>) {
+    let Shared {
+        report, in_flight, ..
+    } = shared;
+    report.note("interrupted again: stopping now; the requests in flight are left uncertain");
+    let mut lines: Vec<(u64, bool)> = in_flight
+        .drain()
+        .map(|(index, line)| (line, started.contains(&index)))
+        .collect();
+    lines.sort_unstable();
+    for (line, left) in lines {
+        let outcome = if left {
+            Outcome::Uncertain {
+                reason: "interrupted while its request was in flight".to_owned(),
+            }
+        } else {
+            Outcome::NotDelivered {
+                reason: "not sent: interrupted before its request left".to_owned(),
+            }
+        };
+        report.outcome(line, &outcome);
     }
 }
 

@@ -131,6 +131,8 @@ pub(super) async fn send(
     let queue = Arc::new(Queue::new());
     let results = Arc::new(Results::new());
     let stop = Arc::new(AtomicBool::new(false));
+    // The lines whose request may have left: only they can be uncertain after a hard stop.
+    let started: Started = Arc::default();
     let mut workers = JoinSet::new();
     for _ in 0..concurrency {
         workers.spawn(work(
@@ -138,6 +140,7 @@ pub(super) async fn send(
             Arc::clone(&queue),
             Arc::clone(&results),
             Arc::clone(&stop),
+            Arc::clone(&started),
         ));
     }
 
@@ -286,11 +289,12 @@ pub(super) async fn send(
                     report.note("interrupted again: stopping now; the requests in flight are left uncertain");
                     interrupted = true;
                     workers.abort_all();
-                    // Queued lines may not have left, but their start is recorded: uncertain.
-                    for line in outstanding.drain() {
-                        let reason = "interrupted while its request was in flight".to_owned();
-                        report.outcome(line, &Outcome::Uncertain { reason });
+                    // Once every worker has ended, no request leaves: what started is settled.
+                    while workers.join_next().await.is_some() {}
+                    for done in results.take() {
+                        finish(done, &mut outstanding, &mut records, &mut report);
                     }
+                    abandon(&mut outstanding, &started, &mut records, &mut report);
                     break;
                 }
                 stopping = true;
@@ -443,14 +447,53 @@ impl std::fmt::Debug for Results {
     }
 }
 
+/// The lines whose first attempt was about to leave.
+type Started = Arc<std::sync::Mutex<HashSet<u64>>>;
+
+/// After a second interrupt, with every worker ended: the lines whose request may have left
+/// are uncertain (their start is in the journal); those still queued were never sent.
+fn abandon(
+    outstanding: &mut HashSet<u64>,
+    started: &Started,
+    records: &mut Records,
+    report: &mut Report,
+) {
+    let started = started
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut lines: Vec<u64> = outstanding.drain().collect();
+    lines.sort_unstable();
+    for line in lines {
+        if started.contains(&line) {
+            let reason = "interrupted while its request was in flight".to_owned();
+            report.outcome(line, &Outcome::Uncertain { reason });
+        } else {
+            records.not_delivered(line, NOT_SENT);
+        }
+    }
+}
+
 /// One worker: sends the next ready line, hands back its result; after a stop, hands back the
 /// queued lines unsent (`None`).
-async fn work(client: Client, queue: Arc<Queue>, results: Arc<Results>, stop: Arc<AtomicBool>) {
+async fn work(
+    client: Client,
+    queue: Arc<Queue>,
+    results: Arc<Results>,
+    stop: Arc<AtomicBool>,
+    started: Started,
+) {
     while let Some((line, bulletin)) = queue.pop().await {
         let result = if stop.load(Ordering::SeqCst) {
             None
         } else {
-            Some(client.trigger(&bulletin).await)
+            let started = Arc::clone(&started);
+            let on_attempt = move |_| {
+                started
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(line);
+            };
+            Some(client.trigger_observed(&bulletin, on_attempt).await)
         };
         results.push((line, result), &queue);
     }
