@@ -107,7 +107,11 @@ impl DynamicEvent {
 
 /// The one check of an event against a dashboard, for a [`DynamicEvent`] and a
 /// [`Payload`](crate::Payload) alike.
-pub(crate) fn check_event(dashboard: &Dashboard, name: &str, keys: &[&str]) -> Result<(), Mismatch> {
+pub(crate) fn check_event(
+    dashboard: &Dashboard,
+    name: &str,
+    keys: &[&str],
+) -> Result<(), Mismatch> {
     let Some(definition) = dashboard.event(name) else {
         return Err(Mismatch::UnknownEvent {
             name: name.to_owned(),

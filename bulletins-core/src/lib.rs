@@ -55,8 +55,8 @@ pub use bulletin::{Bulletin, When};
 pub use credentials::{Credentials, InvalidCredentials};
 pub use dynamic::DynamicEvent;
 pub use error::BuildError;
-pub use payload::{Payload, PayloadError, PayloadProblem};
 pub use event::{BusinessEvent, EventSchema, Presence, PropertySchema, PropertyValue, StaticEvent};
+pub use payload::{Payload, PayloadError, PayloadProblem};
 pub use region::{BaseUrl, InvalidBaseUrl, Region, UnknownRegion, TRIGGER_PATH};
 pub use request::{trigger_request, ACCOUNT_ID_HEADER, PASSCODE_HEADER};
 pub use response::{

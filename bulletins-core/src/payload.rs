@@ -280,7 +280,12 @@ fn check_properties(
     at: At<'_>,
 ) -> Result<Vec<String>, PayloadError> {
     let Some(raw) = raw else {
-        return Err(fail(start, PayloadProblem::Missing { field: "properties" }));
+        return Err(fail(
+            start,
+            PayloadProblem::Missing {
+                field: "properties",
+            },
+        ));
     };
     let Some(properties) = properties else {
         return Err(wrong_type(raw, "properties", "an object of strings", at));

@@ -57,7 +57,12 @@ fn keys_are_120_characters_at_most() {
         ("語".repeat(121), false),
     ] {
         let bytes = with_property(&key, json!("v"));
-        assert_eq!(Payload::parse(&bytes).is_ok(), ok, "{} chars", key.chars().count());
+        assert_eq!(
+            Payload::parse(&bytes).is_ok(),
+            ok,
+            "{} chars",
+            key.chars().count()
+        );
         let bytes = with("business_event", json!(key));
         assert_eq!(Payload::parse(&bytes).is_ok(), ok, "event name");
     }
@@ -72,7 +77,16 @@ fn keys_are_120_characters_at_most() {
 
 #[test]
 fn keys_are_not_empty_padded_or_controlled() {
-    for key in ["", " k", "k ", "k\u{3000}", "a\tb", "a\u{0}b", "a\u{7f}b", "a\u{85}b"] {
+    for key in [
+        "",
+        " k",
+        "k ",
+        "k\u{3000}",
+        "a\tb",
+        "a\u{0}b",
+        "a\u{7f}b",
+        "a\u{85}b",
+    ] {
         assert!(
             matches!(
                 problem(&with_property(key, json!("v"))),
@@ -82,7 +96,10 @@ fn keys_are_not_empty_padded_or_controlled() {
         );
     }
     for key in ["a b", "a\u{200b}b"] {
-        assert!(Payload::parse(&with_property(key, json!("v"))).is_ok(), "{key:?}");
+        assert!(
+            Payload::parse(&with_property(key, json!("v"))).is_ok(),
+            "{key:?}"
+        );
     }
 }
 
@@ -158,7 +175,10 @@ fn when_is_now_or_a_positive_timestamp() {
 
 #[test]
 fn name_and_creator_are_strings_that_are_not_blank() {
-    for (field, blank) in [("name", BuildError::EmptyName), ("c-by", BuildError::EmptyCreatedBy)] {
+    for (field, blank) in [
+        ("name", BuildError::EmptyName),
+        ("c-by", BuildError::EmptyCreatedBy),
+    ] {
         for value in ["", " ", "\t\n", "\u{3000}", "\u{a0}"] {
             assert_eq!(
                 problem(&with(field, json!(value))),
@@ -170,7 +190,10 @@ fn name_and_creator_are_strings_that_are_not_blank() {
         }
         assert!(matches!(
             problem(&with(field, json!(1))),
-            PayloadProblem::WrongType { found: "number", .. }
+            PayloadProblem::WrongType {
+                found: "number",
+                ..
+            }
         ));
     }
 }
@@ -197,13 +220,15 @@ fn the_event_may_be_sent_as_event_as_clevertaps_samples_do() {
     let parsed = Payload::parse(&serde_json::to_vec(&payload).expect("json")).expect("valid");
     assert_eq!(parsed.event(), "order_placed");
     // `business_event` wins when both are there, as CleverTap reads it first.
-    let both = br#"{"business_event":"a","event":"b","name":"n","properties":{},"c-by":"c","when":"now"}"#;
+    let both =
+        br#"{"business_event":"a","event":"b","name":"n","properties":{},"c-by":"c","when":"now"}"#;
     assert_eq!(Payload::parse(both).expect("valid").event(), "a");
 }
 
 #[test]
 fn duplicates_are_refused_at_the_second_one() {
-    let field = br#"{"business_event":"e","name":"n","name":"m","properties":{},"c-by":"c","when":"now"}"#;
+    let field =
+        br#"{"business_event":"e","name":"n","name":"m","properties":{},"c-by":"c","when":"now"}"#;
     let err = Payload::parse(field).expect_err("duplicate");
     assert_eq!(
         err.to_string(),
@@ -219,7 +244,8 @@ fn duplicates_are_refused_at_the_second_one() {
 
 #[test]
 fn errors_say_at_which_byte() {
-    let bytes = br#"{"business_event":"e","name":"n","properties":{"k":1},"c-by":"c","when":"now"}"#;
+    let bytes =
+        br#"{"business_event":"e","name":"n","properties":{"k":1},"c-by":"c","when":"now"}"#;
     let err = Payload::parse(bytes).expect_err("not a string");
     assert_eq!(err.offset(), 51);
     assert_eq!(&bytes[err.offset()..=err.offset()], b"1");
@@ -230,7 +256,15 @@ fn errors_say_at_which_byte() {
         problem(b"[1]"),
         PayloadProblem::NotAnObject { found: "array" }
     );
-    for not_json in [&b""[..], b"   ", b"{", b"{}x", b"\xff", b"{\"a\":1e400}", b"{\"a\":\"\\ud800\"}"] {
+    for not_json in [
+        &b""[..],
+        b"   ",
+        b"{",
+        b"{}x",
+        b"\xff",
+        b"{\"a\":1e400}",
+        b"{\"a\":\"\\ud800\"}",
+    ] {
         assert!(
             matches!(problem(not_json), PayloadProblem::Syntax { .. }),
             "{not_json:?}"

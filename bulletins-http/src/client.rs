@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bulletins_core::{
-    trigger_request, BaseUrl, Bulletin, BusinessEvent, Failure, RetryDecision, RetryPolicy,
-    Triggered,
+    trigger_request, BaseUrl, Bulletin, BusinessEvent, Failure, Payload, RetryDecision,
+    RetryPolicy, Triggered,
 };
 use bytes::Bytes;
 use http::HeaderMap;
@@ -142,6 +142,49 @@ impl Client {
         self.trigger_carrying(bulletin, &mut carried).await
     }
 
+    /// Sends a [`Payload`] as it is, byte for byte: a payload read from a file or a database
+    /// row with [`Payload::parse`], or made by [`Bulletin::to_payload`].
+    ///
+    /// Everything [`Self::trigger`] promises holds: the same retry decision, concurrency cap
+    /// and limiter, `bulletins.trigger` span, and cancellation warning; `trigger` sends its
+    /// bulletin's payload through this same path.
+    ///
+    /// # Errors
+    /// As [`Self::trigger`], except that a payload is never [`Error::Invalid`]: it was checked
+    /// when it was made.
+    pub async fn send(&self, payload: &Payload) -> Result<Triggered, Error> {
+        self.send_carrying(payload, &mut Carried::default()).await
+    }
+
+    /// [`Self::send`], calling `on_attempt` as [`Self::trigger_observed`] does.
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn send_observed(
+        &self,
+        payload: &Payload,
+        on_attempt: impl Fn(u32) + Send + Sync + 'static,
+    ) -> Result<Triggered, Error> {
+        let mut carried = Carried {
+            on_attempt: Some(Arc::new(on_attempt)),
+            ..Carried::default()
+        };
+        self.send_carrying(payload, &mut carried).await
+    }
+
+    async fn send_carrying(
+        &self,
+        payload: &Payload,
+        carried: &mut Carried,
+    ) -> Result<Triggered, Error> {
+        let event = payload.event();
+        let span = trigger_span(event);
+        let prepared = self.prepared(payload.as_bytes().to_vec());
+        self.deliver(prepared, event, None, &span, carried)
+            .instrument(span.clone())
+            .await
+    }
+
     /// [`Self::trigger`], for a caller that carries `carried` from one bulletin to the next.
     pub(crate) async fn trigger_carrying<E: BusinessEvent>(
         &self,
@@ -158,23 +201,26 @@ impl Client {
         .await
     }
 
-    /// Validates and serializes the bulletin: what every attempt sends.
+    /// Validates and serializes the bulletin into its [`Payload`]: what every attempt sends.
     pub(crate) fn prepare<E: BusinessEvent>(
         &self,
         bulletin: &Bulletin<'_, E>,
     ) -> Result<Prepared, Error> {
+        let payload = bulletin.to_payload().map_err(|e| {
+            tracing::debug!(error = %e, "bulletin is invalid; not sent");
+            Error::Invalid(Box::new(e))
+        })?;
+        Ok(self.prepared(payload.into_bytes()))
+    }
+
+    /// A payload's bytes with the request's headers.
+    fn prepared(&self, body: Vec<u8>) -> Prepared {
         let inner = &*self.inner;
-        let request = bulletin
-            .to_request(&inner.base_url, &inner.credentials)
-            .map_err(|e| {
-                tracing::debug!(error = %e, "bulletin is invalid; not sent");
-                Error::Invalid(Box::new(e))
-            })?;
-        let (parts, body) = request.into_parts();
-        Ok(Prepared {
+        let (parts, body) = trigger_request(&inner.base_url, &inner.credentials, body).into_parts();
+        Prepared {
             headers: parts.headers,
             body: Bytes::from(body),
-        })
+        }
     }
 
     /// Sends a prepared bulletin: attempts, and sleeps and resends while the retry policy says

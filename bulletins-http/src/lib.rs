@@ -147,8 +147,9 @@ pub use limiter::{Lease, Limiter, Permit, Slot};
 // what can go wrong. The protocol pieces are in `protocol`.
 pub use bulletins_core::{
     limits, ApiError, ApiErrorKind, BaseUrl, BuildError, Bulletin, Delivery, DynamicEvent,
-    EventSchema, InvalidBaseUrl, InvalidCredentials, Presence, PropertySchema, PropertyValue,
-    Region, RetryAfter, RetryPolicy, StaticEvent, Triggered, UnknownRegion, When,
+    EventSchema, InvalidBaseUrl, InvalidCredentials, Payload, PayloadError, PayloadProblem,
+    Presence, PropertySchema, PropertyValue, Region, RetryAfter, RetryPolicy, StaticEvent,
+    Triggered, UnknownRegion, When,
 };
 
 /// The dashboard file (`bulletins.json`): check a [`DynamicEvent`] against it, write it from
