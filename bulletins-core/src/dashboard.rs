@@ -94,11 +94,12 @@ fn quoted_list(keys: &[String]) -> String {
 
 impl DynamicEvent {
     /// Checks the event against a dashboard with the rules `#[derive(BusinessEvent)]` applies
-    /// at compile time: the event is defined, each property is one of its properties, and
-    /// every required property is present.
+    /// at compile time: the event is defined, every required property is present, and each
+    /// property is one of its properties.
     ///
     /// # Errors
-    /// The first [`Mismatch`], in that order; missing required keys are listed together.
+    /// The first [`Mismatch`], in that order (CleverTap's own: it refuses an undefined event,
+    /// then a missing required property); missing required keys are listed together.
     pub fn check_against(&self, dashboard: &Dashboard) -> Result<(), Mismatch> {
         let keys: Vec<&str> = self.properties().map(|(k, _)| k).collect();
         check_event(dashboard, self.name(), &keys)
@@ -118,15 +119,6 @@ pub(crate) fn check_event(
             suggestions: owned(dashboard.closest_event_names(name, SUGGESTIONS)),
         });
     };
-    for key in keys {
-        if !definition.has_property(key) {
-            return Err(Mismatch::UnknownProperty {
-                event: name.to_owned(),
-                key: (*key).to_owned(),
-                suggestions: owned(definition.closest_property_keys(key, SUGGESTIONS)),
-            });
-        }
-    }
     let missing: Vec<String> = definition
         .required_keys()
         .iter()
@@ -138,6 +130,15 @@ pub(crate) fn check_event(
             event: name.to_owned(),
             missing,
         });
+    }
+    for key in keys {
+        if !definition.has_property(key) {
+            return Err(Mismatch::UnknownProperty {
+                event: name.to_owned(),
+                key: (*key).to_owned(),
+                suggestions: owned(definition.closest_property_keys(key, SUGGESTIONS)),
+            });
+        }
     }
     Ok(())
 }

@@ -159,8 +159,8 @@ impl Payload {
             .unwrap_or_default()
     }
 
-    /// Checks the payload against a dashboard: the event is defined, each property is one of
-    /// its properties, and every required property is present — the rules
+    /// Checks the payload against a dashboard: the event is defined, every required property
+    /// is present, and each property is one of its properties — the rules
     /// [`DynamicEvent::check_against`](crate::DynamicEvent::check_against) applies.
     ///
     /// # Errors
