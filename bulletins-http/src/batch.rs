@@ -4,12 +4,12 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-use bulletins_core::{Bulletin, BusinessEvent, Triggered};
+use bulletins_core::{Bulletin, BusinessEvent, Payload, Triggered};
 use futures_util::future::Either;
 use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt as _};
 use tokio::runtime::RuntimeFlavor;
 
-use crate::client::{trigger_span, Carried, Client};
+use crate::client::{trigger_span, Carried, Client, Sendable};
 use crate::error::Error;
 use crate::inner::Cap;
 use crate::limiter::Permit;
@@ -132,11 +132,34 @@ impl Client {
         E: BusinessEvent,
         I: IntoIterator<Item = Bulletin<'b, E>>,
     {
+        self.stream_of(bulletins.into_iter())
+    }
+
+    /// [`Self::trigger_stream`] for payloads: each one's bytes are sent untouched, as
+    /// [`Self::send`] sends them, with everything `trigger_stream` promises.
+    pub fn send_stream<I>(
+        &self,
+        payloads: I,
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<I>
+    where
+        I: IntoIterator<Item = Payload>,
+    {
+        self.stream_of(payloads.into_iter())
+    }
+
+    fn stream_of<T, I>(
+        &self,
+        items: I,
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<T, I>
+    where
+        T: Sendable,
+        I: Iterator<Item = T>,
+    {
         let window = self.window();
         if use_workers(&self.inner.cap, window) {
-            Either::Right(self.worker_stream(bulletins.into_iter(), window))
+            Either::Right(self.worker_stream(items, window))
         } else {
-            Either::Left(self.inline_stream(bulletins.into_iter(), window))
+            Either::Left(self.inline_stream(items, window))
         }
     }
 
@@ -144,14 +167,14 @@ impl Client {
     /// memory stays bounded by the window. With `buffer_unordered` over twice the cap the
     /// batch ran at 0.6-0.75x the rate of hand-written tasks (BENCHMARKS.md §2). Each slot has
     /// its own waker, so a wake-up polls only the request that made progress.
-    fn inline_stream<'b, E, I>(
+    fn inline_stream<T, I>(
         &self,
         bulletins: I,
         window: usize,
-    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<T, I>
     where
-        E: BusinessEvent,
-        I: Iterator<Item = Bulletin<'b, E>>,
+        T: Sendable,
+        I: Iterator<Item = T>,
     {
         let client = self.clone();
         // What finished bulletins carried (the timer bounding their attempts, and the permit a
@@ -165,7 +188,7 @@ impl Client {
             let pool = Arc::clone(&returned_to);
             let mut carried = lock(&pool).pop().unwrap_or_else(Carried::keeping);
             async move {
-                let result = client.trigger_carrying(&bulletin, &mut carried).await;
+                let result = client.deliver_one(&bulletin, &mut carried).await;
                 lock(&pool).push(carried);
                 (index, result)
             }
@@ -201,14 +224,14 @@ impl Client {
     /// `window` worker tasks (see [`Workers`]), fed with bulletins prepared here, at most
     /// [`LOOKAHEAD`] times the window pulled and not yet answered: the workers' next jobs wait
     /// ready while the stream's task is elsewhere, and memory stays bounded.
-    fn worker_stream<'b, E, I>(
+    fn worker_stream<T, I>(
         &self,
         bulletins: I,
         window: usize,
-    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<T, I>
     where
-        E: BusinessEvent,
-        I: Iterator<Item = Bulletin<'b, E>>,
+        T: Sendable,
+        I: Iterator<Item = T>,
     {
         let client = self.clone();
         let lookahead = window.saturating_mul(LOOKAHEAD);
@@ -287,14 +310,10 @@ impl Client {
     }
 
     /// Validates and serializes the bulletin here, for a worker to deliver.
-    fn job<E: BusinessEvent>(
-        &self,
-        index: usize,
-        bulletin: &Bulletin<'_, E>,
-    ) -> Result<Job, Error> {
-        let event = bulletin.event().event_name();
+    fn job<T: Sendable>(&self, index: usize, bulletin: &T) -> Result<Job, Error> {
+        let event = bulletin.event_name();
         let span = trigger_span(event);
-        let prepared = span.in_scope(|| self.prepare(bulletin))?;
+        let prepared = span.in_scope(|| bulletin.prepare_for(self))?;
         Ok(Job {
             index,
             prepared,

@@ -177,12 +177,7 @@ impl Client {
         payload: &Payload,
         carried: &mut Carried,
     ) -> Result<Triggered, Error> {
-        let event = payload.event();
-        let span = trigger_span(event);
-        let prepared = self.prepared(payload.as_bytes().to_vec());
-        self.deliver(prepared, event, None, &span, carried)
-            .instrument(span.clone())
-            .await
+        self.deliver_one(payload, carried).await
     }
 
     /// [`Self::trigger`], for a caller that carries `carried` from one bulletin to the next.
@@ -191,10 +186,20 @@ impl Client {
         bulletin: &Bulletin<'_, E>,
         carried: &mut Carried,
     ) -> Result<Triggered, Error> {
-        let event = bulletin.event().event_name();
+        self.deliver_one(bulletin, carried).await
+    }
+
+    /// Prepares and delivers one bulletin or payload, in its `bulletins.trigger` span: the one
+    /// path of `trigger`, `send` and the inline batch.
+    pub(crate) async fn deliver_one<T: Sendable + ?Sized>(
+        &self,
+        item: &T,
+        carried: &mut Carried,
+    ) -> Result<Triggered, Error> {
+        let event = item.event_name();
         let span = trigger_span(event);
         async {
-            let prepared = self.prepare(bulletin)?;
+            let prepared = item.prepare_for(self)?;
             self.deliver(prepared, event, None, &span, carried).await
         }
         .instrument(span.clone())
@@ -410,6 +415,33 @@ impl Carried {
         if let Some(permit) = self.permit.take() {
             permit.release().await;
         }
+    }
+}
+
+/// What `trigger`, `send` and a batch send: a bulletin, validated and serialized where it is
+/// prepared, or a payload, already both.
+pub(crate) trait Sendable {
+    /// The business event's name, for the span and the cancellation warning.
+    fn event_name(&self) -> &str;
+    /// The request's headers and body.
+    fn prepare_for(&self, client: &Client) -> Result<Prepared, Error>;
+}
+
+impl<E: BusinessEvent> Sendable for Bulletin<'_, E> {
+    fn event_name(&self) -> &str {
+        self.event().event_name()
+    }
+    fn prepare_for(&self, client: &Client) -> Result<Prepared, Error> {
+        client.prepare(self)
+    }
+}
+
+impl Sendable for Payload {
+    fn event_name(&self) -> &str {
+        self.event()
+    }
+    fn prepare_for(&self, client: &Client) -> Result<Prepared, Error> {
+        Ok(client.prepared(self.as_bytes().to_vec()))
     }
 }
 

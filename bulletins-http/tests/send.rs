@@ -90,3 +90,23 @@ async fn dropping_a_send_in_flight_warns_in_its_span() {
     );
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn send_stream_sends_every_payload_once_with_one_result_each() {
+    use futures_util::StreamExt as _;
+    let emulator = start().await;
+    let client = client(&emulator);
+    let payloads: Vec<Payload> = (0..7).map(|_| payload()).collect();
+    let mut indexes: Vec<usize> = client
+        .send_stream(payloads)
+        .map(|(index, result)| {
+            assert!(result.is_ok(), "{index}: {result:?}");
+            index
+        })
+        .collect()
+        .await;
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..7).collect::<Vec<_>>());
+    assert_eq!(emulator.accepted().len(), 7);
+    emulator.shutdown().await;
+}
