@@ -69,13 +69,13 @@ impl PayloadError {
 #[non_exhaustive]
 pub enum PayloadProblem {
     /// The bytes are not JSON.
-    #[error("not JSON: {message}")]
+    #[error("not a JSON object: {message}")]
     Syntax {
         /// What the JSON reader said.
         message: String,
     },
     /// The JSON is not an object.
-    #[error("the payload is a JSON {found}; it must be an object")]
+    #[error("not a JSON object but a JSON {found}: a trigger payload is one object")]
     NotAnObject {
         /// The JSON type found instead.
         found: &'static str,
@@ -87,7 +87,7 @@ pub enum PayloadProblem {
         field: String,
     },
     /// A required field is missing.
-    #[error("field {field:?} is missing")]
+    #[error("missing {field:?}")]
     Missing {
         /// The missing field.
         field: &'static str,
@@ -103,7 +103,7 @@ pub enum PayloadProblem {
         expected: &'static str,
     },
     /// `when` is neither `"now"` nor a positive UNIX timestamp.
-    #[error("`when` is {found}; use \"now\" or a positive UNIX timestamp in seconds")]
+    #[error("\"when\" is {found}; use \"now\" or a positive UNIX timestamp in seconds")]
     InvalidWhen {
         /// The value as written (cut after 40 characters).
         found: String,

@@ -1,4 +1,4 @@
-//! Sending without a journal: the lines go straight into [`Client::trigger_stream`], pulled
+//! Sending without a journal: the lines go straight into [`Client::send_stream`], pulled
 //! as its slots free up, so the CLI sends the way a program using the client does — one task,
 //! no hand-off between a reading loop and sending workers. Nothing needs to reach a disk
 //! before a request leaves, so nothing needs to sit between the input and the client.
@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use bulletins_http::{Bulletin, Client};
+use bulletins_http::{Client, Payload};
 use futures_util::StreamExt as _;
 
 use super::pipeline::{Ended, Interrupts, Source};
 use super::report::{Outcome, Report};
-use crate::payload::LineEvent;
 
 /// What the input's reader (inside the stream) and the loop reading results share. Both run
 /// in the same task, one after the other, so the lock is never contended.
@@ -41,7 +40,7 @@ pub(super) async fn send(source: Source, client: Client, report: Report) -> Ende
     // The stream borrows `shared`: it ends with this block.
     {
         let lines = std::iter::from_fn(|| pull(&shared, &stop));
-        let mut results = std::pin::pin!(client.trigger_stream(lines));
+        let mut results = std::pin::pin!(client.send_stream(lines));
         let mut interrupts = std::pin::pin!(futures_util::stream::unfold(
             Interrupts::new(),
             |mut interrupts| async move {
@@ -92,7 +91,7 @@ pub(super) async fn send(source: Source, client: Client, report: Report) -> Ende
 
 /// The next line to send, as the client pulls it; `None` once the input ends, cannot be read,
 /// or a stop was asked for.
-fn pull(shared: &Mutex<Shared>, stop: &AtomicBool) -> Option<Bulletin<'static, LineEvent>> {
+fn pull(shared: &Mutex<Shared>, stop: &AtomicBool) -> Option<Payload> {
     if stop.load(Ordering::SeqCst) {
         return None;
     }
@@ -108,10 +107,10 @@ fn pull(shared: &Mutex<Shared>, stop: &AtomicBool) -> Option<Bulletin<'static, L
         return None;
     }
     match source.next(report) {
-        Ok(Some((line, bulletin))) => {
+        Ok(Some((line, payload))) => {
             in_flight.insert(*pulled, line);
             *pulled += 1;
-            Some(bulletin)
+            Some(payload)
         }
         Ok(None) => None,
         Err(e) => {
