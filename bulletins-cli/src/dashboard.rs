@@ -1,11 +1,11 @@
 //! The dashboard file (`bulletins.json`): which business events exist and which properties they
-//! take and require. The model, its parser and its rules are `bulletins-dashboard`'s, through
-//! `bulletins-core`: the one model the derive and the emulator read too.
+//! take and require. The model and its parser are `bulletins-dashboard`'s, the one model the
+//! derive and the emulator read too; a payload is checked against it by
+//! `Payload::check_against`, through `bulletins-http`.
 
 use std::path::{Path, PathBuf};
 
 use bulletins_http::dashboard::DASHBOARD_ENV;
-use bulletins_http::DynamicEvent;
 
 use crate::cli::DashboardArg;
 
@@ -24,12 +24,4 @@ pub(crate) fn path(arg: &DashboardArg) -> Option<PathBuf> {
 /// Loads the file; the error is `file:line:column: problem`.
 pub(crate) fn load(path: &Path) -> Result<Dashboard, String> {
     Dashboard::from_file(path).map_err(|e| e.to_string())
-}
-
-/// Why the event would be refused by the dashboard, if it would.
-pub(crate) fn check(dashboard: &Dashboard, event: &DynamicEvent) -> Vec<String> {
-    match event.check_against(dashboard) {
-        Ok(()) => Vec::new(),
-        Err(mismatch) => vec![mismatch.to_string()],
-    }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use crate::error::BuildError;
 use crate::event::BusinessEvent;
 use crate::limits::check_key;
+use crate::payload::Payload;
 use crate::writer::{write_json_string, PropertyWriter};
 
 /// When the business event happened: CleverTap's `when` field.
@@ -117,6 +118,16 @@ impl<'a, E: BusinessEvent> Bulletin<'a, E> {
         let mut out = Vec::with_capacity(256);
         self.write_json(&mut out)?;
         Ok(out)
+    }
+
+    /// Validates and serializes the bulletin into a [`Payload`]: the bytes
+    /// [`to_json_vec`](Self::to_json_vec) returns, with the event's name.
+    ///
+    /// # Errors
+    /// The first rule the bulletin breaks; see [`BuildError`].
+    pub fn to_payload(&self) -> Result<Payload, BuildError> {
+        let bytes = self.to_json_vec()?;
+        Ok(Payload::checked(bytes, self.event.event_name().to_owned()))
     }
 
     /// Validates the bulletin, then appends its JSON payload to `out` — a buffer you can reuse

@@ -94,41 +94,53 @@ fn quoted_list(keys: &[String]) -> String {
 
 impl DynamicEvent {
     /// Checks the event against a dashboard with the rules `#[derive(BusinessEvent)]` applies
-    /// at compile time: the event is defined, each property is one of its properties, and
-    /// every required property is present.
+    /// at compile time: the event is defined, every required property is present, and each
+    /// property is one of its properties.
     ///
     /// # Errors
-    /// The first [`Mismatch`], in that order; missing required keys are listed together.
+    /// The first [`Mismatch`], in that order (CleverTap's own: it refuses an undefined event,
+    /// then a missing required property); missing required keys are listed together.
     pub fn check_against(&self, dashboard: &Dashboard) -> Result<(), Mismatch> {
-        let Some(definition) = dashboard.event(self.name()) else {
-            return Err(Mismatch::UnknownEvent {
-                name: self.name().to_owned(),
-                suggestions: owned(dashboard.closest_event_names(self.name(), SUGGESTIONS)),
-            });
-        };
-        for (key, _) in self.properties() {
-            if !definition.has_property(key) {
-                return Err(Mismatch::UnknownProperty {
-                    event: self.name().to_owned(),
-                    key: key.to_owned(),
-                    suggestions: owned(definition.closest_property_keys(key, SUGGESTIONS)),
-                });
-            }
-        }
-        let missing: Vec<String> = definition
-            .required_keys()
-            .iter()
-            .filter(|key| !self.properties().any(|(k, _)| k == key.as_str()))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            return Err(Mismatch::MissingRequired {
-                event: self.name().to_owned(),
-                missing,
-            });
-        }
-        Ok(())
+        let keys: Vec<&str> = self.properties().map(|(k, _)| k).collect();
+        check_event(dashboard, self.name(), &keys)
     }
+}
+
+/// The one check of an event against a dashboard, for a [`DynamicEvent`] and a
+/// [`Payload`](crate::Payload) alike.
+pub(crate) fn check_event(
+    dashboard: &Dashboard,
+    name: &str,
+    keys: &[&str],
+) -> Result<(), Mismatch> {
+    let Some(definition) = dashboard.event(name) else {
+        return Err(Mismatch::UnknownEvent {
+            name: name.to_owned(),
+            suggestions: owned(dashboard.closest_event_names(name, SUGGESTIONS)),
+        });
+    };
+    let missing: Vec<String> = definition
+        .required_keys()
+        .iter()
+        .filter(|key| !keys.contains(&key.as_str()))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(Mismatch::MissingRequired {
+            event: name.to_owned(),
+            missing,
+        });
+    }
+    for key in keys {
+        if !definition.has_property(key) {
+            return Err(Mismatch::UnknownProperty {
+                event: name.to_owned(),
+                key: (*key).to_owned(),
+                suggestions: owned(definition.closest_property_keys(key, SUGGESTIONS)),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn owned(names: Vec<&str>) -> Vec<String> {

@@ -44,6 +44,7 @@ mod error;
 mod event;
 pub mod limits;
 mod outcome;
+mod payload;
 mod region;
 mod request;
 mod response;
@@ -57,6 +58,7 @@ pub use dynamic::DynamicEvent;
 pub use error::BuildError;
 pub use event::{BusinessEvent, EventSchema, Presence, PropertySchema, PropertyValue, StaticEvent};
 pub use outcome::{NotDelivered, Outcome};
+pub use payload::{Payload, PayloadError, PayloadProblem};
 pub use region::{BaseUrl, InvalidBaseUrl, Region, UnknownRegion, TRIGGER_PATH};
 pub use request::{trigger_request, ACCOUNT_ID_HEADER, PASSCODE_HEADER};
 pub use response::{

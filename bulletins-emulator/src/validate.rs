@@ -4,6 +4,7 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use bulletins_core::limits::{MAX_KEY_CHARS, MAX_VALUE_BYTES};
 use bulletins_core::{ACCOUNT_ID_HEADER, PASSCODE_HEADER};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -130,7 +131,7 @@ pub(crate) fn check_payload(dashboard: &Dashboard, body: &[u8]) -> Result<Valid,
         failure: Failure::bad_request(format!("Request body is not valid JSON: {e}")),
         payload: None,
     })?;
-    match check_object(dashboard, &payload) {
+    match check_object(dashboard, &payload, body) {
         Ok(targets) => Ok(Valid { payload, targets }),
         Err(failure) => Err(Invalid {
             failure,
@@ -139,7 +140,7 @@ pub(crate) fn check_payload(dashboard: &Dashboard, body: &[u8]) -> Result<Valid,
     }
 }
 
-fn check_object(dashboard: &Dashboard, payload: &Value) -> Result<u64, Failure> {
+fn check_object(dashboard: &Dashboard, payload: &Value, body: &[u8]) -> Result<u64, Failure> {
     // Rule 2c: a JSON object.
     let Some(object) = payload.as_object() else {
         return Err(Failure::bad_request(format!(
@@ -147,6 +148,11 @@ fn check_object(dashboard: &Dashboard, payload: &Value) -> Result<u64, Failure> 
             json_type(payload)
         )));
     };
+
+    // Rule 2d: each field and each property once.
+    if let Some(repeated) = repeated_key(body) {
+        return Err(Failure::bad_request(repeated));
+    }
 
     // Rule 3: the business event, from `business_event` or (as the documented error samples
     // send it) `event`, is defined on the dashboard.
@@ -206,6 +212,90 @@ fn check_object(dashboard: &Dashboard, payload: &Value) -> Result<u64, Failure> 
         }
     }
     Ok(crate::dashboard::targets(event))
+}
+
+/// The message for the first repeated field, or repeated key in `properties`: JSON readers
+/// differ on which of two values counts, so a repeated key is refused rather than read one
+/// way. `Value` keeps only the last, so the body is read again for its keys.
+fn repeated_key(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<Repeats>(body)
+        .ok()
+        .and_then(|r| r.0)
+}
+
+/// The first repeated key found, as a message.
+struct Repeats(Option<String>);
+
+impl<'de> Deserialize<'de> for Repeats {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RepeatsVisitor { top: true })
+    }
+}
+
+/// The keys of `properties`, checked the same way.
+struct PropertyRepeats(Option<String>);
+
+impl<'de> Deserialize<'de> for PropertyRepeats {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(RepeatsVisitor { top: false })
+            .map(|r| PropertyRepeats(r.0))
+    }
+}
+
+struct RepeatsVisitor {
+    top: bool,
+}
+
+impl<'de> Visitor<'de> for RepeatsVisitor {
+    type Value = Repeats;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Repeats, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let inner = if self.top && key == "properties" {
+                map.next_value::<PropertyRepeats>()?.0
+            } else {
+                map.next_value::<IgnoredAny>()?;
+                None
+            };
+            if found.is_none() && !seen.insert(key.clone()) {
+                let place = if self.top { "field" } else { "property" };
+                found = Some(format!("Duplicate key: {place} {key:?} appears twice"));
+            }
+            found = found.or(inner);
+        }
+        Ok(Repeats(found))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Repeats, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Repeats(None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Repeats, E> {
+        Ok(Repeats(None))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Repeats, E> {
+        Ok(Repeats(None))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Repeats, E> {
+        Ok(Repeats(None))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Repeats, E> {
+        Ok(Repeats(None))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Repeats, E> {
+        Ok(Repeats(None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Repeats, E> {
+        Ok(Repeats(None))
+    }
 }
 
 fn check_property(key: &str, value: &Value) -> Result<(), Failure> {

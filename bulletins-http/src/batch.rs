@@ -4,10 +4,10 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::task::Poll;
 
-use bulletins_core::{Bulletin, BusinessEvent, Triggered};
+use bulletins_core::{Bulletin, BusinessEvent, Payload, Triggered};
 use futures_util::stream::{self, Stream, StreamExt as _};
 
-use crate::client::{trigger_span, Client};
+use crate::client::{trigger_span, Client, Sendable};
 use crate::error::Error;
 use crate::workers::{Job, OnStart, Workers};
 
@@ -153,18 +153,47 @@ impl Client {
         )
     }
 
+    /// [`Self::trigger_stream`] for payloads: each one's bytes are sent untouched, as
+    /// [`Self::send`] sends them, with everything `trigger_stream` promises.
+    pub fn send_stream<I>(
+        &self,
+        payloads: I,
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<I>
+    where
+        I: IntoIterator<Item = Payload>,
+    {
+        self.worker_stream(payloads.into_iter(), self.window(), None)
+    }
+
+    /// [`Self::send_stream`], calling `on_start` as [`Self::trigger_stream_observed`] does.
+    pub fn send_stream_observed<I, F>(
+        &self,
+        payloads: I,
+        on_start: F,
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<I, F>
+    where
+        I: IntoIterator<Item = Payload>,
+        F: Fn(usize) + Send + Sync + 'static,
+    {
+        self.worker_stream(
+            payloads.into_iter(),
+            self.window(),
+            Some(Arc::new(on_start)),
+        )
+    }
+
     /// `window` worker tasks (see [`Workers`]), fed with bulletins prepared here, at most
     /// [`LOOKAHEAD`] times the window pulled and not yet answered: the workers' next jobs wait
     /// ready while the stream's task is elsewhere, and memory stays bounded.
-    fn worker_stream<'b, E, I>(
+    fn worker_stream<T, I>(
         &self,
         bulletins: I,
         window: usize,
         on_start: Option<Arc<OnStart>>,
-    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<'b, E, I>
+    ) -> impl Stream<Item = (usize, Result<Triggered, Error>)> + use<T, I>
     where
-        E: BusinessEvent,
-        I: Iterator<Item = Bulletin<'b, E>>,
+        T: Sendable,
+        I: Iterator<Item = T>,
     {
         let client = self.clone();
         let lookahead = window.saturating_mul(LOOKAHEAD);
@@ -244,14 +273,10 @@ impl Client {
     }
 
     /// Validates and serializes the bulletin here, for a worker to deliver.
-    fn job<E: BusinessEvent>(
-        &self,
-        index: usize,
-        bulletin: &Bulletin<'_, E>,
-    ) -> Result<Job, Error> {
-        let event = bulletin.event().event_name();
+    fn job<T: Sendable>(&self, index: usize, bulletin: &T) -> Result<Job, Error> {
+        let event = bulletin.event_name();
         let span = trigger_span(event);
-        let prepared = span.in_scope(|| self.prepare(bulletin))?;
+        let prepared = span.in_scope(|| bulletin.prepare_for(self))?;
         Ok(Job {
             index,
             prepared,

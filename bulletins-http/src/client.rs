@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bulletins_core::{
-    trigger_request, BaseUrl, Bulletin, BusinessEvent, Failure, RetryDecision, RetryPolicy,
-    Triggered,
+    trigger_request, BaseUrl, Bulletin, BusinessEvent, Failure, Payload, RetryDecision,
+    RetryPolicy, Triggered,
 };
 use bytes::Bytes;
 use http::HeaderMap;
@@ -145,39 +145,93 @@ impl Client {
         self.trigger_carrying(bulletin, &mut carried).await
     }
 
+    /// Sends a [`Payload`] as it is, byte for byte: a payload read from a file or a database
+    /// row with [`Payload::parse`], or made by [`Bulletin::to_payload`].
+    ///
+    /// Everything [`Self::trigger`] promises holds: the same retry decision, concurrency cap
+    /// and limiter, `bulletins.trigger` span, and cancellation warning; `trigger` sends its
+    /// bulletin's payload through this same path.
+    ///
+    /// # Errors
+    /// As [`Self::trigger`], except that a payload is never [`Error::Invalid`]: it was checked
+    /// when it was made.
+    pub async fn send(&self, payload: &Payload) -> Result<Triggered, Error> {
+        self.send_carrying(payload, &mut Carried::default()).await
+    }
+
+    /// [`Self::send`], calling `on_attempt` as [`Self::trigger_observed`] does.
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn send_observed(
+        &self,
+        payload: &Payload,
+        on_attempt: impl Fn(u32) + Send + Sync + 'static,
+    ) -> Result<Triggered, Error> {
+        let mut carried = Carried {
+            on_attempt: Some(Arc::new(move |attempt| {
+                on_attempt(attempt);
+                true
+            })),
+            ..Carried::default()
+        };
+        self.send_carrying(payload, &mut carried).await
+    }
+
+    async fn send_carrying(
+        &self,
+        payload: &Payload,
+        carried: &mut Carried,
+    ) -> Result<Triggered, Error> {
+        self.deliver_one(payload, carried).await
+    }
+
     /// [`Self::trigger`], for a caller that carries `carried` from one bulletin to the next.
     pub(crate) async fn trigger_carrying<E: BusinessEvent>(
         &self,
         bulletin: &Bulletin<'_, E>,
         carried: &mut Carried,
     ) -> Result<Triggered, Error> {
-        let event = bulletin.event().event_name();
+        self.deliver_one(bulletin, carried).await
+    }
+
+    /// Prepares and delivers one bulletin or payload, in its `bulletins.trigger` span: the one
+    /// path of `trigger`, `send` and the inline batch.
+    pub(crate) async fn deliver_one<T: Sendable + ?Sized>(
+        &self,
+        item: &T,
+        carried: &mut Carried,
+    ) -> Result<Triggered, Error> {
+        let event = item.event_name();
         let span = trigger_span(event);
         async {
-            let prepared = self.prepare(bulletin)?;
+            let prepared = item.prepare_for(self)?;
             self.deliver(prepared, event, None, &span, carried).await
         }
         .instrument(span.clone())
         .await
     }
 
-    /// Validates and serializes the bulletin: what every attempt sends.
+    /// Validates and serializes the bulletin into its [`Payload`]: what every attempt sends.
     pub(crate) fn prepare<E: BusinessEvent>(
         &self,
         bulletin: &Bulletin<'_, E>,
     ) -> Result<Prepared, Error> {
+        let payload = bulletin.to_payload().map_err(|e| {
+            tracing::debug!(error = %e, "bulletin is invalid; not sent");
+            Error::Invalid(Box::new(e))
+        })?;
+        Ok(self.prepared(payload.into_bytes()))
+    }
+
+    /// A payload's bytes with the request's headers.
+    fn prepared(&self, body: Vec<u8>) -> Prepared {
         let inner = &*self.inner;
-        let request = bulletin
-            .to_request(&inner.base_url, &inner.credentials)
-            .map_err(|e| {
-                tracing::debug!(error = %e, "bulletin is invalid; not sent");
-                Error::Invalid(Box::new(e))
-            })?;
-        let (parts, body) = request.into_parts();
-        Ok(Prepared {
+        let (parts, body) = trigger_request(&inner.base_url, &inner.credentials, body).into_parts();
+        Prepared {
             headers: parts.headers,
             body: Bytes::from(body),
-        })
+        }
     }
 
     /// Sends a prepared bulletin: attempts, and sleeps and resends while the retry policy says
@@ -378,6 +432,33 @@ impl Carried {
         if let Some(permit) = self.permit.take() {
             permit.release().await;
         }
+    }
+}
+
+/// What `trigger`, `send` and a batch send: a bulletin, validated and serialized where it is
+/// prepared, or a payload, already both.
+pub(crate) trait Sendable {
+    /// The business event's name, for the span and the cancellation warning.
+    fn event_name(&self) -> &str;
+    /// The request's headers and body.
+    fn prepare_for(&self, client: &Client) -> Result<Prepared, Error>;
+}
+
+impl<E: BusinessEvent> Sendable for Bulletin<'_, E> {
+    fn event_name(&self) -> &str {
+        self.event().event_name()
+    }
+    fn prepare_for(&self, client: &Client) -> Result<Prepared, Error> {
+        client.prepare(self)
+    }
+}
+
+impl Sendable for Payload {
+    fn event_name(&self) -> &str {
+        self.event()
+    }
+    fn prepare_for(&self, client: &Client) -> Result<Prepared, Error> {
+        Ok(client.prepared(self.as_bytes().to_vec()))
     }
 }
 

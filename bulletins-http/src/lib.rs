@@ -146,9 +146,9 @@ pub use limiter::{Lease, Limiter, Permit, Slot};
 // what can go wrong. The protocol pieces are in `protocol`.
 pub use bulletins_core::{
     limits, ApiError, ApiErrorKind, BaseUrl, BuildError, Bulletin, Delivery, DynamicEvent,
-    EventSchema, InvalidBaseUrl, InvalidCredentials, NotDelivered, Outcome, Presence,
-    PropertySchema, PropertyValue, Region, RetryAfter, RetryPolicy, StaticEvent, Triggered,
-    UnknownRegion, When,
+    EventSchema, InvalidBaseUrl, InvalidCredentials, NotDelivered, Outcome, Payload, PayloadError,
+    PayloadProblem, Presence, PropertySchema, PropertyValue, Region, RetryAfter, RetryPolicy,
+    StaticEvent, Triggered, UnknownRegion, When,
 };
 
 /// The dashboard file (`bulletins.json`): check a [`DynamicEvent`] against it, write it from

@@ -4,6 +4,8 @@
 //! accepts is never refused by the emulator, and the reverse.
 //!
 //! Each side is asked on its own: the core through `DynamicEvent` and `Bulletin::to_json_vec`,
+//! and through `Payload::parse` on the JSON the emulator gets (the differential proptest in
+//! `bulletins-emulator/tests/differential.rs` compares the two readers on many more inputs);
 //! the emulator with the JSON written by hand and POSTed with a plain HTTP client (the core would
 //! refuse to send what the emulator must refuse).
 
@@ -11,7 +13,7 @@ mod common;
 
 use bulletins_emulator::Emulator;
 use bulletins_http::protocol::{ACCOUNT_ID_HEADER, PASSCODE_HEADER};
-use bulletins_http::{Bulletin, DynamicEvent};
+use bulletins_http::{Bulletin, DynamicEvent, Payload};
 use common::*;
 use serde_json::json;
 
@@ -55,14 +57,27 @@ impl Case {
         }
     }
 
-    async fn emulator(&self, emulator: &Emulator) -> Verdict {
-        let body = json!({
+    /// The JSON the emulator is sent, written by hand.
+    fn body(&self) -> serde_json::Value {
+        json!({
             "business_event": "Program Released",
             "name": self.name,
             "properties": { "program_id": "234567", "language": "Hindi", self.key.as_str(): "3" },
             "c-by": self.created_by,
             "when": "now",
-        });
+        })
+    }
+
+    /// The core's reader of trigger JSON, on the same bytes as the emulator.
+    fn payload(&self) -> Verdict {
+        match Payload::parse(self.body().to_string().as_bytes()) {
+            Ok(_) => Accepted,
+            Err(_) => Refused,
+        }
+    }
+
+    async fn emulator(&self, emulator: &Emulator) -> Verdict {
+        let body = self.body();
         let answer = reqwest::Client::new()
             .post(emulator.trigger_url())
             .header(ACCOUNT_ID_HEADER, ACCOUNT)
@@ -142,10 +157,11 @@ async fn the_core_and_the_emulator_agree_on_every_boundary() {
     let mut wrong = Vec::new();
     for (case, promised) in cases() {
         let core = case.core();
+        let payload = case.payload();
         let server = case.emulator(&emulator).await;
-        if (core, server) != (promised, promised) {
+        if (core, payload, server) != (promised, promised, promised) {
             wrong.push(format!(
-                "{case:?}: promised {promised:?}, core {core:?}, emulator {server:?}"
+                "{case:?}: promised {promised:?}, core {core:?}, payload {payload:?}, emulator {server:?}"
             ));
         }
     }

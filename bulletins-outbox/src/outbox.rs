@@ -3,7 +3,7 @@
 use futures_util::future::BoxFuture;
 use sqlx::{Row as _, SqlStr};
 
-use bulletins_http::{Bulletin, BusinessEvent};
+use bulletins_http::{Bulletin, BusinessEvent, Payload};
 
 use crate::error::Error;
 use crate::sql::{Dialect, Queries};
@@ -95,11 +95,22 @@ impl Outbox {
         C: OutboxConnection + ?Sized,
         E: BusinessEvent,
     {
-        let body = bulletin.to_json_vec().map_err(Error::Invalid)?;
-        // The core writes JSON from Rust strings: always UTF-8.
-        let body = String::from_utf8_lossy(&body).into_owned();
-        let event = bulletin.event().event_name();
-        Ok(conn.insert_row(self, event, body).await?)
+        let payload = bulletin.to_payload().map_err(Error::Invalid)?;
+        self.enqueue_payload(conn, &payload).await
+    }
+
+    /// Stores a [`Payload`] as [`Self::enqueue`] stores a bulletin's: its bytes, which the
+    /// relay sends as they are. Returns the row's id.
+    ///
+    /// # Errors
+    /// [`Error::Database`] if the insert fails (roll the transaction back).
+    pub async fn enqueue_payload<C>(&self, conn: &mut C, payload: &Payload) -> Result<i64, Error>
+    where
+        C: OutboxConnection + ?Sized,
+    {
+        // A payload is checked JSON, so UTF-8.
+        let body = String::from_utf8_lossy(payload.as_bytes()).into_owned();
+        Ok(conn.insert_row(self, payload.event(), body).await?)
     }
 }
 

@@ -3,34 +3,32 @@
 use std::io::Write as _;
 
 use bulletins_http::protocol::TRIGGER_PATH;
-use bulletins_http::{Bulletin, DynamicEvent, Error, NotDelivered, Outcome};
+use bulletins_http::{Bulletin, DynamicEvent, Error, NotDelivered, Outcome, Payload};
 
 use crate::cli::TriggerArgs;
 use crate::exit::{Exit, Failure, Result};
 use crate::{credentials, dashboard, payload};
 
 pub(crate) fn run(args: TriggerArgs) -> Result<Exit> {
-    let bulletin = build(&args)?;
+    let payload = build(&args)?;
     if let Some(path) = dashboard::path(&args.dashboard) {
         let dashboard = dashboard::load(&path).map_err(|e| Failure::new(Exit::Invalid, e))?;
-        let problems = dashboard::check(&dashboard, bulletin.event());
-        if let Some((last, others)) = problems.split_last() {
-            for problem in others {
-                eprintln!("error: {problem}");
-            }
-            return Err(Failure::new(Exit::Invalid, last.clone()).hint(format!(
-                "nothing was sent; fix the bulletin or the dashboard file {}",
-                path.display()
-            )));
+        if let Err(mismatch) = payload.check_against(&dashboard) {
+            return Err(
+                Failure::new(Exit::Invalid, mismatch.to_string()).hint(format!(
+                    "nothing was sent; fix the bulletin or the dashboard file {}",
+                    path.display()
+                )),
+            );
         }
     }
     if args.dry_run {
-        return dry_run(&args, &bulletin);
+        return dry_run(&args, &payload);
     }
     let client = credentials::client_builder(&args.credentials)?
         .build()
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let result = super::runtime()?.block_on(client.trigger(&bulletin));
+    let result = super::runtime()?.block_on(client.send(&payload));
     let mut out = std::io::stdout().lock();
     match result {
         Ok(triggered) => {
@@ -77,7 +75,8 @@ fn classify(error: &Error) -> (Exit, &'static str, String) {
     }
 }
 
-fn build(args: &TriggerArgs) -> Result<Bulletin<'static, DynamicEvent>> {
+/// The bulletin the arguments describe, as the payload to send.
+fn build(args: &TriggerArgs) -> Result<Payload> {
     let invalid = |e: bulletins_http::BuildError| {
         Failure::new(Exit::Invalid, e.to_string()).hint("nothing was sent")
     };
@@ -95,18 +94,15 @@ fn build(args: &TriggerArgs) -> Result<Bulletin<'static, DynamicEvent>> {
             args.when
         ))
     })?;
-    let bulletin = Bulletin::new(event, args.name.clone(), args.created_by.clone()).when(when);
-    payload::check(&bulletin)
-        .map_err(|e| Failure::new(Exit::Invalid, e).hint("nothing was sent"))?;
-    Ok(bulletin)
+    Bulletin::new(event, args.name.as_str(), args.created_by.as_str())
+        .when(when)
+        .to_payload()
+        .map_err(invalid)
 }
 
 /// Prints the body and a curl command that sends it; the passcode stays `$CLEVERTAP_PASSCODE`.
-fn dry_run(args: &TriggerArgs, bulletin: &Bulletin<'static, DynamicEvent>) -> Result<Exit> {
-    let body = bulletin
-        .to_json_vec()
-        .map_err(|e| Failure::new(Exit::Invalid, e.to_string()))?;
-    let body = String::from_utf8_lossy(&body);
+fn dry_run(args: &TriggerArgs, payload: &Payload) -> Result<Exit> {
+    let body = String::from_utf8_lossy(payload.as_bytes());
     let target = credentials::target(&args.credentials)?;
     let url = format!("{}{TRIGGER_PATH}", target.base_url());
     let account = match credentials::account_id(&args.credentials) {

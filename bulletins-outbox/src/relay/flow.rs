@@ -24,7 +24,6 @@ use tokio::time::Instant;
 
 use super::{Relay, Report, Stop};
 use crate::error::Error;
-use crate::payload;
 use crate::rows::{ClaimedRow, Outcome, Record};
 
 /// The longest an answer waits to be recorded while too few slots are free to send more.
@@ -48,11 +47,7 @@ struct Sending {
     lease_from_start: bool,
 }
 
-type Sendable = (
-    Arc<str>,
-    ClaimedRow,
-    bulletins_http::Bulletin<'static, bulletins_http::DynamicEvent>,
-);
+type Sendable = (Arc<str>, ClaimedRow, bulletins_http::Payload);
 
 /// One run of the loop's state.
 struct Flow<'r> {
@@ -315,7 +310,7 @@ impl<'r> Flow<'r> {
 
     /// Sends a row marked `sending` on a task of its own. Until its request is about to leave,
     /// the task gives up when the relay stops: then nothing was sent.
-    fn send(&mut self, (token, row, bulletin): Sendable) {
+    fn send(&mut self, (token, row, payload): Sendable) {
         let left_at = Arc::new(OnceLock::new());
         self.sending.insert(
             row.id,
@@ -329,7 +324,8 @@ impl<'r> Flow<'r> {
         let stop = self.stop.clone();
         self.in_flight.spawn(async move {
             let started = left_at.clone();
-            let trigger = client.trigger_observed(&bulletin, move |_attempt| {
+            // The stored bytes, sent as they are.
+            let trigger = client.send_observed(&payload, move |_attempt| {
                 let _ = started.get_or_init(Instant::now);
             });
             let result = unless_stopped_before_leaving(trigger, &left_at, stop.stopped()).await;
@@ -427,8 +423,8 @@ impl Relay {
         let answered = records.len();
         let mut sendable = Vec::with_capacity(chunk.len());
         for (token, row) in chunk {
-            match payload::parse(&row.body) {
-                Ok(bulletin) => sendable.push((token, row, bulletin)),
+            match bulletins_http::Payload::parse(row.body.as_bytes()) {
+                Ok(payload) => sendable.push((token, row, payload)),
                 Err(error) => records.push(Record {
                     id: row.id,
                     token,

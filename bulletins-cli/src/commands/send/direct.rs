@@ -1,7 +1,7 @@
-//! Sending without a journal: the lines go straight into [`Client::trigger_stream`], pulled
+//! Sending without a journal: the lines go straight into [`Client::send_stream`], pulled
 //! as its slots free up, so the CLI sends the way a program using the client does — no
 //! hand-off between a reading loop and sending workers of its own (the client's workers pull
-//! a few lines ahead; `trigger_stream_observed` tells which of them started). Nothing needs
+//! a few lines ahead; `send_stream_observed` tells which of them started). Nothing needs
 //! to reach a disk before a request leaves, so nothing needs to sit between the input and the
 //! client.
 
@@ -9,12 +9,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use bulletins_http::{Bulletin, Client};
+use bulletins_http::{Client, Payload};
 use futures_util::StreamExt as _;
 
 use super::pipeline::{Ended, Interrupts, Source};
 use super::report::{Outcome, Report};
-use crate::payload::LineEvent;
 
 /// What the input's reader (inside the stream) and the loop reading results share. Both run
 /// in the same task, one after the other, so the lock is never contended.
@@ -47,7 +46,7 @@ pub(super) async fn send(source: Source, client: Client, report: Report) -> Ende
     {
         let lines = std::iter::from_fn(|| pull(&shared, &stop));
         let record = Arc::clone(&started);
-        let mut results = std::pin::pin!(client.trigger_stream_observed(lines, move |index| {
+        let mut results = std::pin::pin!(client.send_stream_observed(lines, move |index| {
             record
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -127,7 +126,7 @@ fn abandon(shared: &mut Shared, started: &HashSet<usize>) {
 
 /// The next line to send, as the client pulls it; `None` once the input ends, cannot be read,
 /// or a stop was asked for.
-fn pull(shared: &Mutex<Shared>, stop: &AtomicBool) -> Option<Bulletin<'static, LineEvent>> {
+fn pull(shared: &Mutex<Shared>, stop: &AtomicBool) -> Option<Payload> {
     if stop.load(Ordering::SeqCst) {
         return None;
     }
@@ -143,10 +142,10 @@ fn pull(shared: &Mutex<Shared>, stop: &AtomicBool) -> Option<Bulletin<'static, L
         return None;
     }
     match source.next(report) {
-        Ok(Some((line, bulletin))) => {
+        Ok(Some((line, payload))) => {
             in_flight.insert(*pulled, line);
             *pulled += 1;
-            Some(bulletin)
+            Some(payload)
         }
         Ok(None) => None,
         Err(e) => {

@@ -27,7 +27,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use bulletins_http::{Bulletin, Client, Triggered};
+use bulletins_http::{Client, Payload, Triggered};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -35,7 +35,7 @@ use super::report::{Outcome, Report};
 use crate::dashboard::Dashboard;
 use crate::input::Lines;
 use crate::journal::{Journal, Records, Replay, State};
-use crate::payload::{self, LineEvent};
+use crate::payload;
 
 /// The most lines started ahead of those in flight.
 pub(super) const MAX_AHEAD: usize = 256;
@@ -57,10 +57,7 @@ pub(super) struct Source {
 
 impl Source {
     /// The next line to send with its bulletin, reporting those it passes over.
-    pub(super) fn next(
-        &mut self,
-        report: &mut Report,
-    ) -> io::Result<Option<(u64, Bulletin<'static, LineEvent>)>> {
+    pub(super) fn next(&mut self, report: &mut Report) -> io::Result<Option<(u64, Payload)>> {
         while let Some(line) = self.lines.next_line()? {
             if line.is_blank() {
                 continue;
@@ -78,7 +75,7 @@ impl Source {
                 continue;
             }
             match payload::parse_checked(line.bytes, self.dashboard.as_ref()) {
-                Ok(bulletin) => return Ok(Some((line.number, bulletin))),
+                Ok(payload) => return Ok(Some((line.number, payload))),
                 Err(problems) => report.skipped(line.number, &problems),
             }
         }
@@ -98,7 +95,7 @@ pub(super) struct Ended {
 type Synced = Result<io::Result<()>, tokio::task::JoinError>;
 
 /// A line ready to send: its start is on disk (or there is no journal).
-type Ready = (u64, Bulletin<'static, LineEvent>);
+type Ready = (u64, Payload);
 
 /// What a worker hands back for a line.
 type Done = (u64, Option<Result<Triggered, bulletins_http::Error>>);
@@ -146,7 +143,7 @@ pub(super) async fn send(
 
     // Lines handed to the workers and not yet finished: queued or in flight.
     let mut outstanding: HashSet<u64> = HashSet::new();
-    let mut admitted: Vec<(u64, Bulletin<'static, LineEvent>)> = Vec::new();
+    let mut admitted: Vec<(u64, Payload)> = Vec::new();
     let mut records = Records::default();
     let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
     // The fewest lines outstanding at any moment of the current sync: fewer than
@@ -162,9 +159,9 @@ pub(super) async fn send(
         if !journaling {
             while !stopping && !exhausted && outstanding.len() < concurrency + min_ahead {
                 match source.next(&mut report) {
-                    Ok(Some((line, bulletin))) => {
+                    Ok(Some((line, payload))) => {
                         outstanding.insert(line);
-                        queue.push((line, bulletin));
+                        queue.push((line, payload));
                     }
                     Ok(None) => exhausted = true,
                     Err(e) => {
@@ -184,9 +181,9 @@ pub(super) async fn send(
             let want = if want >= (ahead / 2).max(1) { want } else { 0 };
             for _ in 0..want {
                 match source.next(&mut report) {
-                    Ok(Some((line, bulletin))) => {
+                    Ok(Some((line, payload))) => {
                         records.started(line);
-                        admitted.push((line, bulletin));
+                        admitted.push((line, payload));
                     }
                     Ok(None) => {
                         exhausted = true;
@@ -261,9 +258,9 @@ pub(super) async fn send(
                                 records.not_delivered(line, NOT_SENT);
                             }
                         } else {
-                            for (line, bulletin) in admitted.drain(..) {
+                            for (line, payload) in admitted.drain(..) {
                                 outstanding.insert(line);
-                                queue.push((line, bulletin));
+                                queue.push((line, payload));
                             }
                         }
                     }
@@ -482,7 +479,7 @@ async fn work(
     stop: Arc<AtomicBool>,
     started: Started,
 ) {
-    while let Some((line, bulletin)) = queue.pop().await {
+    while let Some((line, payload)) = queue.pop().await {
         let result = if stop.load(Ordering::SeqCst) {
             None
         } else {
@@ -493,7 +490,7 @@ async fn work(
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .insert(line);
             };
-            Some(client.trigger_observed(&bulletin, on_attempt).await)
+            Some(client.send_observed(&payload, on_attempt).await)
         };
         results.push((line, result), &queue);
     }
