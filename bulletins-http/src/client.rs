@@ -135,13 +135,7 @@ impl Client {
         bulletin: &Bulletin<'_, E>,
         on_attempt: impl Fn(u32) + Send + Sync + 'static,
     ) -> Result<Triggered, Error> {
-        let mut carried = Carried {
-            on_attempt: Some(Arc::new(move |attempt| {
-                on_attempt(attempt);
-                true
-            })),
-            ..Carried::default()
-        };
+        let mut carried = Carried::telling(on_attempt);
         self.trigger_carrying(bulletin, &mut carried).await
     }
 
@@ -168,13 +162,7 @@ impl Client {
         payload: &Payload,
         on_attempt: impl Fn(u32) + Send + Sync + 'static,
     ) -> Result<Triggered, Error> {
-        let mut carried = Carried {
-            on_attempt: Some(Arc::new(move |attempt| {
-                on_attempt(attempt);
-                true
-            })),
-            ..Carried::default()
-        };
+        let mut carried = Carried::telling(on_attempt);
         self.send_carrying(payload, &mut carried).await
     }
 
@@ -408,6 +396,17 @@ pub(crate) struct Carried {
 }
 
 impl Carried {
+    /// Tells `on_attempt` of each attempt about to leave, and never stops one.
+    fn telling(on_attempt: impl Fn(u32) + Send + Sync + 'static) -> Self {
+        Carried {
+            on_attempt: Some(Arc::new(move |attempt| {
+                on_attempt(attempt);
+                true
+            })),
+            ..Carried::default()
+        }
+    }
+
     /// For a caller that keeps permits: a batch, which releases them when it ends.
     pub(crate) fn keeping() -> Self {
         Self {
