@@ -201,11 +201,8 @@ impl Scripts {
         lease_ms: u64,
         in_turn: bool,
     ) -> ScriptInvocation<'_> {
-        let mut invocation = self.acquire.key(&keys.owners);
+        let mut invocation = invoke(&self.acquire, keys);
         invocation
-            .key(&keys.leases)
-            .key(&keys.counter)
-            .key(&keys.caps)
             .arg(member)
             .arg(max_concurrency)
             .arg(&keys.granted)
@@ -216,13 +213,8 @@ impl Scripts {
 
     /// Extends `member`'s lease to `lease_ms` from now; answers 1, or 0 if it is gone.
     pub(super) fn renew(&self, keys: &Keys, member: &str, lease_ms: u64) -> ScriptInvocation<'_> {
-        let mut invocation = self.renew.key(&keys.owners);
-        invocation
-            .key(&keys.leases)
-            .key(&keys.counter)
-            .key(&keys.caps)
-            .arg(member)
-            .arg(lease_ms);
+        let mut invocation = invoke(&self.renew, keys);
+        invocation.arg(member).arg(lease_ms);
         invocation
     }
 
@@ -235,11 +227,8 @@ impl Scripts {
         max_concurrency: usize,
         turn_over: bool,
     ) -> ScriptInvocation<'_> {
-        let mut invocation = self.release.key(&keys.owners);
+        let mut invocation = invoke(&self.release, keys);
         invocation
-            .key(&keys.leases)
-            .key(&keys.counter)
-            .key(&keys.caps)
             .arg(member)
             .arg(max_concurrency)
             .arg(&keys.granted)
@@ -295,6 +284,16 @@ fn glob_escape(text: &str) -> String {
         escaped.push(c);
     }
     escaped
+}
+
+/// `script` called with the four keys every script reads, in the order their `KEYS` expect.
+fn invoke<'a>(script: &'a Script, keys: &Keys) -> ScriptInvocation<'a> {
+    let mut invocation = script.key(&keys.owners);
+    invocation
+        .key(&keys.leases)
+        .key(&keys.counter)
+        .key(&keys.caps);
+    invocation
 }
 
 #[cfg(test)]
