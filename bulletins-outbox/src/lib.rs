@@ -6,7 +6,6 @@
 mod error;
 pub mod ops;
 mod outbox;
-mod payload;
 mod relay;
 mod rows;
 mod sql;

@@ -16,11 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bulletins_http::Client;
+use bulletins_http::{Client, Payload};
 use clap::{Args, Subcommand};
 
 use crate::error::Error;
-use crate::payload;
 use crate::relay::{Relay, Report};
 use crate::rows::Resolution;
 use crate::store::Store;
@@ -360,22 +359,22 @@ pub async fn run(
         OutboxCommand::Enqueue { db, account, file } => {
             let shown = file.display().to_string();
             let text = std::fs::read_to_string(&file).map_err(io(format!("reading {shown}")))?;
-            let mut bulletins = Vec::new();
+            let mut payloads = Vec::new();
             for (index, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let bulletin = payload::parse(line).map_err(|e| OpsError::Line {
+                let payload = Payload::parse(line.as_bytes()).map_err(|e| OpsError::Line {
                     file: shown.clone(),
                     line: index + 1,
                     problem: e.to_string(),
                 })?;
-                bulletins.push(bulletin);
+                payloads.push(payload);
             }
             let store = open(&db).await?;
             store.migrate().await?;
             let outbox = Outbox::new(account).with_table(db.table.clone());
-            let n = enqueue_all(&store, &outbox, &bulletins).await?;
+            let n = store.enqueue_all(&outbox, &payloads).await?;
             writeln!(out, "enqueued {n} bulletins").map_err(io("writing the output"))?;
         }
     }
@@ -482,32 +481,6 @@ impl Signals {
             std::process::exit(i32::from(EXIT_STOPPED_AT_ONCE));
         });
     }
-}
-
-async fn enqueue_all(
-    store: &Store,
-    outbox: &Outbox,
-    bulletins: &[bulletins_http::Bulletin<'_, bulletins_http::DynamicEvent>],
-) -> Result<usize, Error> {
-    match store.pool() {
-        #[cfg(feature = "sqlite")]
-        crate::store::Pool::Sqlite(pool) => {
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-            for bulletin in bulletins {
-                outbox.enqueue(&mut *tx, bulletin).await?;
-            }
-            tx.commit().await?;
-        }
-        #[cfg(feature = "postgres")]
-        crate::store::Pool::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            for bulletin in bulletins {
-                outbox.enqueue(&mut *tx, bulletin).await?;
-            }
-            tx.commit().await?;
-        }
-    }
-    Ok(bulletins.len())
 }
 
 fn write_report(out: &mut (dyn Write + Send), report: &Report) -> std::io::Result<()> {

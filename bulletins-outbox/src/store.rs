@@ -17,6 +17,8 @@ use crate::rows::{
 use crate::sql::{Dialect, Queries};
 use crate::state::State;
 use crate::table::TableName;
+use crate::Outbox;
+use bulletins_http::Payload;
 
 #[cfg(feature = "postgres")]
 use sqlx::postgres::PgPool;
@@ -137,6 +139,34 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Stores `payloads` for `outbox` in one transaction, as [`Outbox::enqueue_payload`] stores
+    /// each: all of them, or none if one insert fails. Returns how many were stored. For
+    /// backfills; a service enqueues in its own transaction instead.
+    ///
+    /// # Errors
+    /// [`Error::Database`] (nothing is stored).
+    pub async fn enqueue_all(&self, outbox: &Outbox, payloads: &[Payload]) -> Result<usize, Error> {
+        match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                for payload in payloads {
+                    outbox.enqueue_payload(&mut *tx, payload).await?;
+                }
+                tx.commit().await?;
+            }
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                for payload in payloads {
+                    outbox.enqueue_payload(&mut *tx, payload).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(payloads.len())
     }
 
     /// Claims up to `limit` due pending rows of `account` for `lease`, under a fresh token.
