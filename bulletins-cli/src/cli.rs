@@ -26,11 +26,11 @@ Credentials, as the SDK's Client::from_env reads them (flags override):
   CLEVERTAP_REGION      (--region: in1, sg1, us1, aps3, mec1, eu1)
   or CLEVERTAP_BASE_URL (--base-url; plain http:// only to loopback, e.g. the emulator)";
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "outbox")]
 const OUTBOX_HELP: &str = "\
 The outbox a service fills with bulletins_outbox::Outbox::enqueue, in its own transactions;
 the same commands as the bulletins-outbox binary. --database (or DATABASE_URL) is
-sqlite:path/to/file.db, or postgres://... when built with the `postgres` feature. The relay
+sqlite:path/to/file.db or postgres://... (both built in by default). The relay
 reads its credentials from CLEVERTAP_ACCOUNT_ID, CLEVERTAP_PASSCODE and CLEVERTAP_REGION
 (or CLEVERTAP_BASE_URL).
 
@@ -144,9 +144,9 @@ Examples:
 
     /// Operate a transactional outbox (bulletins-outbox): status, relay, uncertain rows,
     /// backfills.
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg(feature = "outbox")]
     #[command(subcommand, after_help = OUTBOX_HELP)]
-    Outbox(bulletins_outbox::ops::OutboxCommand),
+    Outbox(crate::commands::outbox::OutboxCommand),
 
     /// Print a shell completion script.
     #[command(after_help = "Examples:

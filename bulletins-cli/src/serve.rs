@@ -1,7 +1,7 @@
 //! The served emulator: what `bulletins emulator` and the `bulletins-emulator` binary run. One
 //! module, compiled into both binaries, so their options and behaviour are one implementation.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -45,7 +45,8 @@ pub(crate) enum ServeError {
 /// The last line printed before serving is `bulletins-emulator listening on <base url>`, so a
 /// script can read up to it and know everything before it.
 pub(crate) fn run(args: &ServeArgs) -> Result<(), ServeError> {
-    init_request_log();
+    // One line per request.
+    crate::log::init("info");
     let (dashboard, notice) =
         served_dashboard(args.config.as_deref()).map_err(ServeError::Config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -55,21 +56,6 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), ServeError> {
     runtime
         .block_on(serve_until_signal(args, dashboard, notice.as_deref()))
         .map_err(ServeError::Start)
-}
-
-/// Installs the request log: one line per request on stderr, at `info` unless `RUST_LOG` says
-/// otherwise, coloured only on a terminal and without `NO_COLOR`.
-fn init_request_log() {
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    // An error means a subscriber is already installed, which then keeps the log.
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
 }
 
 /// The dashboard `--config` asks for — the file's, served to the demo account when it lists no
@@ -153,5 +139,33 @@ async fn shutdown_signal() -> &'static str {
     {
         let _ = tokio::signal::ctrl_c().await;
         "interrupt"
+    }
+}
+
+/// A local CleverTap Bulletins endpoint: CleverTap's validation and errors, every bulletin
+/// recorded (GET /_emulator/bulletins), faults on demand (POST /_emulator/faults).
+#[derive(Debug, clap::Parser)]
+#[command(name = "bulletins-emulator", version)]
+struct EmulatorCli {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+/// The `bulletins-emulator` binary: exit 0 after a clean stop, 2 for bad arguments or a
+/// refused config, 1 for anything else.
+pub(crate) fn main() -> std::process::ExitCode {
+    use clap::Parser as _;
+    let args = EmulatorCli::parse();
+    let failed = |what: std::fmt::Arguments<'_>, code: u8| {
+        eprintln!("bulletins-emulator: {what}");
+        std::process::ExitCode::from(code)
+    };
+    match run(&args.serve) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(ServeError::Config(error)) => failed(format_args!("invalid config: {error}"), 2),
+        Err(ServeError::Runtime(error)) => {
+            failed(format_args!("cannot start the runtime: {error}"), 1)
+        }
+        Err(ServeError::Start(error)) => failed(format_args!("{error}"), 1),
     }
 }

@@ -4,7 +4,6 @@
 //! - `sqlite` (default): the SQLite store.
 //! - `postgres`: the PostgreSQL store.
 mod error;
-pub mod ops;
 mod outbox;
 mod relay;
 mod rows;

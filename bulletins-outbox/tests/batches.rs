@@ -1,5 +1,6 @@
-//! The guarantees where the relay works on many rows per commit: a crash in the middle of a
-//! batch, and a batch of outcomes from a relay whose lease is gone.
+//! The guarantees where the relay works on many rows per commit: a batch of outcomes from a
+//! relay whose lease is gone, and a claim's limit. A relay killed mid-batch is in
+//! `bulletins-cli/tests/outbox/crashes.rs`.
 
 #[macro_use]
 mod common;
@@ -7,108 +8,13 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bulletins_emulator::Fault;
 use bulletins_outbox::{Outcome, State};
-use common::{emulator, received, Db, ACCOUNT};
+use common::{Db, ACCOUNT};
 
 on_both_stores!(
-    a_relay_killed_mid_batch_leaves_rows_pending_or_uncertain_never_resent,
     an_outcome_batch_from_a_relay_that_lost_its_lease_changes_nothing,
     a_claim_takes_at_most_its_limit,
 );
-
-/// Runs a command to its end, off the async workers.
-async fn finish(mut command: std::process::Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("join")
-        .expect("run bulletins-outbox")
-}
-
-/// The bulletin's name stored in a row's body.
-fn name_of(body: &str) -> String {
-    let value: serde_json::Value = serde_json::from_str(body).expect("stored JSON");
-    value["name"].as_str().expect("a name").to_owned()
-}
-
-async fn a_relay_killed_mid_batch_leaves_rows_pending_or_uncertain_never_resent(db: Db) {
-    let emulator = emulator().await;
-    let base = emulator.base_url();
-    // The client's cap is 3: three requests reach the emulator and hang there; three more are
-    // marked `sending` and wait for a slot (while answers are slow the relay keeps twice the
-    // cap `sending`, whatever `max_sending` allows); the rest of the claim is `claimed`.
-    emulator.inject(Fault::Delay(Duration::from_secs(600)), 3);
-    let rows = 30;
-    db.enqueue(0, rows).await;
-    let leases = ["--claim-lease-ms", "1000", "--send-lease-ms", "1000"];
-    let mut relay = db.relay_process(&base, &[&leases[..], &["--batch-size", "12"]].concat());
-    db.wait_for("requests hanging and a batch sending", async |db: &Db| {
-        emulator.bulletins().len() == 3 && db.count(State::Sending).await >= 6
-    })
-    .await;
-    relay.kill();
-    let before = db.states().await;
-    let sending: Vec<i64> = ids_in(&before, State::Sending);
-    let claimed = ids_in(&before, State::Claimed);
-    assert_eq!((sending.len(), claimed.len()), (6, 6), "{before:?}");
-    let sent_before_kill = received(&emulator);
-
-    let output = finish(
-        db.command(
-            &base,
-            "relay",
-            &[
-                &leases[..],
-                &["--until-empty", "--sweep-interval-ms", "100"],
-            ]
-            .concat(),
-        ),
-    )
-    .await;
-    // Rows ended uncertain: the relay says so with its exit code.
-    assert_eq!(output.status.code(), Some(6), "{output:?}");
-
-    let after = db.states().await;
-    assert_eq!(
-        ids_in(&after, State::Uncertain),
-        sending,
-        "every row that was sending, and only those, is uncertain: {after:?}"
-    );
-    assert_eq!(ids_in(&after, State::Delivered).len(), rows - sending.len());
-    let uncertain_names: Vec<String> = db
-        .store
-        .uncertain(100)
-        .await
-        .expect("list")
-        .iter()
-        .map(|row| name_of(&row.body))
-        .collect();
-    let seen = received(&emulator);
-    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent twice: {twice:?}");
-    for name in &uncertain_names {
-        assert_eq!(
-            seen.get(name),
-            sent_before_kill.get(name),
-            "{name} was sending when the relay died and was sent again"
-        );
-    }
-    for name in sent_before_kill.keys() {
-        assert!(
-            uncertain_names.contains(name),
-            "{name} left but is not uncertain"
-        );
-    }
-    assert_eq!(seen.len(), rows - sending.len() + sent_before_kill.len());
-}
-
-fn ids_in(states: &[(i64, State)], state: State) -> Vec<i64> {
-    states
-        .iter()
-        .filter(|(_, s)| *s == state)
-        .map(|(id, _)| *id)
-        .collect()
-}
 
 async fn an_outcome_batch_from_a_relay_that_lost_its_lease_changes_nothing(db: Db) {
     let store = &db.store;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bulletins_emulator::Fault;
 use bulletins_http::{Client, ClientBuilder, RedisLimiter, RetryPolicy};
-use bulletins_outbox::{Relay, State};
+use bulletins_outbox::{Relay, Resolution, State};
 use common::{emulator, received, Db, ACCOUNT, PASSCODE};
 
 on_both_stores!(
@@ -171,13 +171,12 @@ async fn an_operator_can_resend_a_refused_row(db: Db) {
     db.enqueue(1, 1).await;
     let relay = Relay::new(db.store.clone(), builder(&base).build().expect("client"));
     assert_eq!(relay.run_until_empty().await.expect("relay").refused, 1);
-    let id = db.states().await[0].0.to_string();
+    let id = db.states().await[0].0;
 
-    let output = db
-        .command(&base, "resolve", &[&id, "--resend"])
-        .output()
-        .expect("run bulletins-outbox");
-    assert!(output.status.success(), "{output:?}");
+    db.store
+        .resolve(id, Resolution::Resend)
+        .await
+        .expect("a refused row can be resent");
     assert_eq!(db.count(State::Pending).await, 1);
     assert_eq!(relay.run_until_empty().await.expect("relay").delivered, 1);
     // The 400 was answered before reading the body, so only the resend was received.

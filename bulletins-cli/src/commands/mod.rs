@@ -2,8 +2,8 @@
 
 mod completions;
 mod emulator;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod outbox;
+#[cfg(feature = "outbox")]
+pub(crate) mod outbox;
 mod send;
 mod trigger;
 mod validate;
@@ -18,7 +18,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit> {
         Command::Send(args) => send::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Emulator(args) => emulator::run(&args),
-        #[cfg(any(feature = "sqlite", feature = "postgres"))]
+        #[cfg(feature = "outbox")]
         Command::Outbox(command) => outbox::run(command),
         Command::Completions(args) => completions::run(&args),
     }

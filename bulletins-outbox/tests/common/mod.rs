@@ -1,10 +1,10 @@
 //! Shared test setup: a store per test (a temporary SQLite file, or a table of its own in the
-//! PostgreSQL named by BULLETINS_TEST_DATABASE_URL), the emulator as CleverTap, and the
-//! `bulletins-outbox` binary as a real relay process.
+//! PostgreSQL named by BULLETINS_TEST_DATABASE_URL) and the emulator as CleverTap. The CLI's
+//! outbox tests include this module too (`bulletins-cli/tests/outbox.rs`), and run the relay as
+//! a real process.
 
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part of this module
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bulletins_emulator::{Emulator, EventDefinition};
@@ -170,31 +170,6 @@ impl Db {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-
-    /// The relay binary on this outbox, delivering to `base_url`.
-    pub fn relay_process(&self, base_url: &str, args: &[&str]) -> RelayProcess {
-        RelayProcess(Some(
-            self.command(base_url, "relay", args)
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("spawn bulletins-outbox relay"),
-        ))
-    }
-
-    /// The binary running `subcommand` on this outbox.
-    pub fn command(&self, base_url: &str, subcommand: &str, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_bulletins-outbox"));
-        command
-            .arg(subcommand)
-            .args(["--database", &self.url, "--table", self.table.as_str()])
-            .args(args)
-            .env("CLEVERTAP_ACCOUNT_ID", ACCOUNT)
-            .env("CLEVERTAP_PASSCODE", PASSCODE)
-            .env("CLEVERTAP_BASE_URL", base_url)
-            .env_remove("CLEVERTAP_REGION")
-            .env_remove("DATABASE_URL");
-        command
-    }
 }
 
 pub fn bulletin(i: usize) -> Bulletin<'static, DynamicEvent> {
@@ -236,46 +211,4 @@ pub fn received(
         *seen.entry(b.name.unwrap_or_default()).or_insert(0) += 1;
     }
     seen
-}
-
-/// A relay process, killed when dropped so that a failing test leaves none behind.
-pub struct RelayProcess(Option<Child>);
-
-impl RelayProcess {
-    /// SIGKILL (std's `kill` on Unix), then reap it.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            child.kill().expect("SIGKILL");
-            child.wait().expect("reap");
-        }
-    }
-
-    /// Sends it `signal` (`TERM`, `INT`) with kill(1).
-    pub fn signal(&self, signal: &str) {
-        let child = self.0.as_ref().expect("running");
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{signal} failed");
-    }
-
-    /// Waits for it to exit by itself.
-    pub async fn wait(mut self) -> std::process::ExitStatus {
-        let mut child = self.0.take().expect("running");
-        tokio::task::spawn_blocking(move || child.wait())
-            .await
-            .expect("join")
-            .expect("wait")
-    }
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }

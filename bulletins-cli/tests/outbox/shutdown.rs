@@ -1,14 +1,12 @@
 //! The relay binary on SIGTERM and SIGINT, and its exit codes: a deploy stops it without leaving
 //! work for a person, and a script can tell a run that left rows refused or uncertain.
 
-#[macro_use]
-mod common;
-
 use std::time::{Duration, Instant};
 
+use super::process::Processes as _;
+use crate::common::{emulator, received, Db};
 use bulletins_emulator::Fault;
 use bulletins_outbox::State;
-use common::{emulator, received, Db};
 
 on_both_stores!(
     sigterm_mid_flight_finishes_the_requests_that_left_and_hands_back_the_rest,
