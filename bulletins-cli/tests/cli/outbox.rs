@@ -133,34 +133,6 @@ fn until_empty_with_a_refused_row_exits_6_and_resolve_misuse_exits_2() {
     );
 }
 
-/// A mistyped path: `status` and `enqueue` fail naming it, and leave no file behind (an empty
-/// database, which `enqueue` would fill and no relay read); `migrate` creates it.
-#[test]
-fn only_migrate_creates_a_sqlite_database() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = jsonl(dir.path(), "backfill.jsonl", 1);
-    let db_path = dir.path().join("shpo.db");
-    let database = format!("sqlite:{}", db_path.display());
-    let named = format!("no SQLite database at {}", db_path.display());
-    let out = run(bulletins().args(["outbox", "status", "--database", &database]));
-    assert_ne!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains(&named), "{}", out.stderr);
-    let out = enqueue(&database, &path);
-    assert_ne!(out.code, 0, "{}", out.stdout);
-    assert!(out.stderr.contains(&named), "{}", out.stderr);
-    assert!(!out.stdout.contains("enqueued"), "{}", out.stdout);
-    let files: Vec<_> = std::fs::read_dir(dir.path())
-        .expect("list")
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    assert_eq!(files, ["backfill.jsonl"], "a command created a file");
-
-    let out = run(bulletins().args(["outbox", "migrate", "--database", &database]));
-    expect_code(&out, 0);
-    assert_eq!(status(&database)["counts"]["pending"], 0);
-}
-
 #[test]
 fn help_lists_the_outbox_commands() {
     let out = run(bulletins().args(["outbox", "--help"]));
