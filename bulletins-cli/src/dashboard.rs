@@ -7,14 +7,12 @@ use std::path::{Path, PathBuf};
 
 use bulletins_http::dashboard::DASHBOARD_ENV;
 
-use crate::cli::DashboardArg;
-
 /// A loaded dashboard file.
 pub(crate) type Dashboard = bulletins_http::dashboard::Dashboard;
 
-/// The dashboard file to use: `--dashboard`, else `BULLETINS_DASHBOARD`, else none.
-pub(crate) fn path(arg: &DashboardArg) -> Option<PathBuf> {
-    arg.dashboard.clone().or_else(|| {
+/// The dashboard file to use: `flag` (`--dashboard`), else `BULLETINS_DASHBOARD`, else none.
+pub(crate) fn path(flag: Option<&Path>) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf).or_else(|| {
         std::env::var_os(DASHBOARD_ENV)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)

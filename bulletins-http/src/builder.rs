@@ -5,14 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bulletins_core::{
-    BaseUrl, Credentials, InvalidBaseUrl, InvalidCredentials, Region, RetryPolicy,
+    trigger_request, BaseUrl, Credentials, InvalidBaseUrl, InvalidCredentials, Region, RetryPolicy,
 };
 use secrecy::SecretString;
 use tokio::sync::Semaphore;
 
+use crate::cap::Cap;
 use crate::client::Client;
-use crate::inner::{Cap, Inner};
 use crate::limiter::Limiter;
+use crate::shared::{Proxy, Shared};
 
 /// The per-attempt timeout unless [`ClientBuilder::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -375,11 +376,17 @@ impl ClientBuilder {
                 reason: "the HTTP client cannot parse it",
             })
         })?;
+        // Built once: every attempt clones them.
+        let headers = trigger_request(&base_url, &credentials, Vec::new())
+            .into_parts()
+            .0
+            .headers;
         Ok(Client {
-            inner: Arc::new(Inner {
+            shared: Arc::new(Shared {
                 http,
                 base_url,
                 url,
+                headers,
                 credentials,
                 timeout,
                 max_concurrency,
@@ -391,33 +398,6 @@ impl ClientBuilder {
                 },
             }),
         })
-    }
-}
-
-/// Which proxy a client's requests go through; shown by `Debug` of the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Proxy {
-    /// None: the default, whatever the environment says.
-    None,
-    /// None, because the base URL is loopback.
-    NoneForLoopback,
-    /// Those given to [`ClientBuilder::proxy`].
-    Explicit,
-    /// The environment's (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, ...), as read at build time.
-    Environment,
-    /// Whatever the `reqwest::Client` given to [`ClientBuilder::http_client`] does.
-    CallersClient,
-}
-
-impl Proxy {
-    pub(crate) fn describe(self) -> &'static str {
-        match self {
-            Proxy::None => "none",
-            Proxy::NoneForLoopback => "none (loopback base URL)",
-            Proxy::Explicit => "explicit (.proxy)",
-            Proxy::Environment => "environment (HTTPS_PROXY, ALL_PROXY, NO_PROXY)",
-            Proxy::CallersClient => "the caller's reqwest::Client",
-        }
     }
 }
 

@@ -6,19 +6,18 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bulletins_core::{
-    trigger_request, BaseUrl, Bulletin, BusinessEvent, Failure, Payload, RetryDecision,
-    RetryPolicy, Triggered,
+    BaseUrl, Bulletin, BusinessEvent, Failure, Payload, RetryDecision, RetryPolicy, Triggered,
 };
 use bytes::Bytes;
-use http::HeaderMap;
 use tokio::time::Instant;
 use tracing::{field, Dispatch, Instrument as _, Span};
 
+use crate::attempt;
+use crate::cap::Held;
 use crate::deadline::AttemptDeadline;
 use crate::error::Error;
-use crate::inner::{Held, Inner};
 use crate::limiter::{Permit, Slot};
-use crate::send;
+use crate::shared::Shared;
 
 /// A CleverTap Bulletins client: raises business events, with retries that never send a
 /// bulletin twice unless you opt in, and at most [`max_concurrency`](Self::max_concurrency)
@@ -42,20 +41,20 @@ use crate::send;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &self.inner;
+        let shared = &self.shared;
         f.debug_struct("Client")
-            .field("base_url", &inner.base_url.as_str())
-            .field("credentials", &inner.credentials)
-            .field("timeout", &inner.timeout)
-            .field("max_concurrency", &inner.max_concurrency)
-            .field("retry", &inner.retry)
-            .field("proxy", &inner.proxy.describe())
-            .field("limiter", &inner.cap)
+            .field("base_url", &shared.base_url.as_str())
+            .field("credentials", &shared.credentials)
+            .field("timeout", &shared.timeout)
+            .field("max_concurrency", &shared.max_concurrency)
+            .field("retry", &shared.retry)
+            .field("proxy", &shared.proxy.describe())
+            .field("limiter", &shared.cap)
             .finish_non_exhaustive()
     }
 }
@@ -63,28 +62,28 @@ impl fmt::Debug for Client {
 impl Client {
     /// Where requests go.
     pub fn base_url(&self) -> &BaseUrl {
-        &self.inner.base_url
+        &self.shared.base_url
     }
 
     /// The account id requests are sent as.
     pub fn account_id(&self) -> &str {
-        self.inner.credentials.account_id()
+        self.shared.credentials.account_id()
     }
 
     /// The most requests in flight at once, across this client and its clones, and with a
     /// shared [`Limiter`](crate::Limiter) across every process sharing it.
     pub fn max_concurrency(&self) -> usize {
-        self.inner.max_concurrency
+        self.shared.max_concurrency
     }
 
     /// The per-attempt timeout.
     pub fn timeout(&self) -> Duration {
-        self.inner.timeout
+        self.shared.timeout
     }
 
     /// When failed attempts are retried.
     pub fn retry_policy(&self) -> RetryPolicy {
-        self.inner.retry
+        self.shared.retry
     }
 
     /// Raises the bulletin's business event.
@@ -212,12 +211,9 @@ impl Client {
         Ok(self.prepared(payload.into_bytes()))
     }
 
-    /// A payload's bytes with the request's headers.
+    /// A payload's bytes, owned.
     fn prepared(&self, body: Vec<u8>) -> Prepared {
-        let inner = &*self.inner;
-        let (parts, body) = trigger_request(&inner.base_url, &inner.credentials, body).into_parts();
         Prepared {
-            headers: parts.headers,
             body: Bytes::from(body),
         }
     }
@@ -233,15 +229,14 @@ impl Client {
         span: &Span,
         carried: &mut Carried,
     ) -> Result<Triggered, Error> {
-        let inner = &*self.inner;
+        let shared = &*self.shared;
         let called = Instant::now();
         // The retry budget runs from the start of the first attempt: the wait for the first
         // concurrency slot is not counted, or a burst would leave no time to retry a 429.
         let mut first_attempt: Option<Instant> = None;
         let mut attempts: u32 = 0;
         let mut maybe_delivered = false;
-        let Prepared { headers, body } = prepared;
-        let mut first_headers = Some(headers);
+        let Prepared { body } = prepared;
         let mut unreported = Unreported {
             event,
             dispatch,
@@ -251,7 +246,7 @@ impl Client {
             // Held for the whole attempt, body read included; released before any backoff.
             let permit = match carried.permit.take() {
                 // Kept from the caller's previous bulletin, if the limiter lets it run this one.
-                Some(kept) if kept.keep_for(inner.timeout) => Held::Shared(kept),
+                Some(kept) if kept.keep_for(shared.timeout) => Held::Shared(kept),
                 kept => {
                     if let Some(kept) = kept {
                         kept.release().await;
@@ -261,7 +256,7 @@ impl Client {
                     } else {
                         self.slot()
                     };
-                    inner.cap.permit(slot).await.map_err(|source| {
+                    shared.cap.permit(slot).await.map_err(|source| {
                         let error = Error::Limiter {
                             source,
                             attempts,
@@ -285,15 +280,7 @@ impl Client {
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
             unreported.armed = true;
-            // The prepared headers go with the first attempt; a retry builds them again (rare),
-            // rather than every attempt cloning them.
-            let headers = first_headers.take().unwrap_or_else(|| {
-                trigger_request(&inner.base_url, &inner.credentials, Vec::new())
-                    .into_parts()
-                    .0
-                    .headers
-            });
-            let attempt = send::once(inner, headers, &body, &mut carried.deadline).await;
+            let attempt = attempt::once(shared, &body, &mut carried.deadline).await;
             // Still armed while the slot is released: the result is not returned yet.
             match permit {
                 // A shared limiter may let a batch keep the slot for its next bulletin, sparing
@@ -318,7 +305,7 @@ impl Client {
                 }
                 Err(failure) => failure,
             };
-            let decision = inner.retry.decide(
+            let decision = shared.retry.decide(
                 &failure.failure,
                 attempts,
                 first_attempt.map_or(Duration::ZERO, |at| at.elapsed()),
@@ -340,7 +327,7 @@ impl Client {
                 }
                 RetryDecision::GiveUp => {
                     let error =
-                        Error::from_failure(failure, attempts, maybe_delivered, inner.timeout);
+                        Error::from_failure(failure, attempts, maybe_delivered, shared.timeout);
                     tracing::debug!(
                         error = %error,
                         may_have_been_delivered = error.may_have_been_delivered(),
@@ -464,7 +451,6 @@ impl Sendable for Payload {
 /// A bulletin validated and serialized: what each attempt sends, owned, so that its delivery
 /// can run on a task of its own.
 pub(crate) struct Prepared {
-    headers: HeaderMap,
     body: Bytes,
 }
 
@@ -483,9 +469,9 @@ pub(crate) fn trigger_span(event: &str) -> Span {
 impl Client {
     fn slot(&self) -> Slot<'_> {
         Slot::new(
-            self.inner.credentials.account_id(),
-            self.inner.max_concurrency,
-            self.inner.timeout,
+            self.shared.credentials.account_id(),
+            self.shared.max_concurrency,
+            self.shared.timeout,
         )
     }
 }

@@ -106,18 +106,19 @@
     doc = "[`blocking::Client`]: https://docs.rs/bulletins-http/latest/bulletins_http/blocking/struct.Client.html"
 )]
 
+mod attempt;
 mod batch;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod builder;
+mod cap;
 mod client;
 mod deadline;
 mod env;
 mod error;
-mod inner;
 mod limiter;
 pub mod protocol;
-mod send;
+mod shared;
 mod workers;
 
 /// Locks a mutex whose data stays valid even if a holder panicked (every critical section in

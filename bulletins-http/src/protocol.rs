@@ -23,4 +23,4 @@ pub use bulletins_core::{
     PASSCODE_HEADER, TRIGGER_PATH,
 };
 
-pub use crate::send::MAX_BODY_BYTES;
+pub use crate::attempt::MAX_BODY_BYTES;

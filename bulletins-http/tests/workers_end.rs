@@ -204,9 +204,10 @@ async fn a_batch_whose_workers_end_early_still_gives_one_result_per_bulletin_in_
     assert_eq!(results.len(), N, "one result per bulletin");
     let delivered = emulator.accepted().len();
     // The workers took the bulletins queued before they ended, in input order: at least the
-    // first poll's, and more if the stream was polled again first.
+    // first poll's, and more if the stream was polled again first (all of them when a loaded
+    // machine let the first poll run to the end).
     assert!(
-        (3 * CAP..N).contains(&delivered),
+        (3 * CAP..=N).contains(&delivered),
         "{delivered} delivered of {N}"
     );
     // Every delivered bulletin's result is in its own place, and the rest say they were not

@@ -11,7 +11,7 @@ use crate::{credentials, dashboard, payload};
 
 pub(crate) fn run(args: TriggerArgs) -> Result<Exit> {
     let payload = build(&args)?;
-    if let Some(path) = dashboard::path(&args.dashboard) {
+    if let Some(path) = dashboard::path(args.dashboard.dashboard.as_deref()) {
         let dashboard = dashboard::load(&path).map_err(|e| Failure::new(Exit::Invalid, e))?;
         if let Err(mismatch) = payload.check_against(&dashboard) {
             return Err(

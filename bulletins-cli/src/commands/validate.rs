@@ -10,7 +10,7 @@ use crate::payload;
 
 pub(crate) fn run(args: ValidateArgs) -> Result<Exit> {
     let mut problems: u64 = 0;
-    let dashboard = match dashboard::path(&args.dashboard) {
+    let dashboard = match dashboard::path(args.dashboard.dashboard.as_deref()) {
         Some(path) => match dashboard::load(&path) {
             Ok(dashboard) => Some(dashboard),
             Err(problem) => {

@@ -25,7 +25,7 @@ use report::Report;
 pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     let journal_path = journal_path(&args)?;
     let input = Input::open(&args.file)?;
-    let dashboard = match dashboard::path(&args.dashboard) {
+    let dashboard = match dashboard::path(args.dashboard.dashboard.as_deref()) {
         Some(path) => Some(dashboard::load(&path).map_err(|e| Failure::new(Exit::Invalid, e))?),
         None => None,
     };

@@ -1,30 +1,13 @@
-//! What a [`Client`](crate::Client) holds, shared by its clones: filled once by the builder,
-//! read by every attempt.
+//! Where each attempt's permit comes from: the client's own semaphore, or a [`Limiter`] shared
+//! with other processes.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use bulletins_core::{BaseUrl, Credentials, RetryPolicy};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::BoxError;
 use crate::limiter::{self, Limiter, Permit, Slot};
-
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    pub(crate) base_url: BaseUrl,
-    pub(crate) url: reqwest::Url,
-    pub(crate) credentials: Credentials,
-    pub(crate) timeout: Duration,
-    pub(crate) max_concurrency: usize,
-    pub(crate) retry: RetryPolicy,
-    /// Hands out one permit per request in flight; shared by every clone (and, for a shared
-    /// limiter, by other processes).
-    pub(crate) cap: Cap,
-    /// Which proxy requests go through.
-    pub(crate) proxy: crate::builder::Proxy,
-}
 
 /// Where each attempt's permit comes from.
 pub(crate) enum Cap {

@@ -1,5 +1,8 @@
 //! The command line's arguments (clap derive). Every command's `after_help` shows an example.
 
+#[cfg(feature = "outbox")]
+pub(crate) mod outbox;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -146,7 +149,7 @@ Examples:
     /// backfills.
     #[cfg(feature = "outbox")]
     #[command(subcommand, after_help = OUTBOX_HELP)]
-    Outbox(crate::commands::outbox::OutboxCommand),
+    Outbox(outbox::OutboxCommand),
 
     /// Print a shell completion script.
     #[command(after_help = "Examples:

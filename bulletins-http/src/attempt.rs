@@ -3,11 +3,11 @@
 
 use bulletins_core::{oversized_body, parse_parts, Failure, Triggered};
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 
 use crate::deadline::AttemptDeadline;
 use crate::error::AttemptFailure;
-use crate::inner::Inner;
+use crate::shared::Shared;
 
 /// The most bytes of an answer read. CleverTap's answers are a few dozen bytes; anything larger
 /// is not its JSON, and reading it all would let a misbehaving proxy exhaust memory.
@@ -23,22 +23,17 @@ pub(crate) struct Attempt {
 
 /// Sends the request once, bounded by the per-attempt timeout kept in `deadline`. The caller
 /// holds a concurrency permit for the whole call, body read included.
-pub(crate) async fn once(
-    inner: &Inner,
-    headers: HeaderMap,
-    body: &Bytes,
-    deadline: &mut AttemptDeadline,
-) -> Attempt {
+pub(crate) async fn once(shared: &Shared, body: &Bytes, deadline: &mut AttemptDeadline) -> Attempt {
     let mut status = None;
     // Bounds the whole attempt, the answer's body included.
-    let exchange = exchange(inner, headers, body, &mut status);
+    let exchange = exchange(shared, body, &mut status);
     let outcome = deadline
-        .bound(inner.timeout, exchange)
+        .bound(shared.timeout, exchange)
         .await
         .unwrap_or_else(|| {
             Err(AttemptFailure {
                 failure: Failure::TimedOut,
-                source: Some(format!("no answer within {:?}", inner.timeout).into()),
+                source: Some(format!("no answer within {:?}", shared.timeout).into()),
             })
         });
     Attempt { status, outcome }
@@ -46,15 +41,14 @@ pub(crate) async fn once(
 
 /// The request and its answer, the status recorded as soon as it comes.
 async fn exchange(
-    inner: &Inner,
-    headers: HeaderMap,
+    shared: &Shared,
     body: &Bytes,
     status: &mut Option<StatusCode>,
 ) -> Result<Triggered, AttemptFailure> {
-    let mut request = reqwest::Request::new(Method::POST, inner.url.clone());
-    *request.headers_mut() = headers;
+    let mut request = reqwest::Request::new(Method::POST, shared.url.clone());
+    *request.headers_mut() = shared.headers.clone();
     *request.body_mut() = Some(body.clone().into());
-    let mut response = inner.http.execute(request).await.map_err(transport)?;
+    let mut response = shared.http.execute(request).await.map_err(transport)?;
     let answered = response.status();
     *status = Some(answered);
     let headers = std::mem::take(response.headers_mut());

@@ -1,0 +1,135 @@
+//! `bulletins outbox`'s arguments, and the `bulletins-outbox` binary's, which takes the same
+//! commands.
+
+use std::path::PathBuf;
+
+use bulletins_outbox::{TableName, DEFAULT_TABLE};
+use clap::{Args, Subcommand};
+
+/// Operate a bulletins outbox: status, relay, uncertain rows, backfills.
+///
+/// The same commands as `bulletins outbox`, which the examples in each command's help use:
+/// `bulletins-outbox status ...` is `bulletins outbox status ...`.
+#[derive(Debug, clap::Parser)]
+#[command(name = "bulletins-outbox", version, about, long_about)]
+pub(crate) struct OutboxCli {
+    #[command(subcommand)]
+    pub(crate) command: OutboxCommand,
+}
+
+/// `migrate`, `status`, `relay`, `uncertain`, `resolve` and `enqueue`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum OutboxCommand {
+    /// Creates the outbox: the SQLite file if it is missing, the table and its indexes. The
+    /// only command that creates a database: the others refuse a SQLite file that does not
+    /// exist.
+    #[command(after_help = "Example:\n  bulletins outbox migrate --database sqlite:shop.db")]
+    Migrate {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Counts rows by state, and the age of the oldest pending row.
+    #[command(after_help = "Example:\n  bulletins outbox status --database sqlite:shop.db --json")]
+    Status {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Prints JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delivers pending rows through CleverTap, configured from CLEVERTAP_ACCOUNT_ID,
+    /// CLEVERTAP_PASSCODE and CLEVERTAP_REGION (or CLEVERTAP_BASE_URL).
+    #[command(
+        after_help = "Example:\n  CLEVERTAP_ACCOUNT_ID=... CLEVERTAP_PASSCODE=... CLEVERTAP_REGION=in1 \\\n    bulletins outbox relay --database postgres://localhost/shop --until-empty"
+    )]
+    Relay {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Stops once every row of the account is delivered, refused or uncertain, instead of
+        /// waiting for more.
+        #[arg(long)]
+        until_empty: bool,
+        /// Milliseconds a claim lasts before its row is handed to another relay.
+        #[arg(long, default_value_t = 30_000)]
+        claim_lease_ms: u64,
+        /// Milliseconds a request may take before its row is called uncertain.
+        #[arg(long, default_value_t = 300_000)]
+        send_lease_ms: u64,
+        /// Milliseconds between sweeps of expired leases.
+        #[arg(long, default_value_t = 5_000)]
+        sweep_interval_ms: u64,
+        /// Rows claimed at once (default: twice --max-sending, or four times the client's
+        /// concurrency).
+        #[arg(long)]
+        batch_size: Option<u32>,
+        /// Rows `sending` at once, waiting for a slot included (default: twice the client's
+        /// concurrency, at least 64); a crash leaves up to this many uncertain.
+        #[arg(long)]
+        max_sending: Option<usize>,
+        /// Pauses after each claim (crash-recovery tests stop the relay there).
+        #[arg(long, hide = true)]
+        hold_claims_ms: Option<u64>,
+    },
+    /// Lists the rows that may have been delivered, waiting for a decision.
+    Uncertain {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Prints JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The most rows listed.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Decides an uncertain row: it was delivered, or it should be sent once more; or sends a
+    /// refused row once more (`--resend`), once its cause is fixed.
+    #[command(
+        after_help = "Examples:\n  bulletins outbox resolve 42 --delivered --database sqlite:shop.db\n  bulletins outbox resolve 42 --resend --database sqlite:shop.db",
+        group(clap::ArgGroup::new("decision").required(true).args(["delivered", "resend"]))
+    )]
+    Resolve {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The row's id, as `uncertain` lists it.
+        id: i64,
+        /// CleverTap did raise it (checked on the dashboard): never send it.
+        #[arg(long)]
+        delivered: bool,
+        /// CleverTap did not raise it (or it was refused, and the cause is fixed): send it
+        /// once more.
+        #[arg(long)]
+        resend: bool,
+    },
+    /// Enqueues trigger payloads from a JSON Lines file, one per line, in one transaction:
+    /// every line is checked first, and nothing is stored if one is invalid.
+    #[command(
+        after_help = "Example:\n  bulletins outbox enqueue --database sqlite:shop.db --account ABCD-RSTU-1234 backfill.jsonl"
+    )]
+    Enqueue {
+        /// The outbox: database and table.
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The CleverTap account the bulletins go to.
+        #[arg(long, env = "CLEVERTAP_ACCOUNT_ID")]
+        account: String,
+        /// The file: one `{"business_event":..,"name":..,"properties":{..},"c-by":..,"when":..}`
+        /// per line.
+        file: PathBuf,
+    },
+}
+
+/// Which outbox: the database and the table.
+#[derive(Debug, Args)]
+pub(crate) struct DatabaseArgs {
+    /// `sqlite:path/to/file.db` or `postgres://user@host/database`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub(crate) database: String,
+    /// The outbox table.
+    #[arg(long, default_value = DEFAULT_TABLE)]
+    pub(crate) table: TableName,
+}
