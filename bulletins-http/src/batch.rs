@@ -11,12 +11,10 @@ use crate::client::{trigger_span, Client, Sendable};
 use crate::error::Error;
 use crate::workers::{Job, OnStart, Workers};
 
-// Every batch runs on worker tasks ([`Workers`]), whatever its cap, limiter and runtime.
-// Polled in the stream's own task instead (as batches at the client's own cap of 3 or less
-// were), a batch whose caller stopped polling kept its slots, those of its answered requests
-// included, since only that task could give them back: the same client's other triggers
-// waited. A worker gives back the slot it holds as soon as it has no bulletin to send, polled
-// or not. Measured against the stream's own task at C = 3 in BENCHMARKS.md §14.
+// Every batch runs on worker tasks ([`Workers`]), whatever its cap, limiter and runtime: a
+// worker gives back the slot it holds as soon as it has no bulletin to send, whether or not
+// the caller still polls the stream, so a batch its caller stopped polling never keeps the
+// slots the same client's other triggers wait for.
 
 /// The result of a bulletin of a batch whose workers had all ended before it was sent.
 fn not_sent() -> Error {
@@ -80,7 +78,7 @@ impl Client {
     ///
     /// Drive a large batch from a spawned task rather than from `#[tokio::main]`'s own future:
     /// that future is polled outside the runtime's worker threads, so every I/O wake-up must
-    /// unpark it (measured at about half the throughput at concurrency 1; BENCHMARKS.md §2).
+    /// unpark it, which costs about half the throughput at concurrency 1.
     ///
     /// ```no_run
     /// use futures_util::StreamExt as _;
@@ -266,8 +264,8 @@ impl Client {
 
     /// How many bulletins are in progress at once: the cap. Twice the cap would let a bulletin
     /// sleeping before a retry (holding no permit) leave no slot idle, but the extra slots'
-    /// waits on the semaphore cost a third of the throughput at C = 1 (BENCHMARKS.md §2), and
-    /// retries are rare when the cap matches CleverTap's. Memory stays bounded by this.
+    /// waits on the semaphore cost a third of the throughput at C = 1, and retries are rare
+    /// when the cap matches CleverTap's. Memory stays bounded by this.
     fn window(&self) -> usize {
         self.max_concurrency()
     }

@@ -138,7 +138,7 @@ impl Workers {
         });
         let dispatch = tracing::dispatcher::get_default(Dispatch::clone);
         // With no subscriber anywhere there is none to carry: setting the caller's (none) on
-        // every poll of every worker cost about 1 % of a batch's rate (BENCHMARKS.md §12).
+        // every poll of every worker costs about 1 % of a batch's rate.
         let carry = tracing::dispatcher::has_been_set() || !dispatch.is::<NoSubscriber>();
         let tasks = (0..count)
             .map(|_| {

@@ -75,7 +75,7 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     let report = Report::new(args.json, checked.lines);
     let runtime = super::runtime()?;
     // Driven from a spawned task, not `block_on`'s own future: that one is polled outside the
-    // runtime's workers, which halves the request rate (BENCHMARKS.md §2).
+    // runtime's workers, so every I/O wake-up must unpark it.
     let ended = match journal {
         Some(journal) => runtime.block_on(runtime.spawn(pipeline::send(
             source,
