@@ -19,6 +19,14 @@ pub(crate) fn path(flag: Option<&Path>) -> Option<PathBuf> {
     })
 }
 
+/// Says, once, on stderr, what was not checked because no dashboard file was given.
+pub(crate) fn note_unchecked() {
+    eprintln!(
+        "note: not checked against a dashboard: event names and required properties; \
+         pass --dashboard FILE or set {DASHBOARD_ENV}"
+    );
+}
+
 /// Loads the file; the error is `file:line:column: problem`.
 pub(crate) fn load(path: &Path) -> Result<Dashboard, String> {
     Dashboard::from_file(path).map_err(|e| e.to_string())

@@ -22,6 +22,12 @@ use clap::Parser as _;
 /// Runs `bulletins` on the process's arguments; `bulletins --help` lists the commands, their
 /// examples and the exit codes.
 pub fn bulletins() -> ExitCode {
+    // `help exit-codes` is a topic, not a command, so clap's own `help` does not know it.
+    let args: Vec<_> = std::env::args_os().skip(1).take(3).collect();
+    if args.len() == 2 && args[0] == "help" && args[1] == "exit-codes" {
+        println!("{}", cli::exit_codes_help());
+        return ExitCode::SUCCESS;
+    }
     finish(commands::run(cli::Cli::parse()))
 }
 

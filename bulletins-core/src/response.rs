@@ -51,7 +51,7 @@ impl ApiErrorKind {
         match self {
             ApiErrorKind::BusinessEventNotFound => "define the business event on the CleverTap dashboard (Bulletins → Business Event), or fix the spelling of its name",
             ApiErrorKind::InvalidWhen => "send `when` as \"now\" or a positive UNIX timestamp in seconds",
-            ApiErrorKind::MissingProperty { .. } => "send every property the dashboard marks required (add it to the event, and to `requires`)",
+            ApiErrorKind::MissingProperty { .. } => "send every property the dashboard marks required",
             ApiErrorKind::InvalidCredentials => "check the account id and passcode, and that the region matches the account",
             ApiErrorKind::TooManyRequests => "lower the client's concurrency (CleverTap allows 3 concurrent bulletin requests per account) or retry later",
             ApiErrorKind::ServerUnavailable => "retry later; the bulletin may already have been processed",

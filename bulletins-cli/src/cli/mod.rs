@@ -22,6 +22,21 @@ Exit codes:
        destination (account, endpoint), or of an older format
   130  interrupted (journal flushed; re-run the same command to resume)";
 
+/// What each subcommand's help says instead of the whole table.
+const EXIT_CODES_POINTER: &str = "Exit codes: `bulletins help exit-codes`.";
+
+/// `bulletins help exit-codes`: the table, and the outbox's own codes.
+pub(crate) fn exit_codes_help() -> String {
+    #[cfg(feature = "outbox")]
+    let outbox = format!(
+        "\n\nbulletins outbox (and bulletins-outbox):\n{}",
+        OUTBOX_EXIT_CODES.trim_start_matches("Exit codes:\n")
+    );
+    #[cfg(not(feature = "outbox"))]
+    let outbox = String::new();
+    format!("{EXIT_CODES}{outbox}")
+}
+
 const CREDENTIALS: &str = "\
 Credentials, as the SDK's Client::from_env reads them (flags override):
   CLEVERTAP_ACCOUNT_ID  (--account-id)
@@ -46,8 +61,10 @@ Examples:
 
 relay stops gracefully on SIGTERM or SIGINT: it claims no more rows, waits for the requests in
 flight (each bounded by the client's timeout), records their outcomes, hands the rest back
-(pending), and exits 0. A second signal stops it at once (exit 130).
+(pending), and exits 0. A second signal stops it at once (exit 130).";
 
+#[cfg(feature = "outbox")]
+const OUTBOX_EXIT_CODES: &str = "\
 Exit codes:
   0    done (relay: stopped by a signal, gracefully)
   1    the database (or the output) failed
@@ -90,7 +107,7 @@ pub(crate) enum Command {
 
 {CREDENTIALS}
 
-{EXIT_CODES}"))]
+{EXIT_CODES_POINTER}"))]
     Trigger(TriggerArgs),
 
     /// Raise every bulletin of a JSONL file, resumably.
@@ -119,7 +136,7 @@ Examples:
 
 {CREDENTIALS}
 
-{EXIT_CODES}"))]
+{EXIT_CODES_POINTER}"))]
     Send(SendArgs),
 
     /// Check JSONL payload files and dashboard files offline.
@@ -131,7 +148,7 @@ Examples:
   bulletins validate bulletins.json
   bulletins validate monday.jsonl tuesday.jsonl --dashboard bulletins.json
 
-{EXIT_CODES}"))]
+{EXIT_CODES_POINTER}"))]
     Validate(ValidateArgs),
 
     /// Run a local CleverTap Bulletins emulator (also installed as `bulletins-emulator`).
@@ -148,7 +165,7 @@ Examples:
     /// Operate a transactional outbox (bulletins-outbox): status, relay, uncertain rows,
     /// backfills.
     #[cfg(feature = "outbox")]
-    #[command(subcommand, after_help = OUTBOX_HELP)]
+    #[command(subcommand, after_help = format!("{OUTBOX_HELP}\n\n{OUTBOX_EXIT_CODES}"))]
     Outbox(outbox::OutboxCommand),
 
     /// Print a shell completion script.
@@ -171,7 +188,8 @@ pub(crate) struct CredentialArgs {
     /// A base URL instead of a region: a proxy, or the emulator [default: $CLEVERTAP_BASE_URL].
     #[arg(long, value_name = "URL")]
     pub(crate) base_url: Option<String>,
-    /// Read the passcode from this file (its first line) [default: $CLEVERTAP_PASSCODE].
+    /// Read the passcode from this file (its first line); without it, the passcode is the
+    /// value of $CLEVERTAP_PASSCODE.
     #[arg(long, value_name = "FILE")]
     pub(crate) passcode_file: Option<PathBuf>,
 }

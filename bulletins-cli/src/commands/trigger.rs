@@ -11,7 +11,11 @@ use crate::{credentials, dashboard, payload};
 
 pub(crate) fn run(args: TriggerArgs) -> Result<Exit> {
     let payload = build(&args)?;
-    if let Some(path) = dashboard::path(args.dashboard.dashboard.as_deref()) {
+    let dashboard_path = dashboard::path(args.dashboard.dashboard.as_deref());
+    if dashboard_path.is_none() {
+        dashboard::note_unchecked();
+    }
+    if let Some(path) = dashboard_path {
         let dashboard = dashboard::load(&path).map_err(|e| Failure::new(Exit::Invalid, e))?;
         if let Err(mismatch) = payload.check_against(&dashboard) {
             return Err(
@@ -63,15 +67,30 @@ fn classify(error: &Error) -> (Exit, &'static str, String) {
                 NotDelivered::Invalid => Exit::Invalid,
                 _ => Exit::Refused,
             };
-            let hint = format!("it certainly was not delivered: {}", cause.hint());
+            let hint = format!("it certainly was not delivered: {}", what_to_change(cause));
             (exit, outcome.as_str(), hint)
         }
         // May have been delivered (or a case a later client adds): checked before resending.
+        // The error already says so; the hint says how to check.
         _ => (
             Exit::Uncertain,
             Outcome::MayHaveBeenDelivered.as_str(),
-            "it may have been delivered: check before triggering it again".to_owned(),
+            "look for it on the CleverTap dashboard before running this again".to_owned(),
         ),
+    }
+}
+
+/// What to do, in the words of the command line: the arguments, the flags, the dashboard file.
+fn what_to_change(cause: NotDelivered) -> &'static str {
+    match cause {
+        NotDelivered::Invalid | NotDelivered::Refused => {
+            "fix the EVENT, -p KEY=VALUE, --name or --when arguments (or the event on the \
+             CleverTap dashboard); running the same command again is refused again"
+        }
+        NotDelivered::Credentials => {
+            "fix --account-id, --passcode-file ($CLEVERTAP_PASSCODE) or --region, then run it again"
+        }
+        other => other.hint(),
     }
 }
 

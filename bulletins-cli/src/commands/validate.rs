@@ -9,7 +9,6 @@ use crate::input::Input;
 use crate::payload;
 
 pub(crate) fn run(args: ValidateArgs) -> Result<Exit> {
-    let mut problems: u64 = 0;
     let dashboard = match dashboard::path(args.dashboard.dashboard.as_deref()) {
         Some(path) => match dashboard::load(&path) {
             Ok(dashboard) => Some(dashboard),
@@ -23,32 +22,82 @@ pub(crate) fn run(args: ValidateArgs) -> Result<Exit> {
         },
         None => None,
     };
-    let mut lines_checked: u64 = 0;
-    for file in &args.files {
-        if is_dashboard_file(file) {
-            if let Err(problem) = dashboard::load(file) {
-                eprintln!("{problem}");
-                problems += 1;
-            }
-            continue;
-        }
-        let (checked, found) = check_payloads(file, dashboard.as_ref())?;
-        lines_checked += checked;
-        problems += found;
+    if dashboard.is_none() && args.files.iter().any(|file| !is_dashboard_file(file)) {
+        dashboard::note_unchecked();
     }
-    let files = args.files.len();
-    let s = if files == 1 { "" } else { "s" };
-    if problems == 0 {
-        eprintln!("{files} file{s} valid ({lines_checked} payload lines)");
-        Ok(Exit::Success)
-    } else {
+    let mut tally = Tally::default();
+    for file in &args.files {
+        let problems = if is_dashboard_file(file) {
+            match dashboard::load(file) {
+                Ok(loaded) => {
+                    let n = loaded.events().len();
+                    eprintln!(
+                        "{}: dashboard: {n} event{}",
+                        file.display(),
+                        plural(n as u64)
+                    );
+                    0
+                }
+                Err(problem) => {
+                    eprintln!("{problem}");
+                    1
+                }
+            }
+        } else {
+            let (checked, found) = check_payloads(file, dashboard.as_ref())?;
+            tally.lines += checked;
+            tally.payload_files += 1;
+            found
+        };
+        tally.problems += problems;
+        tally.files_with_problems += u64::from(problems > 0);
+    }
+    tally.finish(args.files.len() as u64)
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    problems: u64,
+    files_with_problems: u64,
+    payload_files: u64,
+    lines: u64,
+}
+
+impl Tally {
+    fn finish(self, files: u64) -> Result<Exit> {
+        if self.problems == 0 {
+            let mut summary = format!("{files} file{} valid", plural(files));
+            if self.payload_files > 0 {
+                summary.push_str(&format!(
+                    " ({} payload line{})",
+                    self.lines,
+                    plural(self.lines)
+                ));
+            }
+            eprintln!("{summary}");
+            return Ok(Exit::Success);
+        }
+        let in_files = if files == 1 {
+            "in 1 file".to_owned()
+        } else {
+            format!("in {} of {files} files", self.files_with_problems)
+        };
         Err(Failure::new(
             Exit::Invalid,
             format!(
-                "{problems} problem{} in {files} file{s}",
-                if problems == 1 { "" } else { "s" }
+                "{} problem{} {in_files}",
+                self.problems,
+                plural(self.problems)
             ),
         ))
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 

@@ -140,13 +140,10 @@ fn six_when_some_lines_of_a_batch_were_not_delivered() {
         .args(["send", "--concurrency", "1"])
         .arg(&path));
     expect_code(&out, 6);
+    assert!(out.stderr.contains("line 1: refused"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("line 1: not delivered"),
-        "{}",
         out.stderr
-    );
-    assert!(
-        out.stderr.contains("5 delivered, 1 not delivered"),
+            .contains("5 delivered, 1 refused, 0 not delivered"),
         "{}",
         out.stderr
     );

@@ -118,6 +118,7 @@ fn abandon(shared: &mut Shared, started: &HashSet<usize>) {
         } else {
             Outcome::NotDelivered {
                 reason: "not sent: interrupted before its request left".to_owned(),
+                refused: false,
             }
         };
         report.outcome(line, &outcome);

@@ -27,7 +27,10 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     let input = Input::open(&args.file)?;
     let dashboard = match dashboard::path(args.dashboard.dashboard.as_deref()) {
         Some(path) => Some(dashboard::load(&path).map_err(|e| Failure::new(Exit::Invalid, e))?),
-        None => None,
+        None => {
+            dashboard::note_unchecked();
+            None
+        }
     };
 
     // Every line is checked before anything is sent.
@@ -36,11 +39,18 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
         return Err(Failure::new(
             Exit::Invalid,
             format!(
-                "{} of {} lines of {} are invalid; nothing was sent",
-                checked.invalid, checked.lines, input.name
+                "{} of {} lines of {} {} invalid; nothing was sent",
+                checked.invalid,
+                checked.lines,
+                input.name,
+                if checked.invalid == 1 { "is" } else { "are" }
             ),
         )
-        .hint("fix them, or pass --skip-invalid to send the valid lines"));
+        .hint(if checked.invalid == 1 {
+            "fix it, or pass --skip-invalid to send the valid lines"
+        } else {
+            "fix them, or pass --skip-invalid to send the valid lines"
+        }));
     }
 
     let concurrency = usize::from(args.concurrency);

@@ -341,7 +341,7 @@ fn finish(
     let outcome = Outcome::of(result);
     match &outcome {
         Outcome::Delivered { targets } => records.delivered(line, *targets),
-        Outcome::NotDelivered { reason } => records.not_delivered(line, reason),
+        Outcome::NotDelivered { reason, .. } => records.not_delivered(line, reason),
         Outcome::Uncertain { reason } => records.uncertain(line, reason),
     }
     report.outcome(line, &outcome);

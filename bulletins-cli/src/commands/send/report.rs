@@ -11,9 +11,19 @@ use crate::exit::Exit;
 /// How one request ended.
 #[derive(Debug)]
 pub(super) enum Outcome {
-    Delivered { targets: u64 },
-    NotDelivered { reason: String },
-    Uncertain { reason: String },
+    Delivered {
+        targets: u64,
+    },
+    /// Certainly not delivered. `refused`: for the line itself (invalid, or refused by
+    /// CleverTap), which a re-run sends again only to be refused again; otherwise for a
+    /// passing reason (429, no connection, credentials), which a re-run may get past.
+    NotDelivered {
+        reason: String,
+        refused: bool,
+    },
+    Uncertain {
+        reason: String,
+    },
 }
 
 impl Outcome {
@@ -29,7 +39,13 @@ impl Outcome {
         };
         let reason = error.to_string();
         match error.outcome() {
-            bulletins_http::Outcome::NotDelivered(_) => Outcome::NotDelivered { reason },
+            bulletins_http::Outcome::NotDelivered(cause) => Outcome::NotDelivered {
+                reason,
+                refused: matches!(
+                    cause,
+                    bulletins_http::NotDelivered::Invalid | bulletins_http::NotDelivered::Refused
+                ),
+            },
             // May have been delivered (or a case a later client adds): never resent unasked.
             _ => Outcome::Uncertain { reason },
         }
@@ -41,6 +57,7 @@ struct Counts {
     delivered: u64,
     delivered_earlier: u64,
     not_delivered: u64,
+    refused: u64,
     uncertain: u64,
     uncertain_earlier: u64,
     skipped: u64,
@@ -55,6 +72,7 @@ pub(super) struct Report {
     out: BufWriter<Stdout>,
     counts: Counts,
     not_delivered: Vec<u64>,
+    refused: Vec<u64>,
     uncertain: Vec<u64>,
     skipped: Vec<u64>,
     /// When sending began, for the rate in the summary.
@@ -67,9 +85,18 @@ impl Report {
         let shown = std::io::stderr().is_terminal();
         let bar = if shown {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                ProgressStyle::with_template("{wide_bar} {pos}/{len} lines  {per_sec}  eta {eta}")
-            {
+            if let Ok(style) = ProgressStyle::with_template(
+                "{wide_bar} {pos}/{len} lines  {rate}  eta {eta}",
+            )
+            .map(|style| {
+                // Whole lines a second: indicatif's own `per_sec` shows four decimals.
+                style.with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0}/s", state.per_sec());
+                    },
+                )
+            }) {
                 bar.set_style(style);
             }
             bar
@@ -83,6 +110,7 @@ impl Report {
             out: BufWriter::new(std::io::stdout()),
             counts: Counts::default(),
             not_delivered: Vec::new(),
+            refused: Vec::new(),
             uncertain: Vec::new(),
             skipped: Vec::new(),
             started: Instant::now(),
@@ -119,12 +147,18 @@ impl Report {
                     serde_json::json!({"line": line, "outcome": "delivered", "targets": targets})
                 });
             }
-            Outcome::NotDelivered { reason } => {
-                self.counts.not_delivered += 1;
-                self.not_delivered.push(line);
-                self.note(&format!("line {line}: not delivered: {reason}"));
+            Outcome::NotDelivered { reason, refused } => {
+                if *refused {
+                    self.counts.refused += 1;
+                    self.refused.push(line);
+                    self.note(&format!("line {line}: refused: {reason}"));
+                } else {
+                    self.counts.not_delivered += 1;
+                    self.not_delivered.push(line);
+                    self.note(&format!("line {line}: not delivered: {reason}"));
+                }
                 self.json(|| {
-                    serde_json::json!({"line": line, "outcome": "not_delivered", "error": reason})
+                    serde_json::json!({"line": line, "outcome": "not_delivered", "refused": refused, "error": reason})
                 });
             }
             Outcome::Uncertain { reason } => {
@@ -174,24 +208,34 @@ impl Report {
         if c.delivered_earlier > 0 {
             summary.push_str(&format!(" ({} by an earlier run)", c.delivered_earlier));
         }
+        if c.refused > 0 {
+            summary.push_str(&format!(", {} refused", c.refused));
+        }
         summary.push_str(&format!(", {} not delivered", c.not_delivered));
         summary.push_str(&format!(", {uncertain} may have been delivered"));
         if c.uncertain_earlier > 0 {
             summary.push_str(&format!(" ({} by an earlier run)", c.uncertain_earlier));
         }
         summary.push_str(&format!(", {} skipped", c.skipped));
-        let requests = c.delivered + c.not_delivered + c.uncertain;
+        let requests = c.delivered + c.not_delivered + c.refused + c.uncertain;
         if requests > 0 {
             let seconds = self.started.elapsed().as_secs_f64();
             summary.push_str(&format!(
-                "; {requests} requests in {seconds:.2} s ({:.0}/s)",
+                "; {requests} request{} in {seconds:.2} s ({:.0}/s)",
+                if requests == 1 { "" } else { "s" },
                 requests as f64 / seconds.max(1e-9)
             ));
         }
         eprintln!("{summary}");
+        if !self.refused.is_empty() {
+            eprintln!(
+                "refused: {}\n  fix those lines (or the dashboard); re-running sends them again and CleverTap will refuse them again",
+                ranges(&self.refused)
+            );
+        }
         if !self.not_delivered.is_empty() {
             eprintln!(
-                "not delivered (safe to send again: re-run the same command): {}",
+                "not delivered, for a passing reason: {}\n  re-run the same command to send them",
                 ranges(&self.not_delivered)
             );
         }
@@ -209,7 +253,7 @@ impl Report {
             Exit::Interrupted
         } else if uncertain > 0 {
             Exit::Uncertain
-        } else if c.not_delivered + c.skipped > 0 {
+        } else if c.not_delivered + c.refused + c.skipped > 0 {
             Exit::Partial
         } else {
             Exit::Success
