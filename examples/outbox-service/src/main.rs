@@ -21,13 +21,22 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bulletins_http::{Bulletin, Client, DynamicEvent};
+use bulletins_http::dashboard::definition_of;
+use bulletins_http::{Bulletin, BusinessEvent, Client, StaticEvent as _};
 use bulletins_outbox::{Outbox, Relay, Store};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 const ORDERS_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, total_cents BIGINT NOT NULL)";
+
+/// The bulletin an order raises: its name and properties checked when the service compiles
+/// (with `dashboard = "bulletins.json"`, against the dashboard file too).
+#[derive(Debug, BusinessEvent)]
+#[business_event(name = "order_placed")]
+struct OrderPlaced<'a> {
+    order_id: &'a str,
+}
 
 /// The application's database: its own pool, which the outbox shares.
 #[derive(Clone)]
@@ -57,11 +66,9 @@ fn failure(status: StatusCode, error: impl std::fmt::Display) -> Answer {
 
 /// `POST /orders`: stores the order and enqueues its bulletin, atomically.
 async fn place_order(State(app): State<App>, Json(order): Json<NewOrder>) -> Answer {
-    let event =
-        match DynamicEvent::new("order_placed").and_then(|e| e.property("order_id", &order.id)) {
-            Ok(event) => event,
-            Err(e) => return failure(StatusCode::UNPROCESSABLE_ENTITY, e),
-        };
+    let event = OrderPlaced {
+        order_id: &order.id,
+    };
     let bulletin = Bulletin::new(event, format!("Order {}", order.id), "outbox-service");
     let insert = "INSERT INTO orders (id, total_cents) VALUES ($1, $2)";
     let placed: Result<i64, String> = match &app.db {
@@ -156,11 +163,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         let emulator = bulletins_emulator::Emulator::builder()
             .account("ABCD-RSTU-1234", "XXXXXX")
-            .event(
-                bulletins_emulator::EventDefinition::new("order_placed")
-                    .properties(["order_id"])
-                    .required(["order_id"]),
-            )
+            .event(definition_of(&OrderPlaced::SCHEMA))
             .start()
             .await?;
         println!(
