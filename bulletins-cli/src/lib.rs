@@ -25,7 +25,9 @@ pub fn bulletins() -> ExitCode {
     // `help exit-codes` is a topic, not a command, so clap's own `help` does not know it.
     let args: Vec<_> = std::env::args_os().skip(1).take(3).collect();
     if args.len() == 2 && args[0] == "help" && args[1] == "exit-codes" {
-        println!("{}", cli::exit_codes_help());
+        use std::io::Write as _;
+        // stdout closed (`| head`): nothing more to say.
+        let _ = writeln!(std::io::stdout(), "{}", cli::exit_codes_help());
         return ExitCode::SUCCESS;
     }
     finish(commands::run(cli::Cli::parse()))
