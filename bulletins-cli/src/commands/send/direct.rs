@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use bulletins_http::{Client, Payload};
 use futures_util::StreamExt as _;
 
-use super::pipeline::{Ended, Interrupts, Source};
+use super::interrupts::Interrupts;
+use super::pipeline::{Ended, Source};
 use super::report::{Outcome, Report};
 
 /// What the input's reader (inside the stream) and the loop reading results share. Both run

@@ -6,7 +6,9 @@
 //! ([`Input::lines_as_read`]).
 
 mod direct;
+mod interrupts;
 mod pipeline;
+mod queue;
 mod report;
 
 use std::ffi::OsString;

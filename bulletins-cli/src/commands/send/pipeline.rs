@@ -22,15 +22,16 @@
 //! lines started but not sent are recorded as not delivered, so only requests actually in
 //! flight can end up uncertain.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use bulletins_http::{Client, Payload, Triggered};
-use tokio::sync::{Notify, Semaphore};
+use bulletins_http::{Client, Payload};
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::interrupts::Interrupts;
+use super::queue::{work, Done, Queue, Results, Started};
 use super::report::{Outcome, Report};
 use crate::dashboard::Dashboard;
 use crate::input::Lines;
@@ -94,235 +95,336 @@ pub(super) struct Ended {
 
 type Synced = Result<io::Result<()>, tokio::task::JoinError>;
 
-/// A line ready to send: its start is on disk (or there is no journal).
-type Ready = (u64, Payload);
-
-/// What a worker hands back for a line.
-type Done = (u64, Option<Result<Triggered, bulletins_http::Error>>);
-
 /// Sends every line of `source`.
 pub(super) async fn send(
-    mut source: Source,
+    source: Source,
     client: Client,
-    mut journal: Option<Journal>,
-    mut report: Report,
+    journal: Option<Journal>,
+    report: Report,
     concurrency: usize,
 ) -> Ended {
-    let mut failure: Option<String> = None;
-    // A second handle on the journal, synced from a blocking thread while this task writes.
-    let syncer = match journal.as_ref().map(Journal::syncer).transpose() {
-        Ok(syncer) => syncer.map(Arc::new),
-        Err(e) => {
-            failure = Some(format!("cannot open the journal again to sync it: {e}"));
-            journal = None;
-            None
-        }
-    };
-    let journaling = journal.is_some();
-    let min_ahead = 2 * concurrency;
-    let max_ahead = MAX_AHEAD.max(min_ahead);
-    let mut ahead = min_ahead;
-
-    // `concurrency` workers, each sending one line at a time from the queue of ready lines
-    // (the hand-written loop's shape: no hop through this task between two requests).
-    let queue = Arc::new(Queue::new());
-    let results = Arc::new(Results::new());
-    let stop = Arc::new(AtomicBool::new(false));
-    // The lines whose request may have left: only they can be uncertain after a hard stop.
-    let started: Started = Arc::default();
-    let mut workers = JoinSet::new();
-    for _ in 0..concurrency {
-        workers.spawn(work(
-            client.clone(),
-            Arc::clone(&queue),
-            Arc::clone(&results),
-            Arc::clone(&stop),
-            Arc::clone(&started),
-        ));
-    }
-
-    // Lines handed to the workers and not yet finished: queued or in flight.
-    let mut outstanding: HashSet<u64> = HashSet::new();
-    let mut admitted: Vec<(u64, Payload)> = Vec::new();
-    let mut records = Records::default();
-    let mut syncing: Option<JoinHandle<io::Result<()>>> = None;
-    // The fewest lines outstanding at any moment of the current sync: fewer than
-    // `concurrency` means a worker had nothing to send while it ran.
-    let mut fewest_during_sync = usize::MAX;
-    let mut exhausted = false;
-    let mut stopping = failure.is_some();
-    let mut interrupted = false;
+    let mut p = Pipeline::new(source, &client, journal, report, concurrency);
     let mut interrupts = Interrupts::new();
-
     loop {
         // Without a journal, lines go straight to the workers.
-        if !journaling {
-            while !stopping && !exhausted && outstanding.len() < concurrency + min_ahead {
-                match source.next(&mut report) {
-                    Ok(Some((line, payload))) => {
-                        outstanding.insert(line);
-                        queue.push((line, payload));
-                    }
-                    Ok(None) => exhausted = true,
-                    Err(e) => {
-                        failure = Some(format!("cannot read the input: {e}"));
-                        stopping = true;
-                    }
-                }
-            }
+        if !p.journaling {
+            p.fill_queue();
         }
-
-        // Start the next group: its start records, written below, then synced.
-        let mut group_started = false;
-        if journaling && syncing.is_none() && !stopping && !exhausted {
-            let want = (concurrency + ahead).saturating_sub(outstanding.len());
-            // A sync costs more than a request: one for every line or two would be the limit.
-            // So a group waits until half the lookahead is free.
-            let want = if want >= (ahead / 2).max(1) { want } else { 0 };
-            for _ in 0..want {
-                match source.next(&mut report) {
-                    Ok(Some((line, payload))) => {
-                        records.started(line);
-                        admitted.push((line, payload));
-                    }
-                    Ok(None) => {
-                        exhausted = true;
-                        break;
-                    }
-                    Err(e) => {
-                        failure = Some(format!("cannot read the input: {e}"));
-                        stopping = true;
-                        break;
-                    }
-                }
-            }
-            group_started = !admitted.is_empty();
+        let group_started = p.admit_group();
+        let group_started = p.write_records(group_started);
+        if group_started {
+            p.start_sync();
         }
-
-        // Everything recorded so far, in one write: the new starts and the outcomes. Outcomes
-        // wait for the next group's starts (or the end of the input, or a stop): a write on its
-        // own per answer would queue behind the running sync on the file's lock and slow every
-        // line down.
-        let due = group_started || exhausted || stopping || records.len() >= OUTCOMES_HELD;
-        if let (true, Some(open)) = (due, journal.as_mut()) {
-            if let Err(e) = open.write(&records) {
-                // Not knowing what reached the file, send nothing more.
-                failure = Some(format!("cannot write the journal: {e}"));
-                stopping = true;
-                admitted.clear();
-                group_started = false;
-                journal = None;
-            }
-            records.clear();
-        }
-        if let (true, Some(syncer)) = (group_started, syncer.as_ref()) {
-            fewest_during_sync = outstanding.len();
-            let syncer = Arc::clone(syncer);
-            syncing = Some(tokio::task::spawn_blocking(move || syncer.sync_data()));
-        }
-
-        if stopping {
+        if p.stopping {
             // Workers hand back the queued lines unsent, then end.
-            stop.store(true, Ordering::SeqCst);
-            queue.close(concurrency);
+            p.stop.store(true, Ordering::SeqCst);
+            p.queue.close(concurrency);
         }
-        if outstanding.is_empty() && syncing.is_none() && (exhausted || stopping) {
+        if p.outstanding.is_empty() && p.syncing.is_none() && (p.exhausted || p.stopping) {
             break;
         }
-
         // Woken by the workers once the ready lines are down to half of what the window
         // queues (every answer, once fewer are left): the window is refilled, and the records
         // written, for several lines at a time.
-        let queued = if journaling { ahead } else { min_ahead };
-        results.wake_at.store(queued / 2, Ordering::SeqCst);
+        let queued = if p.journaling { p.ahead } else { p.min_ahead };
+        p.results.wake_at.store(queued / 2, Ordering::SeqCst);
         tokio::select! {
-            () = results.notify.notified() => {
-                for done in results.take() {
-                    finish(done, &mut outstanding, &mut records, &mut report);
-                }
-                fewest_during_sync = fewest_during_sync.min(outstanding.len());
-            }
-            synced = wait(&mut syncing) => {
-                match synced {
-                    Ok(Ok(())) => {
-                        // The ready lines ran low while this sync ran: the disk was the
-                        // limit. Hardly any answer came: the server is.
-                        let fewest_ready = fewest_during_sync.saturating_sub(concurrency);
-                        if fewest_ready < ahead / 4 {
-                            ahead = (ahead * 2).min(max_ahead);
-                        } else if fewest_ready >= ahead - ahead / 4 {
-                            ahead = (ahead - ahead / 4).max(min_ahead);
-                        }
-                        if stopping {
-                            for (line, _) in admitted.drain(..) {
-                                records.not_delivered(line, NOT_SENT);
-                            }
-                        } else {
-                            for (line, payload) in admitted.drain(..) {
-                                outstanding.insert(line);
-                                queue.push((line, payload));
-                            }
-                        }
-                    }
-                    Ok(Err(e)) => {
-                        failure = Some(format!("cannot sync the journal: {e}"));
-                        stopping = true;
-                        admitted.clear();
-                    }
-                    Err(e) => {
-                        failure = Some(format!("the journal's sync failed: {e}"));
-                        stopping = true;
-                        admitted.clear();
-                    }
-                }
-            }
-            Some(Err(ended)) = workers.join_next() => {
+            () = p.results.notify.notified() => p.take_results(),
+            synced = wait(&mut p.syncing) => p.synced(synced),
+            Some(Err(ended)) = p.workers.join_next() => {
                 // A worker panicked: its line stays started, so it reads as uncertain.
-                failure = Some(format!("a sending task failed: {ended}; unfinished lines are left uncertain"));
+                p.failure = Some(format!("a sending task failed: {ended}; unfinished lines are left uncertain"));
                 break;
             }
             () = interrupts.recv() => {
-                if stopping {
-                    report.note("interrupted again: stopping now; the requests in flight are left uncertain");
-                    interrupted = true;
-                    workers.abort_all();
-                    // Once every worker has ended, no request leaves: what started is settled.
-                    while workers.join_next().await.is_some() {}
-                    for done in results.take() {
-                        finish(done, &mut outstanding, &mut records, &mut report);
-                    }
-                    abandon(&mut outstanding, &started, &mut records, &mut report);
+                if p.interrupt().await {
                     break;
                 }
-                stopping = true;
-                interrupted = true;
-                report.note(
-                    "interrupted: waiting for the requests in flight (Ctrl-C again to stop now; they would be left uncertain)",
-                );
             }
         }
     }
-    queue.close(concurrency);
-    workers.abort_all();
+    p.end().await
+}
 
-    // Lines of a group still syncing were never sent; then everything is written and synced.
-    for (line, _) in admitted.drain(..) {
-        records.not_delivered(line, NOT_SENT);
+/// The sending loop's state: the lines in each stage, the journal and its sync, the workers.
+struct Pipeline {
+    source: Source,
+    journal: Option<Journal>,
+    /// Whether the send began with a journal (it stays so when the journal fails).
+    journaling: bool,
+    /// A second handle on the journal, synced from a blocking thread while the loop writes.
+    syncer: Option<Arc<std::fs::File>>,
+    report: Report,
+    concurrency: usize,
+    min_ahead: usize,
+    max_ahead: usize,
+    /// How many lines are started ahead of those in flight.
+    ahead: usize,
+    queue: Arc<Queue>,
+    results: Arc<Results>,
+    stop: Arc<AtomicBool>,
+    /// The lines whose request may have left: only they can be uncertain after a hard stop.
+    started: Started,
+    workers: JoinSet<()>,
+    /// Lines handed to the workers and not yet finished: queued or in flight.
+    outstanding: HashSet<u64>,
+    /// The group being synced: started, not yet ready.
+    admitted: Vec<(u64, Payload)>,
+    records: Records,
+    syncing: Option<JoinHandle<io::Result<()>>>,
+    /// The fewest lines outstanding at any moment of the current sync: fewer than
+    /// `concurrency` means a worker had nothing to send while it ran.
+    fewest_during_sync: usize,
+    exhausted: bool,
+    stopping: bool,
+    interrupted: bool,
+    /// Why the journal could not be written or the input read, if so.
+    failure: Option<String>,
+}
+
+impl Pipeline {
+    /// Starts `concurrency` workers, each sending one line at a time from the queue of ready
+    /// lines.
+    fn new(
+        source: Source,
+        client: &Client,
+        mut journal: Option<Journal>,
+        report: Report,
+        concurrency: usize,
+    ) -> Self {
+        let mut failure = None;
+        let syncer = match journal.as_ref().map(Journal::syncer).transpose() {
+            Ok(syncer) => syncer.map(Arc::new),
+            Err(e) => {
+                failure = Some(format!("cannot open the journal again to sync it: {e}"));
+                journal = None;
+                None
+            }
+        };
+        let queue = Arc::new(Queue::new());
+        let results = Arc::new(Results::new());
+        let stop = Arc::new(AtomicBool::new(false));
+        let started: Started = Arc::default();
+        let mut workers = JoinSet::new();
+        for _ in 0..concurrency {
+            workers.spawn(work(
+                client.clone(),
+                Arc::clone(&queue),
+                Arc::clone(&results),
+                Arc::clone(&stop),
+                Arc::clone(&started),
+            ));
+        }
+        let min_ahead = 2 * concurrency;
+        Self {
+            source,
+            journaling: journal.is_some(),
+            journal,
+            syncer,
+            report,
+            concurrency,
+            min_ahead,
+            max_ahead: MAX_AHEAD.max(min_ahead),
+            ahead: min_ahead,
+            queue,
+            results,
+            stop,
+            started,
+            workers,
+            outstanding: HashSet::new(),
+            admitted: Vec::new(),
+            records: Records::default(),
+            syncing: None,
+            fewest_during_sync: usize::MAX,
+            exhausted: false,
+            stopping: failure.is_some(),
+            interrupted: false,
+            failure,
+        }
     }
-    if let Some(mut open) = journal {
-        if failure.is_none() {
-            let flushed = tokio::task::spawn_blocking(move || open.append(&records)).await;
-            match flushed {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => failure = Some(format!("cannot write the journal: {e}")),
-                Err(e) => failure = Some(format!("the journal's writer failed: {e}")),
+
+    /// The next line to send, or `None` at the end of the input or when it cannot be read.
+    fn next_line(&mut self) -> Option<(u64, Payload)> {
+        match self.source.next(&mut self.report) {
+            Ok(Some(next)) => Some(next),
+            Ok(None) => {
+                self.exhausted = true;
+                None
+            }
+            Err(e) => {
+                self.failure = Some(format!("cannot read the input: {e}"));
+                self.stopping = true;
+                None
             }
         }
     }
-    Ended {
-        report,
-        interrupted,
-        failure,
+
+    /// Without a journal: queues lines up to the window.
+    fn fill_queue(&mut self) {
+        while !self.stopping
+            && !self.exhausted
+            && self.outstanding.len() < self.concurrency + self.min_ahead
+        {
+            if let Some((line, payload)) = self.next_line() {
+                self.outstanding.insert(line);
+                self.queue.push((line, payload));
+            }
+        }
+    }
+
+    /// With a journal and no sync running: starts the next group, recording its starts.
+    /// Returns whether a group started.
+    fn admit_group(&mut self) -> bool {
+        if !self.journaling || self.syncing.is_some() || self.stopping || self.exhausted {
+            return false;
+        }
+        let want = (self.concurrency + self.ahead).saturating_sub(self.outstanding.len());
+        // A sync costs more than a request: one for every line or two would be the limit.
+        // So a group waits until half the lookahead is free.
+        let want = if want >= (self.ahead / 2).max(1) {
+            want
+        } else {
+            0
+        };
+        for _ in 0..want {
+            let Some((line, payload)) = self.next_line() else {
+                break;
+            };
+            self.records.started(line);
+            self.admitted.push((line, payload));
+        }
+        !self.admitted.is_empty()
+    }
+
+    /// Everything recorded so far, in one write: the new starts and the outcomes. Outcomes
+    /// wait for the next group's starts (or the end of the input, or a stop): a write on its
+    /// own per answer would queue behind the running sync on the file's lock and slow every
+    /// line down. Returns whether the group (if one started) may be synced.
+    fn write_records(&mut self, group_started: bool) -> bool {
+        let due =
+            group_started || self.exhausted || self.stopping || self.records.len() >= OUTCOMES_HELD;
+        let mut group_started = group_started;
+        if let (true, Some(open)) = (due, self.journal.as_mut()) {
+            if let Err(e) = open.write(&self.records) {
+                // Not knowing what reached the file, send nothing more.
+                self.failure = Some(format!("cannot write the journal: {e}"));
+                self.stopping = true;
+                self.admitted.clear();
+                group_started = false;
+                self.journal = None;
+            }
+            self.records.clear();
+        }
+        group_started
+    }
+
+    /// Syncs the group just written, on a blocking thread.
+    fn start_sync(&mut self) {
+        if let Some(syncer) = self.syncer.as_ref() {
+            self.fewest_during_sync = self.outstanding.len();
+            let syncer = Arc::clone(syncer);
+            self.syncing = Some(tokio::task::spawn_blocking(move || syncer.sync_data()));
+        }
+    }
+
+    /// The workers' results so far, recorded and reported.
+    fn take_results(&mut self) {
+        for done in self.results.take() {
+            finish(
+                done,
+                &mut self.outstanding,
+                &mut self.records,
+                &mut self.report,
+            );
+        }
+        self.fewest_during_sync = self.fewest_during_sync.min(self.outstanding.len());
+    }
+
+    /// A sync ended: its group's lines are ready (or, when stopping, never sent), and the
+    /// lookahead adapts to what limited the rate.
+    fn synced(&mut self, synced: Synced) {
+        match synced {
+            Ok(Ok(())) => {
+                // The ready lines ran low while this sync ran: the disk was the limit. Hardly
+                // any answer came: the server is.
+                let fewest_ready = self.fewest_during_sync.saturating_sub(self.concurrency);
+                if fewest_ready < self.ahead / 4 {
+                    self.ahead = (self.ahead * 2).min(self.max_ahead);
+                } else if fewest_ready >= self.ahead - self.ahead / 4 {
+                    self.ahead = (self.ahead - self.ahead / 4).max(self.min_ahead);
+                }
+                if self.stopping {
+                    for (line, _) in self.admitted.drain(..) {
+                        self.records.not_delivered(line, NOT_SENT);
+                    }
+                } else {
+                    for (line, payload) in self.admitted.drain(..) {
+                        self.outstanding.insert(line);
+                        self.queue.push((line, payload));
+                    }
+                }
+            }
+            Ok(Err(e)) => self.sync_failed(format!("cannot sync the journal: {e}")),
+            Err(e) => self.sync_failed(format!("the journal's sync failed: {e}")),
+        }
+    }
+
+    fn sync_failed(&mut self, failure: String) {
+        self.failure = Some(failure);
+        self.stopping = true;
+        self.admitted.clear();
+    }
+
+    /// Ctrl-C or SIGTERM: the first stops admitting lines and waits for those in flight; the
+    /// second stops at once. Returns whether the loop ends now.
+    async fn interrupt(&mut self) -> bool {
+        if self.stopping {
+            self.report
+                .note("interrupted again: stopping now; the requests in flight are left uncertain");
+            self.interrupted = true;
+            self.workers.abort_all();
+            // Once every worker has ended, no request leaves: what started is settled.
+            while self.workers.join_next().await.is_some() {}
+            self.take_results();
+            abandon(
+                &mut self.outstanding,
+                &self.started,
+                &mut self.records,
+                &mut self.report,
+            );
+            return true;
+        }
+        self.stopping = true;
+        self.interrupted = true;
+        self.report.note(
+            "interrupted: waiting for the requests in flight (Ctrl-C again to stop now; they would be left uncertain)",
+        );
+        false
+    }
+
+    /// Lines of a group still syncing were never sent; then everything is written and synced.
+    async fn end(mut self) -> Ended {
+        self.queue.close(self.concurrency);
+        self.workers.abort_all();
+        for (line, _) in self.admitted.drain(..) {
+            self.records.not_delivered(line, NOT_SENT);
+        }
+        if let Some(mut open) = self.journal {
+            if self.failure.is_none() {
+                let records = self.records;
+                let flushed = tokio::task::spawn_blocking(move || open.append(&records)).await;
+                match flushed {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => self.failure = Some(format!("cannot write the journal: {e}")),
+                    Err(e) => self.failure = Some(format!("the journal's writer failed: {e}")),
+                }
+            }
+        }
+        Ended {
+            report: self.report,
+            interrupted: self.interrupted,
+            failure: self.failure,
+        }
     }
 }
 
@@ -347,106 +449,6 @@ fn finish(
     report.outcome(line, &outcome);
 }
 
-/// The ready lines, taken by whichever worker is free: one wake-up per line, where a channel
-/// behind a mutex took two.
-struct Queue {
-    lines: std::sync::Mutex<VecDeque<Ready>>,
-    /// One permit per queued line, and one per worker once closed.
-    permits: Semaphore,
-    closed: AtomicBool,
-}
-
-impl Queue {
-    fn new() -> Self {
-        Self {
-            lines: std::sync::Mutex::new(VecDeque::new()),
-            permits: Semaphore::new(0),
-            closed: AtomicBool::new(false),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.lines.lock().map_or(0, |lines| lines.len())
-    }
-
-    fn push(&self, ready: Ready) {
-        if let Ok(mut lines) = self.lines.lock() {
-            lines.push_back(ready);
-        }
-        self.permits.add_permits(1);
-    }
-
-    /// No more lines: each of the `workers` ends once the queue is empty.
-    fn close(&self, workers: usize) {
-        if !self.closed.swap(true, Ordering::SeqCst) {
-            self.permits.add_permits(workers);
-        }
-    }
-
-    /// The next line; `None` once closed and empty.
-    async fn pop(&self) -> Option<Ready> {
-        loop {
-            self.permits.acquire().await.ok()?.forget();
-            if let Some(ready) = self.lines.lock().ok()?.pop_front() {
-                return Some(ready);
-            }
-            if self.closed.load(Ordering::SeqCst) {
-                return None;
-            }
-        }
-    }
-}
-
-impl std::fmt::Debug for Queue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queue").finish_non_exhaustive()
-    }
-}
-
-/// The workers' results, waiting for the sending loop.
-struct Results {
-    done: std::sync::Mutex<Vec<Done>>,
-    notify: Notify,
-    /// Wake the loop when this many ready lines or fewer are left.
-    wake_at: AtomicUsize,
-}
-
-impl Results {
-    fn new() -> Self {
-        Self {
-            done: std::sync::Mutex::new(Vec::new()),
-            notify: Notify::new(),
-            wake_at: AtomicUsize::new(0),
-        }
-    }
-
-    fn push(&self, done: Done, queue: &Queue) {
-        if let Ok(mut results) = self.done.lock() {
-            results.push(done);
-        }
-        // A wake-up is never lost: without a waiter, `notify_one` keeps it for the next.
-        if queue.len() <= self.wake_at.load(Ordering::SeqCst) {
-            self.notify.notify_one();
-        }
-    }
-
-    fn take(&self) -> Vec<Done> {
-        self.done
-            .lock()
-            .map(|mut results| std::mem::take(&mut *results))
-            .unwrap_or_default()
-    }
-}
-
-impl std::fmt::Debug for Results {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Results").finish_non_exhaustive()
-    }
-}
-
-/// The lines whose first attempt was about to leave.
-type Started = Arc<std::sync::Mutex<HashSet<u64>>>;
-
 /// After a second interrupt, with every worker ended: the lines whose request may have left
 /// are uncertain (their start is in the journal); those still queued were never sent.
 fn abandon(
@@ -470,32 +472,6 @@ fn abandon(
     }
 }
 
-/// One worker: sends the next ready line, hands back its result; after a stop, hands back the
-/// queued lines unsent (`None`).
-async fn work(
-    client: Client,
-    queue: Arc<Queue>,
-    results: Arc<Results>,
-    stop: Arc<AtomicBool>,
-    started: Started,
-) {
-    while let Some((line, payload)) = queue.pop().await {
-        let result = if stop.load(Ordering::SeqCst) {
-            None
-        } else {
-            let started = Arc::clone(&started);
-            let on_attempt = move |_| {
-                started
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(line);
-            };
-            Some(client.send_observed(&payload, on_attempt).await)
-        };
-        results.push((line, result), &queue);
-    }
-}
-
 /// The sync being written, once it is done; never, if none is.
 async fn wait(syncing: &mut Option<JoinHandle<io::Result<()>>>) -> Synced {
     match syncing.as_mut() {
@@ -505,46 +481,5 @@ async fn wait(syncing: &mut Option<JoinHandle<io::Result<()>>>) -> Synced {
             synced
         }
         None => std::future::pending().await,
-    }
-}
-
-/// Ctrl-C, and SIGTERM on Unix (what `kill` and service managers send). The handlers are
-/// installed once, so a signal arriving between two waits is not lost.
-pub(super) struct Interrupts {
-    #[cfg(unix)]
-    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
-}
-
-impl Interrupts {
-    pub(super) fn new() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let signals = signal(SignalKind::interrupt())
-                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
-                .ok();
-            Self { signals }
-        }
-        #[cfg(not(unix))]
-        Self {}
-    }
-
-    pub(super) async fn recv(&mut self) {
-        #[cfg(unix)]
-        {
-            match self.signals.as_mut() {
-                Some((interrupt, terminate)) => {
-                    tokio::select! {
-                        _ = interrupt.recv() => {}
-                        _ = terminate.recv() => {}
-                    }
-                }
-                None => std::future::pending().await,
-            }
-        }
-        #[cfg(not(unix))]
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
     }
 }
