@@ -44,35 +44,7 @@ pub(crate) enum OutboxCommand {
     #[command(
         after_help = "Example:\n  CLEVERTAP_ACCOUNT_ID=... CLEVERTAP_PASSCODE=... CLEVERTAP_REGION=in1 \\\n    bulletins outbox relay --database postgres://localhost/shop --until-empty"
     )]
-    Relay {
-        /// The outbox: database and table.
-        #[command(flatten)]
-        db: DatabaseArgs,
-        /// Stops once every row of the account is delivered, refused or uncertain, instead of
-        /// waiting for more.
-        #[arg(long)]
-        until_empty: bool,
-        /// Milliseconds a claim lasts before its row is handed to another relay.
-        #[arg(long, default_value_t = 30_000)]
-        claim_lease_ms: u64,
-        /// Milliseconds a request may take before its row is called uncertain.
-        #[arg(long, default_value_t = 300_000)]
-        send_lease_ms: u64,
-        /// Milliseconds between sweeps of expired leases.
-        #[arg(long, default_value_t = 5_000)]
-        sweep_interval_ms: u64,
-        /// Rows claimed at once (default: twice --max-sending, or four times the client's
-        /// concurrency).
-        #[arg(long)]
-        batch_size: Option<u32>,
-        /// Rows `sending` at once, waiting for a slot included (default: twice the client's
-        /// concurrency, at least 64); a crash leaves up to this many uncertain.
-        #[arg(long)]
-        max_sending: Option<usize>,
-        /// Pauses after each claim (crash-recovery tests stop the relay there).
-        #[arg(long, hide = true)]
-        hold_claims_ms: Option<u64>,
-    },
+    Relay(RelayArgs),
     /// Lists the rows that may have been delivered, waiting for a decision.
     Uncertain {
         /// The outbox: database and table.
@@ -132,4 +104,36 @@ pub(crate) struct DatabaseArgs {
     /// The outbox table.
     #[arg(long, default_value = DEFAULT_TABLE)]
     pub(crate) table: TableName,
+}
+
+/// `relay`'s flags.
+#[derive(Debug, Args)]
+pub(crate) struct RelayArgs {
+    /// The outbox: database and table.
+    #[command(flatten)]
+    pub(crate) db: DatabaseArgs,
+    /// Stops once every row of the account is delivered, refused or uncertain, instead of
+    /// waiting for more.
+    #[arg(long)]
+    pub(crate) until_empty: bool,
+    /// Milliseconds a claim lasts before its row is handed to another relay.
+    #[arg(long, default_value_t = 30_000)]
+    pub(crate) claim_lease_ms: u64,
+    /// Milliseconds a request may take before its row is called uncertain.
+    #[arg(long, default_value_t = 300_000)]
+    pub(crate) send_lease_ms: u64,
+    /// Milliseconds between sweeps of expired leases.
+    #[arg(long, default_value_t = 5_000)]
+    pub(crate) sweep_interval_ms: u64,
+    /// Rows claimed at once (default: twice --max-sending, or four times the client's
+    /// concurrency).
+    #[arg(long)]
+    pub(crate) batch_size: Option<u32>,
+    /// Rows `sending` at once, waiting for a slot included (default: twice the client's
+    /// concurrency, at least 64); a crash leaves up to this many uncertain.
+    #[arg(long)]
+    pub(crate) max_sending: Option<usize>,
+    /// Pauses after each claim (crash-recovery tests stop the relay there).
+    #[arg(long, hide = true)]
+    pub(crate) hold_claims_ms: Option<u64>,
 }

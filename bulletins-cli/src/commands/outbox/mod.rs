@@ -35,67 +35,9 @@ async fn execute(command: OutboxCommand, out: &mut (dyn Write + Send)) -> Result
             store.migrate().await.map_err(outbox_failure)?;
             writeln!(out, "outbox table {} is ready", db.table).map_err(output_failure)?;
         }
-        OutboxCommand::Status { db, json } => {
-            let status = open(&db).await?.status().await.map_err(outbox_failure)?;
-            if json {
-                let text = serde_json::to_string(&status).unwrap_or_default();
-                writeln!(out, "{text}").map_err(output_failure)?;
-            } else {
-                for (state, n) in &status.counts {
-                    writeln!(out, "{:<10} {n}", state.as_str()).map_err(output_failure)?;
-                }
-                let oldest = status
-                    .oldest_pending_ms
-                    .map_or("-".to_owned(), |ms| format!("{:.1}s", ms as f64 / 1000.0));
-                writeln!(out, "oldest pending: {oldest}").map_err(output_failure)?;
-            }
-        }
-        OutboxCommand::Relay {
-            db,
-            until_empty,
-            claim_lease_ms,
-            send_lease_ms,
-            sweep_interval_ms,
-            batch_size,
-            max_sending,
-            hold_claims_ms,
-        } => {
-            let options = relay::Options {
-                db,
-                until_empty,
-                claim_lease_ms,
-                send_lease_ms,
-                sweep_interval_ms,
-                batch_size,
-                max_sending,
-                hold_claims_ms,
-            };
-            return relay::run(options, out).await;
-        }
-        OutboxCommand::Uncertain { db, json, limit } => {
-            let rows = open(&db)
-                .await?
-                .uncertain(limit)
-                .await
-                .map_err(outbox_failure)?;
-            for row in rows {
-                if json {
-                    let text = serde_json::to_string(&row).unwrap_or_default();
-                    writeln!(out, "{text}")
-                } else {
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{:.0}s ago\t{}",
-                        row.id,
-                        row.account,
-                        row.event,
-                        row.age_ms as f64 / 1000.0,
-                        row.error.as_deref().unwrap_or("")
-                    )
-                }
-                .map_err(output_failure)?;
-            }
-        }
+        OutboxCommand::Status { db, json } => status(&db, json, out).await?,
+        OutboxCommand::Relay(args) => return relay::run(args, out).await,
+        OutboxCommand::Uncertain { db, json, limit } => uncertain(&db, json, limit, out).await?,
         OutboxCommand::Resolve {
             db,
             id,
@@ -118,19 +60,78 @@ async fn execute(command: OutboxCommand, out: &mut (dyn Write + Send)) -> Result
             };
             writeln!(out, "row {id}: {what}").map_err(output_failure)?;
         }
-        OutboxCommand::Enqueue { db, account, file } => {
-            let payloads = read_payloads(&file)?;
-            let store = open(&db).await?;
-            store.migrate().await.map_err(outbox_failure)?;
-            let outbox = Outbox::new(account).with_table(db.table.clone());
-            let n = store
-                .enqueue_all(&outbox, &payloads)
-                .await
-                .map_err(outbox_failure)?;
-            writeln!(out, "enqueued {n} bulletins").map_err(output_failure)?;
-        }
+        OutboxCommand::Enqueue { db, account, file } => enqueue(&db, account, &file, out).await?,
     }
     Ok(Exit::Success)
+}
+
+/// `status`: counts by state, and the oldest pending row's age.
+async fn status(db: &DatabaseArgs, json: bool, out: &mut (dyn Write + Send)) -> Result<()> {
+    let status = open(db).await?.status().await.map_err(outbox_failure)?;
+    if json {
+        let text = serde_json::to_string(&status).unwrap_or_default();
+        writeln!(out, "{text}").map_err(output_failure)?;
+    } else {
+        for (state, n) in &status.counts {
+            writeln!(out, "{:<10} {n}", state.as_str()).map_err(output_failure)?;
+        }
+        let oldest = status
+            .oldest_pending_ms
+            .map_or("-".to_owned(), |ms| format!("{:.1}s", ms as f64 / 1000.0));
+        writeln!(out, "oldest pending: {oldest}").map_err(output_failure)?;
+    }
+    Ok(())
+}
+
+/// `uncertain`: the rows waiting for a person's decision.
+async fn uncertain(
+    db: &DatabaseArgs,
+    json: bool,
+    limit: u32,
+    out: &mut (dyn Write + Send),
+) -> Result<()> {
+    let rows = open(db)
+        .await?
+        .uncertain(limit)
+        .await
+        .map_err(outbox_failure)?;
+    for row in rows {
+        if json {
+            let text = serde_json::to_string(&row).unwrap_or_default();
+            writeln!(out, "{text}")
+        } else {
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{:.0}s ago\t{}",
+                row.id,
+                row.account,
+                row.event,
+                row.age_ms as f64 / 1000.0,
+                row.error.as_deref().unwrap_or("")
+            )
+        }
+        .map_err(output_failure)?;
+    }
+    Ok(())
+}
+
+/// `enqueue`: every line checked, then all stored in one transaction.
+async fn enqueue(
+    db: &DatabaseArgs,
+    account: String,
+    file: &std::path::Path,
+    out: &mut (dyn Write + Send),
+) -> Result<()> {
+    let payloads = read_payloads(file)?;
+    let store = open(db).await?;
+    store.migrate().await.map_err(outbox_failure)?;
+    let outbox = Outbox::new(account).with_table(db.table.clone());
+    let n = store
+        .enqueue_all(&outbox, &payloads)
+        .await
+        .map_err(outbox_failure)?;
+    writeln!(out, "enqueued {n} bulletins").map_err(output_failure)?;
+    Ok(())
 }
 
 /// Every payload line of `file`, each checked; the first invalid line stops it all.

@@ -9,24 +9,13 @@ use std::time::Duration;
 use bulletins_http::Client;
 use bulletins_outbox::{Relay, Report};
 
-use super::{open, outbox_failure, output_failure, DatabaseArgs};
+use super::{open, outbox_failure, output_failure};
+use crate::cli::outbox::RelayArgs;
 use crate::exit::{Exit, Failure, Result};
-
-/// `relay`'s flags.
-pub(super) struct Options {
-    pub(super) db: DatabaseArgs,
-    pub(super) until_empty: bool,
-    pub(super) claim_lease_ms: u64,
-    pub(super) send_lease_ms: u64,
-    pub(super) sweep_interval_ms: u64,
-    pub(super) batch_size: Option<u32>,
-    pub(super) max_sending: Option<usize>,
-    pub(super) hold_claims_ms: Option<u64>,
-}
 
 /// Runs the relay; exits 6 ([`Exit::Partial`]) when `--until-empty` finished with rows that
 /// ended refused or uncertain, which need a person.
-pub(super) async fn run(options: Options, out: &mut (dyn Write + Send)) -> Result<Exit> {
+pub(super) async fn run(options: RelayArgs, out: &mut (dyn Write + Send)) -> Result<Exit> {
     // Listening from the start: a signal before the relay runs stops it gracefully too,
     // instead of killing the process.
     let signals = Signals::listen().map_err(|e| {

@@ -18,7 +18,7 @@ use crate::cli::SendArgs;
 use crate::dashboard::{self, Dashboard};
 use crate::exit::{Exit, Failure, Result};
 use crate::input::{Fingerprint, Input};
-use crate::journal::{Journal, JournalError};
+use crate::journal::{Journal, JournalError, Replay};
 use crate::{credentials, payload};
 
 use pipeline::Source;
@@ -38,21 +38,7 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
     // Every line is checked before anything is sent.
     let checked = check_all(&input, dashboard.as_ref())?;
     if checked.invalid > 0 && !args.skip_invalid {
-        return Err(Failure::new(
-            Exit::Invalid,
-            format!(
-                "{} of {} lines of {} {} invalid; nothing was sent",
-                checked.invalid,
-                checked.lines,
-                input.name,
-                if checked.invalid == 1 { "is" } else { "are" }
-            ),
-        )
-        .hint(if checked.invalid == 1 {
-            "fix it, or pass --skip-invalid to send the valid lines"
-        } else {
-            "fix them, or pass --skip-invalid to send the valid lines"
-        }));
+        return Err(invalid_lines(&checked, &input.name));
     }
 
     let concurrency = usize::from(args.concurrency);
@@ -63,16 +49,7 @@ pub(crate) fn run(args: SendArgs) -> Result<Exit> {
 
     let (journal, replay) = match &journal_path {
         Some(path) => {
-            let destination = credentials::destination(&args.credentials)?;
-            let (journal, replay) = Journal::open(path, &checked.fingerprint.text, &destination)
-                .map_err(journal_failure)?;
-            if replay.torn_bytes > 0 {
-                eprintln!(
-                    "recovered the journal {}: cut off a torn last record ({} bytes) left by a crash",
-                    path.display(),
-                    replay.torn_bytes
-                );
-            }
+            let (journal, replay) = open_journal(path, &checked, &args)?;
             (Some(journal), Some(replay))
         }
         None => (None, None),
@@ -182,4 +159,43 @@ fn check_all(input: &Input, dashboard: Option<&Dashboard>) -> Result<Checked> {
         lines: count,
         invalid,
     })
+}
+
+/// Nothing is sent when a line is invalid, unless `--skip-invalid`.
+fn invalid_lines(checked: &Checked, input: &str) -> Failure {
+    let (verb, hint) = if checked.invalid == 1 {
+        (
+            "is",
+            "fix it, or pass --skip-invalid to send the valid lines",
+        )
+    } else {
+        (
+            "are",
+            "fix them, or pass --skip-invalid to send the valid lines",
+        )
+    };
+    Failure::new(
+        Exit::Invalid,
+        format!(
+            "{} of {} lines of {input} {verb} invalid; nothing was sent",
+            checked.invalid, checked.lines
+        ),
+    )
+    .hint(hint)
+}
+
+/// Opens (or creates) the journal of this input and destination, and reads what earlier runs
+/// recorded.
+fn open_journal(path: &Path, checked: &Checked, args: &SendArgs) -> Result<(Journal, Replay)> {
+    let destination = credentials::destination(&args.credentials)?;
+    let (journal, replay) =
+        Journal::open(path, &checked.fingerprint.text, &destination).map_err(journal_failure)?;
+    if replay.torn_bytes > 0 {
+        eprintln!(
+            "recovered the journal {}: cut off a torn last record ({} bytes) left by a crash",
+            path.display(),
+            replay.torn_bytes
+        );
+    }
+    Ok((journal, replay))
 }
