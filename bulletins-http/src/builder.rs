@@ -287,9 +287,10 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// [`BuildClientError`] for anything missing or invalid.
-    pub fn build(self) -> Result<Client, BuildClientError> {
+    pub fn build(mut self) -> Result<Client, BuildClientError> {
         let base_url = self
             .base_url
+            .take()
             .ok_or(BuildClientError::MissingRegion)?
             .map_err(BuildClientError::InvalidBaseUrl)?;
         if !base_url.is_https() && !base_url.is_loopback() {
@@ -297,11 +298,54 @@ impl ClientBuilder {
                 url: base_url.to_string(),
             });
         }
-        let account_id = self.account_id.ok_or(BuildClientError::MissingAccountId)?;
-        let passcode = self.passcode.ok_or(BuildClientError::MissingPasscode)?;
+        let account_id = self
+            .account_id
+            .take()
+            .ok_or(BuildClientError::MissingAccountId)?;
+        let passcode = self
+            .passcode
+            .take()
+            .ok_or(BuildClientError::MissingPasscode)?;
         let credentials =
             Credentials::new(account_id, passcode).map_err(BuildClientError::InvalidCredentials)?;
 
+        let (timeout, max_concurrency) = self.limits()?;
+        let proxy = self.chosen_proxy(&base_url)?;
+        let retry = self.retry.unwrap_or_default();
+        let cap = match self.limiter.take() {
+            Some(limiter) => Cap::Shared(limiter),
+            None => Cap::InProcess(Semaphore::new(max_concurrency)),
+        };
+        let http = self.build_http_client(proxy, timeout)?;
+        let url = reqwest::Url::parse(&base_url.trigger_uri().to_string()).map_err(|_| {
+            BuildClientError::InvalidBaseUrl(InvalidBaseUrl {
+                given: base_url.to_string(),
+                reason: "the HTTP client cannot parse it",
+            })
+        })?;
+        // Built once: every attempt clones them.
+        let headers = trigger_request(&base_url, &credentials, Vec::new())
+            .into_parts()
+            .0
+            .headers;
+        Ok(Client {
+            shared: Arc::new(Shared {
+                http,
+                base_url,
+                url,
+                headers,
+                credentials,
+                timeout,
+                max_concurrency,
+                retry,
+                proxy,
+                cap,
+            }),
+        })
+    }
+
+    /// The per-attempt timeout and the cap, checked.
+    fn limits(&self) -> Result<(Duration, usize), BuildClientError> {
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         if timeout.is_zero() {
             return Err(BuildClientError::ZeroTimeout {
@@ -323,6 +367,11 @@ impl ClientBuilder {
         if self.limiter.is_some() && tokio::time::Instant::now().checked_add(timeout).is_none() {
             return Err(BuildClientError::TimeoutTooLongForLimiter { timeout });
         }
+        Ok((timeout, max_concurrency))
+    }
+
+    /// Which proxy requests go through, refusing the combinations that cannot work.
+    fn chosen_proxy(&self, base_url: &BaseUrl) -> Result<Proxy, BuildClientError> {
         let wants_proxy = !self.proxies.is_empty() || self.use_env_proxy;
         if self.http_client.is_some() && wants_proxy {
             return Err(BuildClientError::ProxyWithHttpClient);
@@ -330,18 +379,27 @@ impl ClientBuilder {
         if base_url.is_loopback() && !self.proxies.is_empty() {
             return Err(BuildClientError::ProxyForLoopback);
         }
-        let proxy = match () {
+        Ok(match () {
             () if self.http_client.is_some() => Proxy::CallersClient,
             () if base_url.is_loopback() => Proxy::NoneForLoopback,
             () if !self.proxies.is_empty() => Proxy::Explicit,
             () if self.use_env_proxy => Proxy::Environment,
             () => Proxy::None,
-        };
-        let http = match self.http_client {
+        })
+    }
+
+    /// The caller's `reqwest::Client`, or one of our own: a connect timeout shorter than the
+    /// attempt's, no redirects, and proxies only when asked.
+    fn build_http_client(
+        self,
+        proxy: Proxy,
+        timeout: Duration,
+    ) -> Result<reqwest::Client, BuildClientError> {
+        match self.http_client {
             Some(_) if self.connect_timeout.is_some() => {
-                return Err(BuildClientError::ConnectTimeoutWithHttpClient);
+                Err(BuildClientError::ConnectTimeoutWithHttpClient)
             }
-            Some(client) => client,
+            Some(client) => Ok(client),
             None => {
                 let connect_timeout = self
                     .connect_timeout
@@ -367,37 +425,9 @@ impl ClientBuilder {
                     Proxy::Explicit => self.proxies.into_iter().fold(http, |b, p| b.proxy(p)),
                     Proxy::None | Proxy::NoneForLoopback | Proxy::CallersClient => http.no_proxy(),
                 };
-                http.build().map_err(BuildClientError::Http)?
+                http.build().map_err(BuildClientError::Http)
             }
-        };
-        let url = reqwest::Url::parse(&base_url.trigger_uri().to_string()).map_err(|_| {
-            BuildClientError::InvalidBaseUrl(InvalidBaseUrl {
-                given: base_url.to_string(),
-                reason: "the HTTP client cannot parse it",
-            })
-        })?;
-        // Built once: every attempt clones them.
-        let headers = trigger_request(&base_url, &credentials, Vec::new())
-            .into_parts()
-            .0
-            .headers;
-        Ok(Client {
-            shared: Arc::new(Shared {
-                http,
-                base_url,
-                url,
-                headers,
-                credentials,
-                timeout,
-                max_concurrency,
-                retry: self.retry.unwrap_or_default(),
-                proxy,
-                cap: match self.limiter {
-                    Some(limiter) => Cap::Shared(limiter),
-                    None => Cap::InProcess(Semaphore::new(max_concurrency)),
-                },
-            }),
-        })
+        }
     }
 }
 
