@@ -36,11 +36,21 @@ fn transport_failures() {
     assert_eq!(Failure::ConnectionLost.outcome(), MAYBE);
 }
 
+/// CleverTap's failure body.
+fn fail(error: &str, code: i64) -> String {
+    format!(r#"{{"status":"fail","error":"{error}","code":{code}}}"#)
+}
+
+#[track_caller]
+fn expect(rows: &[(u16, String, Outcome)]) {
+    for (status, body, expected) in rows {
+        assert_eq!(answer(*status, body), *expected, "{status} {body}");
+    }
+}
+
 #[test]
-fn answers_of_the_fault_matrix() {
-    let fail =
-        |error: &str, code: i64| format!(r#"{{"status":"fail","error":"{error}","code":{code}}}"#);
-    for (status, body, expected) in [
+fn success_and_server_errors() {
+    expect(&[
         (
             200,
             r#"{"status":"success","targets":2}"#.to_owned(),
@@ -54,60 +64,47 @@ fn answers_of_the_fault_matrix() {
             fail("The system is unavailable. Try again later.", 503),
             MAYBE,
         ),
+    ]);
+}
+
+#[test]
+fn concurrency_and_credentials_refusals_in_any_shape() {
+    let too_many = Outcome::NotDelivered(TooManyRequests);
+    let credentials = Outcome::NotDelivered(Credentials);
+    expect(&[
         // Concurrency: certainly not processed, in any shape but a 5xx.
-        (
-            429,
-            fail("Too many concurrent requests", 429),
-            Outcome::NotDelivered(TooManyRequests),
-        ),
-        (429, String::new(), Outcome::NotDelivered(TooManyRequests)),
-        (
-            200,
-            fail("Too many concurrent requests", 429),
-            Outcome::NotDelivered(TooManyRequests),
-        ),
+        (429, fail("Too many concurrent requests", 429), too_many),
+        (429, String::new(), too_many),
+        (200, fail("Too many concurrent requests", 429), too_many),
         // Credentials, whatever the shape.
-        (
-            401,
-            fail("Account ID is not valid", 401),
-            Outcome::NotDelivered(Credentials),
-        ),
-        (401, "<html>".to_owned(), Outcome::NotDelivered(Credentials)),
-        (
-            403,
-            fail("Not allowed", 403),
-            Outcome::NotDelivered(Credentials),
-        ),
-        (
-            200,
-            fail("Account ID is not valid", 401),
-            Outcome::NotDelivered(Credentials),
-        ),
-        // The bulletin itself.
-        (
-            400,
-            fail("Business Event Not Found", 400),
-            Outcome::NotDelivered(Refused),
-        ),
-        (
-            400,
-            fail("Property product_category missing", 400),
-            Outcome::NotDelivered(Refused),
-        ),
+        (401, fail("Account ID is not valid", 401), credentials),
+        (401, "<html>".to_owned(), credentials),
+        (403, fail("Not allowed", 403), credentials),
+        (200, fail("Account ID is not valid", 401), credentials),
+    ]);
+}
+
+#[test]
+fn refusals_of_the_bulletin_itself() {
+    let refused = Outcome::NotDelivered(Refused);
+    expect(&[
+        (400, fail("Business Event Not Found", 400), refused),
+        (400, fail("Property product_category missing", 400), refused),
         (
             400,
             fail(r#"\"when\" has an incorrect value - null"#, 400),
-            Outcome::NotDelivered(Refused),
+            refused,
         ),
-        (400, fail("Something", 9), Outcome::NotDelivered(Refused)),
-        (404, "not found".to_owned(), Outcome::NotDelivered(Refused)),
-        (
-            413,
-            fail("Request body is too large", 413),
-            Outcome::NotDelivered(Refused),
-        ),
-        (200, fail("Something", 9), Outcome::NotDelivered(Refused)),
-        // A 2xx that is neither CleverTap's success nor its failure: perhaps processed.
+        (400, fail("Something", 9), refused),
+        (404, "not found".to_owned(), refused),
+        (413, fail("Request body is too large", 413), refused),
+        (200, fail("Something", 9), refused),
+    ]);
+}
+
+#[test]
+fn a_2xx_that_is_neither_success_nor_failure_may_have_been_delivered() {
+    expect(&[
         (200, "not json".to_owned(), MAYBE),
         (200, r#"{"status":"partial","targets":1}"#.to_owned(), MAYBE),
         (200, r#"{"status":"Success","targets":1}"#.to_owned(), MAYBE),
@@ -117,9 +114,7 @@ fn answers_of_the_fault_matrix() {
             MAYBE,
         ),
         (200, r#"{"status":"success"}"#.to_owned(), MAYBE),
-    ] {
-        assert_eq!(answer(status, &body), expected, "{status} {body}");
-    }
+    ]);
 }
 
 #[test]

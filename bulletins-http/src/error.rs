@@ -353,16 +353,28 @@ mod tests {
         assert!(!Error::Invalid(Box::new(BuildError::EmptyName)).may_have_been_delivered());
     }
 
+    /// Each error's outcome, and its `may_have_been_delivered` agreeing with it.
+    #[track_caller]
+    fn expect_outcomes(cases: Vec<(Error, Outcome)>) {
+        for (error, expected) in cases {
+            assert_eq!(error.outcome(), expected, "{error:?}");
+            assert_eq!(
+                error.outcome().may_have_been_delivered(),
+                error.may_have_been_delivered(),
+                "{error:?}"
+            );
+        }
+    }
+
     #[test]
-    fn every_error_maps_onto_one_outcome() {
+    fn every_error_before_an_answer_maps_onto_one_outcome() {
         use NotDelivered::*;
-        let fail = |status, body| Error::from_failure(response(status, body), 1, false, T);
         let limiter = |maybe| Error::Limiter {
             source: "redis down".into(),
             attempts: 1,
             may_have_been_delivered: maybe,
         };
-        let cases = [
+        expect_outcomes(vec![
             (
                 Error::Invalid(Box::new(BuildError::EmptyName)),
                 Outcome::NotDelivered(Invalid),
@@ -398,6 +410,14 @@ mod tests {
                 },
                 Outcome::MayHaveBeenDelivered,
             ),
+        ]);
+    }
+
+    #[test]
+    fn every_answer_maps_onto_one_outcome() {
+        use NotDelivered::*;
+        let fail = |status, body| Error::from_failure(response(status, body), 1, false, T);
+        expect_outcomes(vec![
             (fail(429, ""), Outcome::NotDelivered(TooManyRequests)),
             (
                 fail(200, r#"{"status":"fail","error":"busy","code":429}"#),
@@ -425,15 +445,7 @@ mod tests {
             (fail(400, "<html>"), Outcome::NotDelivered(Refused)),
             (fail(503, ""), Outcome::MayHaveBeenDelivered),
             (fail(200, "not json"), Outcome::MayHaveBeenDelivered),
-        ];
-        for (error, expected) in cases {
-            assert_eq!(error.outcome(), expected, "{error:?}");
-            assert_eq!(
-                error.outcome().may_have_been_delivered(),
-                error.may_have_been_delivered(),
-                "{error:?}"
-            );
-        }
+        ]);
     }
 
     /// `trigger_all` keeps one `Result` per input: the rare large variants (CleverTap's
