@@ -96,3 +96,54 @@ async fn the_documented_error_samples_get_their_documented_messages() {
     assert_eq!(rejections[2].account.as_deref(), Some(ACCOUNT));
     assert!(!rejections[2].fault);
 }
+
+/// `docs/emulator.md`'s table of faults: every kind the emulator plays is there, and each
+/// example in it is accepted by `POST /_emulator/faults` as written.
+#[tokio::test]
+async fn every_fault_kind_is_documented_with_an_example_the_emulator_accepts() {
+    use bulletins_emulator::Fault;
+    use std::time::Duration;
+
+    const PAGE: &str = include_str!("../../docs/emulator.md");
+    let examples: Vec<&str> = PAGE
+        .lines()
+        .filter(|line| line.starts_with("| `{\"kind\""))
+        .filter_map(|line| line.split('`').nth(1))
+        .collect();
+    let every_kind = [
+        Fault::status(503),
+        Fault::Delay(Duration::from_millis(1)),
+        Fault::too_many_requests(),
+        Fault::CloseBeforeBody,
+        Fault::CloseAfterBody,
+        Fault::FailBody200 {
+            error: "Something".into(),
+            code: 9,
+        },
+        Fault::MalformedBody,
+        Fault::OversizedBody,
+    ];
+    for fault in every_kind {
+        let kind = serde_json::to_value(&fault).expect("serializes")["kind"].clone();
+        let documented = examples.iter().any(|example| {
+            serde_json::from_str::<serde_json::Value>(example).expect("JSON")["kind"] == kind
+        });
+        assert!(documented, "{kind} is not in docs/emulator.md's table");
+    }
+
+    let emulator = start().await;
+    let url = format!("{}/_emulator/faults", emulator.base_url());
+    for example in &examples {
+        let body = format!(r#"{{"fault":{example},"times":1}}"#);
+        let answer = post_to(&url, &[("content-type", "application/json")], body)
+            .await
+            .expect("an answer");
+        assert!(
+            (200..300).contains(&answer.status),
+            "{example}: {} {}",
+            answer.status,
+            answer.body
+        );
+    }
+    assert_eq!(emulator.pending_faults().len(), examples.len());
+}

@@ -171,10 +171,20 @@ pub use bulletins_core::__private;
 #[doc(inline)]
 pub use bulletins_derive::BusinessEventHttp as BusinessEvent;
 
-// The README's examples, compiled and run as doctests so they cannot drift from the API.
+// The README's examples, and those of the pages it links to, compiled and run as doctests so
+// they cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/events.md")]
+struct EventsDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/client.md")]
+struct ClientDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/replicas.md")]
+struct ReplicasDoctests;
 
 // The derive's page, shown on `BusinessEvent`'s derive page above, compiled and run here.
 #[cfg(doctest)]

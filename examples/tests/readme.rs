@@ -70,3 +70,48 @@ fn the_readme_dependency_block_names_this_release() {
         );
     }
 }
+
+/// A newcomer reads the README in one sitting: the depth is in the pages it links to.
+#[test]
+fn the_readme_stays_short_and_every_relative_link_resolves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = readme();
+    let lines = readme.lines().count();
+    assert!(
+        lines <= 250,
+        "README.md is {lines} lines; move the depth to a page under docs/ and link it"
+    );
+    let mut pages = vec![(root.join("README.md"), readme)];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|ext| ext == "md") {
+            let text = std::fs::read_to_string(&path).expect("a page");
+            pages.push((path, text));
+        }
+    }
+    for (page, text) in &pages {
+        let dir = page.parent().expect("a directory");
+        for target in relative_links(text) {
+            let file = target.split('#').next().unwrap_or_default();
+            if file.is_empty() {
+                continue;
+            }
+            assert!(
+                dir.join(file).exists(),
+                "{} links to {target}, which does not exist",
+                page.display()
+            );
+        }
+    }
+}
+
+/// The targets of `[text](target)` links that are not URLs.
+fn relative_links(text: &str) -> Vec<&str> {
+    text.match_indices("](")
+        .filter_map(|(at, _)| {
+            let rest = &text[at + 2..];
+            rest.find(')').map(|end| &rest[..end])
+        })
+        .filter(|target| !target.contains("://") && !target.starts_with("mailto:"))
+        .collect()
+}
