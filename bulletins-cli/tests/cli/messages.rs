@@ -18,6 +18,19 @@ fn dashboard_file(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// `bulletins trigger "Program Released"` with `program_id` and `prev_program_id`, and these
+/// further properties.
+fn trigger(emu: &Emu, properties: &[&str]) -> std::process::Command {
+    let mut command = against(emu);
+    command.args(["trigger", "Program Released", "-p", "program_id=1"]);
+    command.args(["-p", "prev_program_id=1"]);
+    for property in properties {
+        command.args(["-p", property]);
+    }
+    command.args(["--name", "n", "--created-by", "me"]);
+    command
+}
+
 #[test]
 fn without_a_dashboard_validate_send_and_trigger_say_what_was_not_checked() {
     let emu = Emu::start();
@@ -31,20 +44,7 @@ fn without_a_dashboard_validate_send_and_trigger_say_what_was_not_checked() {
     let out = run(against(&emu).args(["send", "--no-journal"]).arg(&path));
     expect_code(&out, 0);
     assert_eq!(out.stderr.matches(UNCHECKED).count(), 1, "{}", out.stderr);
-    let out = run(against(&emu).args([
-        "trigger",
-        "Program Released",
-        "-p",
-        "program_id=1",
-        "-p",
-        "prev_program_id=1",
-        "-p",
-        "language=Hindi",
-        "--name",
-        "n",
-        "--created-by",
-        "me",
-    ]));
+    let out = run(&mut trigger(&emu, &["language=Hindi"]));
     expect_code(&out, 0);
     assert_eq!(out.stderr.matches(UNCHECKED).count(), 1, "{}", out.stderr);
 
@@ -106,18 +106,7 @@ fn validate_counts_the_files_with_problems_and_reports_a_dashboard_as_one() {
 #[test]
 fn trigger_gives_advice_in_the_command_lines_terms() {
     let emu = Emu::start();
-    let out = run(against(&emu).args([
-        "trigger",
-        "Program Released",
-        "-p",
-        "program_id=1",
-        "-p",
-        "prev_program_id=1",
-        "--name",
-        "n",
-        "--created-by",
-        "me",
-    ]));
+    let out = run(&mut trigger(&emu, &[]));
     expect_code(&out, 4);
     assert!(
         out.stderr.contains("Property language missing"),
@@ -135,20 +124,7 @@ fn trigger_gives_advice_in_the_command_lines_terms() {
 
     // May have been delivered: said once, in the error; the hint says how to check.
     emu.inject(Fault::CloseAfterBody, 1);
-    let out = run(against(&emu).args([
-        "trigger",
-        "Program Released",
-        "-p",
-        "program_id=1",
-        "-p",
-        "prev_program_id=1",
-        "-p",
-        "language=Hindi",
-        "--name",
-        "n",
-        "--created-by",
-        "me",
-    ]));
+    let out = run(&mut trigger(&emu, &["language=Hindi"]));
     expect_code(&out, 5);
     assert_eq!(
         out.stderr.matches("may have been delivered").count(),
