@@ -1,5 +1,6 @@
 //! How to test your own code against the emulator: real HTTP over loopback, a dashboard built
-//! from your compiled schema, assertions on what CleverTap would have received, and faults.
+//! from your compiled schema, assertions that take your own event structs and show a diff of what
+//! CleverTap would have received, waiting for background work without sleeps, and faults.
 //!
 //! ```text
 //! cargo test -p bulletins-examples --example test_with_emulator
@@ -72,11 +73,40 @@ mod tests {
             .expect("accepted");
 
         assert_eq!(triggered.targets, 1);
-        let received = emulator.accepted();
-        assert_eq!(received.len(), 1);
-        assert_eq!(received[0].property("order_id"), Some("12345"));
-        assert_eq!(received[0].property("coupon_code"), Some("WELCOME10"));
-        assert_eq!(received[0].property("quantity"), Some("1"));
+        // Your own event struct, as the code should have built it. On a mismatch the panic
+        // diffs the closest bulletin received, property by property.
+        emulator.assert_received(&expected_order());
+        assert_eq!(emulator.accepted().len(), 1);
+    }
+
+    /// What `notify_order(.., "12345", "books")` should send.
+    fn expected_order() -> OrderPlaced<'static> {
+        OrderPlaced {
+            order_id: "12345",
+            product_category: Cow::Borrowed("books"),
+            coupon: Some("WELCOME10".into()),
+            quantity: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bulletin_sent_in_the_background_is_awaited_not_slept_for() {
+        let (emulator, client) = emulator_and_client().await;
+
+        // Work your service hands to a background task.
+        let work = tokio::spawn(async move { notify_order(&client, "12345", "books").await });
+
+        // Returns as soon as the bulletin is recorded; the timeout only bounds a broken run.
+        emulator
+            .wait_for_bulletins(1, Duration::from_secs(10))
+            .await
+            .expect("the background task sends one bulletin");
+        // The whole bulletin: the event, its name and its creator.
+        let expected = Bulletin::new(expected_order(), "Order 12345", "[email protected]");
+        emulator.assert_received_bulletin(&expected);
+        work.await
+            .expect("the task ran")
+            .expect("the bulletin was accepted");
     }
 
     #[tokio::test]
@@ -90,9 +120,9 @@ mod tests {
             .expect_err("no answer");
 
         assert!(error.may_have_been_delivered());
-        let received = emulator.bulletins();
-        assert_eq!(received.len(), 1, "at most once: not resent");
-        assert_eq!(received[0].status, DeliveryStatus::ReceivedNotAcknowledged);
+        let received = emulator.assert_received(&expected_order());
+        assert_eq!(received.status, DeliveryStatus::ReceivedNotAcknowledged);
+        assert_eq!(emulator.bulletins().len(), 1, "at most once: not resent");
     }
 
     #[tokio::test]
@@ -104,6 +134,7 @@ mod tests {
             .await
             .expect("accepted on the third attempt");
 
-        assert_eq!(emulator.accepted().len(), 1);
+        assert!(emulator.assert_received(&expected_order()).is_accepted());
+        assert_eq!(emulator.bulletins().len(), 1);
     }
 }

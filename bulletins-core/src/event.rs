@@ -154,11 +154,12 @@ pub enum Presence {
 /// A type CleverTap accepts as a property value: a string.
 ///
 /// CleverTap only supports strings for property values. Numbers, booleans and other types are
-/// sent as their `Display` text with `#[business_event(display)]` on the field.
+/// sent as their `Display` text with `#[business_event(display)]` on the field, or on the struct
+/// for every field.
 #[diagnostic::on_unimplemented(
     message = "CleverTap only accepts string property values; `{Self}` is not a string type",
     label = "not a string type",
-    note = "use `String`, `&str`, `Cow<str>`, `Box<str>`, `Arc<str>` or `Rc<str>`, or add `#[business_event(display)]` to the field to send its `Display` text"
+    note = "use `String`, `&str`, `Cow<str>`, `Box<str>`, `Arc<str>` or `Rc<str>`, or add `#[business_event(display)]` to the field (or to the struct, for every field) to send its `Display` text"
 )]
 pub trait PropertyValue {
     /// The value as sent.

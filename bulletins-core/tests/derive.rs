@@ -130,6 +130,47 @@ fn the_issue_example_rename_display_and_skip() {
     );
 }
 
+/// `display` on the struct: every field is sent as its `Display` text.
+#[derive(BusinessEvent)]
+#[business_event(name = "order_shipped", display, requires = ["order_id"])]
+struct OrderShipped<'a> {
+    order_id: u64,
+    total: f64,
+    express: bool,
+    tier: Option<Tier>,
+    carrier: &'a str,
+    #[business_event(skip)]
+    #[allow(dead_code)] // never read: the point is that it is not sent, nor needs `Display`
+    parcels: Vec<u8>,
+}
+
+#[test]
+fn display_on_the_struct_sends_every_field_as_its_display_text() {
+    let shipped = |tier| OrderShipped {
+        order_id: 42,
+        total: 19.5,
+        express: true,
+        tier,
+        carrier: "DHL \"Express\"",
+        parcels: vec![1],
+    };
+    assert_eq!(
+        properties(shipped(Some(Tier(1)))),
+        r#"{"order_id":"42","total":"19.5","express":"true","tier":"tier \"1\"","carrier":"DHL \"Express\""}"#
+    );
+    assert_eq!(
+        properties(shipped(None)),
+        r#"{"order_id":"42","total":"19.5","express":"true","carrier":"DHL \"Express\""}"#
+    );
+    let presence: Vec<Presence> = OrderShipped::SCHEMA
+        .properties()
+        .iter()
+        .map(PropertySchema::presence)
+        .collect();
+    use Presence::{Always, Optional, Required};
+    assert_eq!(presence, [Required, Always, Always, Optional, Always]);
+}
+
 #[test]
 fn the_schema_lists_name_keys_and_presence_in_order() {
     let schema = OrderPlaced::SCHEMA;

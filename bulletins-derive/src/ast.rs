@@ -33,6 +33,8 @@ pub(crate) struct Field<'a> {
     pub(crate) key: String,
     /// Where the key comes from: the `rename` literal, else the field's name.
     pub(crate) key_span: Span,
+    /// Whether the value is sent as its `Display` text: `display` on the field or the struct.
+    pub(crate) display: bool,
 }
 
 impl<'a> Event<'a> {
@@ -104,6 +106,7 @@ impl<'a> Field<'a> {
             ident,
             ty: &field.ty,
             option_of: option_of(&field.ty),
+            display: attrs.display.is_some() || container.display.is_some(),
             attrs,
             key,
             key_span,

@@ -27,12 +27,12 @@ pub(crate) const CRATE: &str = "crate";
 pub(crate) const DASHBOARD: &str = "dashboard";
 /// Field: the property key, instead of the field's name.
 pub(crate) const RENAME: &str = "rename";
-/// Field: send the value's `Display` text.
+/// Field, or struct for every field: send the value's `Display` text.
 pub(crate) const DISPLAY: &str = "display";
 /// Field: not a property.
 pub(crate) const SKIP: &str = "skip";
 
-const CONTAINER_KEYS: &[&str] = &[NAME, REQUIRES, RENAME_ALL, CRATE, DASHBOARD];
+const CONTAINER_KEYS: &[&str] = &[NAME, REQUIRES, RENAME_ALL, DISPLAY, CRATE, DASHBOARD];
 const FIELD_KEYS: &[&str] = &[RENAME, DISPLAY, SKIP];
 
 /// The struct's `#[business_event(...)]` attributes.
@@ -54,6 +54,12 @@ pub(crate) struct Container {
     /// Whether a `dashboard` key was written: a malformed one means no check rather than a
     /// fallback to `BULLETINS_DASHBOARD`.
     pub(crate) dashboard_attempted: bool,
+    /// `display`: the key's path, for spans. Every field is sent as its `Display` text.
+    pub(crate) display: Option<Path>,
+    /// Whether `display` may have been meant but was not understood (an unknown key whose
+    /// closest known key is `display`, or an attribute too broken to read): then a field that
+    /// is not a string is not reported, which could be a cascade of that one mistake.
+    pub(crate) display_uncertain: bool,
 }
 
 /// A field's `#[business_event(...)]` attributes.
@@ -93,6 +99,10 @@ pub(crate) fn container(cx: &mut Ctxt, attrs: &[Attribute]) -> Container {
                     None => cx.error_spanned_by(&rule, unknown_rule(&rule.value())),
                 }
             }
+        } else if key.is_ident(DISPLAY) {
+            seen.first(cx, key, DISPLAY);
+            flag(cx, meta, DISPLAY)?;
+            out.display.get_or_insert_with(|| key.clone());
         } else if key.is_ident(CRATE) {
             seen.first(cx, key, CRATE);
             let example = "crate = \"my_reexport::bulletins_core\"";
@@ -115,11 +125,13 @@ pub(crate) fn container(cx: &mut Ctxt, attrs: &[Attribute]) -> Container {
                 out.dashboard.get_or_insert(path);
             }
         } else {
-            unknown_key(cx, meta, CONTAINER_KEYS, FIELD_KEYS, "struct", "field")?;
+            let suggested = unknown_key(cx, meta, CONTAINER_KEYS, FIELD_KEYS, "struct", "field")?;
+            out.display_uncertain |= suggested == Some(DISPLAY);
         }
         Ok(())
     });
     out.name_attempted |= broken;
+    out.display_uncertain |= broken;
     out
 }
 
@@ -291,20 +303,21 @@ fn flag(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<()>
 }
 
 /// An unknown key: says where it belongs if it is the other level's key, else suggests the
-/// closest known key. Consumes its value so the next key still parses.
+/// closest known key, which it returns. Consumes its value so the next key still parses.
 fn unknown_key(
     cx: &mut Ctxt,
     meta: &ParseNestedMeta<'_>,
-    known: &[&str],
+    known: &[&'static str],
     other_level: &[&str],
     here: &str,
     there: &str,
-) -> syn::Result<()> {
+) -> syn::Result<Option<&'static str>> {
     take_value(meta)?;
     let key = meta
         .path
         .get_ident()
         .map_or_else(|| path_text(&meta.path), |ident| ident.to_string());
+    let suggestion = closest(&key, known.iter().copied(), 1).first().copied();
     let message = if other_level.contains(&key.as_str()) {
         let alternative = match key.as_str() {
             RENAME => format!("; to rename every field's key use `{RENAME_ALL} = \"...\"`"),
@@ -313,7 +326,7 @@ fn unknown_key(
         };
         format!("`{key}` is a {there} attribute, not a {here} attribute: move it to the {there}{alternative}")
     } else {
-        match closest(&key, known.iter().copied(), 1).first() {
+        match suggestion {
             Some(suggestion) => {
                 format!("unknown business_event attribute `{key}`; did you mean `{suggestion}`?")
             }
@@ -324,7 +337,7 @@ fn unknown_key(
         }
     };
     cx.error_spanned_by(&meta.path, message);
-    Ok(())
+    Ok(suggestion)
 }
 
 fn unknown_rule(rule: &str) -> String {

@@ -5,7 +5,8 @@
 //! The stub still names each property's type the way the real impl does, so a field that is
 //! not a string is reported in the same compile as the attribute mistakes. Only fields whose own
 //! attributes are sound are checked: a field with `#[business_event(displya)]` may well be
-//! meant as `display`, and reporting its type too would be a cascade.
+//! meant as `display`, and reporting its type too would be a cascade. The same goes for every
+//! field when the struct's attributes hold such a typo.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -33,6 +34,8 @@ pub(crate) fn expand(
         .fields
         .iter()
         .filter(|field| field.is_sent() && attributes_are_sound(input, field))
+        // A misspelled struct-level `display` would make every non-string field an error.
+        .filter(|field| field.display || !event.attrs.display_uncertain)
         .map(|field| write::field(field, &private, &writer));
     quote! {
         #errors

@@ -11,7 +11,8 @@ use crate::ast::Field;
 
 /// One field's write.
 ///
-/// The trait a value's type needs (`PropertyValue`; with `display`, `Display`) is named in a
+/// The trait a value's type needs (`PropertyValue`; with `display` on the field or the struct,
+/// `Display`) is named in a
 /// qualified path on that type, `<T as PropertyValue>::as_property_str`, spanned on it: a type
 /// that is not a string (or, with `display`, not `Display`) is reported on the type alone, with
 /// the trait's `on_unimplemented` message, and no note points into the SDK's private module (as
@@ -35,7 +36,7 @@ pub(crate) fn field(field: &Field<'_>, private: &TokenStream, writer: &Ident) ->
     member.set_span(last);
     let name = binding.as_ref().unwrap_or(&member);
     let argument = quote!(#place #name);
-    let write = if field.attrs.display.is_some() {
+    let write = if field.display {
         let fmt = quote_spanned!(last=> <#ty as #path::Display>::fmt);
         quote!(#private::write_display(#writer, #key, #argument, #fmt)?;)
     } else {

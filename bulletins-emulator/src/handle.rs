@@ -2,12 +2,15 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
-use bulletins_core::{EventSchema, StaticEvent};
+use bulletins_core::{Bulletin, BusinessEvent, EventSchema, StaticEvent};
 use tokio::net::TcpListener;
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::assertion::{self, Expected, TimedOut};
 use crate::dashboard::{Account, Dashboard, EventDefinition};
 use crate::fault::Fault;
 use crate::log::{Filter, DEFAULT_MAX_RECORDED};
@@ -212,6 +215,160 @@ impl Emulator {
             .iter()
             .map(Rejection::from_entry)
             .collect()
+    }
+
+    /// Asserts that the emulator received `event`: some received bulletin
+    /// ([`Self::bulletins`]: accepted, or not acknowledged because of a fault) names the same
+    /// business event and has exactly its properties — none missing, none extra, each value
+    /// equal. Returns that bulletin (the oldest, if several match) to check more of it.
+    ///
+    /// `event` is a value of the test's own event struct, built as the code under test should
+    /// build it; its properties are written as they would be sent (`display` fields as text,
+    /// `None` fields left out). The bulletin's `name`, `c-by` and `when` are not compared: see
+    /// [`Self::assert_received_bulletin`] for those.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// use bulletins_core::{Bulletin, DynamicEvent};
+    /// use bulletins_emulator::{Emulator, DEMO_ACCOUNT_ID, DEMO_PASSCODE};
+    ///
+    /// let emulator = Emulator::demo().start().await?;
+    /// let event = DynamicEvent::new("Program Released")?
+    ///     .property("program_id", "234567")?
+    ///     .property("language", "Hindi")?
+    ///     .property("prev_program_id", "123457")?;
+    /// // The code under test sends it; here, a plain HTTP client.
+    /// let body = Bulletin::new(&event, "Sa Re Ga Ma episode 12", "[email protected]").to_json_vec()?;
+    /// reqwest::Client::new()
+    ///     .post(emulator.trigger_url())
+    ///     .header("X-CleverTap-Account-Id", DEMO_ACCOUNT_ID)
+    ///     .header("X-CleverTap-Passcode", DEMO_PASSCODE)
+    ///     .header("Content-Type", "application/json")
+    ///     .body(body)
+    ///     .send()
+    ///     .await?;
+    ///
+    /// let received = emulator.assert_received(&event);
+    /// assert!(received.is_accepted());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    /// When no received bulletin matches (or `event` cannot be sent at all), with a message
+    /// that diffs the closest received bulletin of the same event against the expected one, a
+    /// line per field and property (`-` expected, `+` received), and lists the bulletins
+    /// received and the requests refused (the newest ten of each):
+    ///
+    /// ```text
+    /// assertion failed: no bulletin received matches the expected `order_placed`
+    /// closest: #1 (accepted): property `quantity` differs, property `coupon_code` is extra
+    /// - expected
+    /// + received
+    ///   business_event: "order_placed"
+    ///   properties:
+    ///     order_id: "12345"
+    /// -   quantity: "3"
+    /// +   quantity: "2"
+    /// +   coupon_code: "SAVE10"
+    /// 1 bulletin received, oldest first:
+    ///   #1 accepted `order_placed` "New order" {coupon_code: "SAVE10", order_id: "12345", quantity: "2"}
+    /// ```
+    #[track_caller]
+    pub fn assert_received<E: BusinessEvent + ?Sized>(&self, event: &E) -> Recorded {
+        self.assert_matches(Expected::event(event))
+    }
+
+    /// Asserts that the emulator received `bulletin`: as [`Self::assert_received`] for its
+    /// event, and its `name` and `c-by` are equal too, and its `when` when it was set to a
+    /// timestamp ([`When::Unix`](bulletins_core::When::Unix)); the default,
+    /// [`When::Now`](bulletins_core::When::Now), matches any `when` (read
+    /// [`Recorded::when`] to check it). Returns the matching bulletin.
+    ///
+    /// # Panics
+    /// As [`Self::assert_received`], the diff showing `name`, `c-by` and `when` too.
+    #[track_caller]
+    pub fn assert_received_bulletin<E: BusinessEvent>(
+        &self,
+        bulletin: &Bulletin<'_, E>,
+    ) -> Recorded {
+        self.assert_matches(Expected::bulletin(bulletin))
+    }
+
+    #[track_caller]
+    fn assert_matches(&self, expected: Result<Expected, String>) -> Recorded {
+        let mut bulletins = self.bulletins();
+        let found = expected
+            .and_then(|expected| assertion::find(&expected, &bulletins, || self.rejections()));
+        match found {
+            Ok(index) => bulletins.swap_remove(index),
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    /// Waits until at least `count` bulletins were received ([`Self::bulletins`]: accepted or
+    /// not acknowledged), then returns them all, oldest first: for code that sends from a
+    /// background task, so that a test waits exactly as long as the work takes and no sleep
+    /// guesses how long that is. Each request the emulator records wakes the wait; nothing
+    /// polls.
+    ///
+    /// The count is of the bulletins kept now: [`Self::clear`] and eviction past
+    /// [`EmulatorBuilder::max_recorded`] lower it.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use bulletins_emulator::Emulator;
+    ///
+    /// let emulator = Emulator::demo().start().await?;
+    /// // Nothing sends here, so the wait ends with the timeout, saying what was received.
+    /// let error = emulator.wait_for_bulletins(1, Duration::from_millis(10)).await.unwrap_err();
+    /// assert_eq!(error.to_string(), "timed out after 10ms waiting for 1 bulletin; 0 received");
+    /// # Ok::<(), bulletins_emulator::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`TimedOut`] when `timeout` passes first; its message lists the bulletins received and
+    /// the requests refused, so a test's `?` or `.unwrap()` says what arrived instead.
+    pub async fn wait_for_bulletins(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Recorded>, TimedOut> {
+        // Subscribed before counting, so a bulletin recorded in between still wakes the wait.
+        let mut notices = self.shared.log.subscribe();
+        let wanted = u64::try_from(count).unwrap_or(u64::MAX);
+        let enough = async {
+            while self.bulletin_count() < wanted {
+                // A lagging receiver just counts again. The sender lives as long as `self`, so
+                // it never closes here; if it did, wait for the timeout rather than spin.
+                if let Err(RecvError::Closed) = notices.recv().await {
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, enough).await {
+            Ok(()) => Ok(self.bulletins()),
+            Err(_) => Err(TimedOut::new(
+                count,
+                timeout,
+                self.bulletins(),
+                self.rejections(),
+            )),
+        }
+    }
+
+    /// How many bulletins are kept, without copying or parsing them.
+    fn bulletin_count(&self) -> u64 {
+        self.shared
+            .log
+            .counts()
+            .iter()
+            .map(|(_, bulletins, _)| bulletins)
+            .sum()
     }
 
     /// How many recorded requests were forgotten to stay within

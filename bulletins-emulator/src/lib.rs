@@ -8,7 +8,10 @@
 //! [`Emulator::base_url`].
 //!
 //! Most users want it in tests, started from Rust with the dashboard built from the same
-//! `#[derive(BusinessEvent)]` types the code sends ([`EmulatorBuilder::business_event`]). This
+//! `#[derive(BusinessEvent)]` types the code sends ([`EmulatorBuilder::business_event`]), and
+//! checked with the same types: [`Emulator::assert_received`] takes a value of the event struct
+//! and panics with a diff of the closest bulletin received when none matches;
+//! [`Emulator::wait_for_bulletins`] waits for work done in the background. This
 //! crate is the library; the command line is `bulletins-cli`'s (`bulletins emulator`, or its
 //! `bulletins-emulator` binary), which serves a dashboard file (or the documentation's demo
 //! dashboard) for manual work: `bulletins-emulator --listen 127.0.0.1:8787 --config dashboard.json`.
@@ -113,6 +116,7 @@
 //!
 //! Other paths answer 404 and wrong methods 405, in CleverTap's failure shape.
 
+mod assertion;
 mod config;
 mod dashboard;
 mod entry;
@@ -128,6 +132,7 @@ mod server;
 mod trigger;
 mod validate;
 
+pub use assertion::TimedOut;
 pub use config::ConfigError;
 pub use dashboard::{
     Account, Dashboard, EventDefinition, DEFAULT_CONCURRENCY_LIMIT, DEMO_ACCOUNT_ID, DEMO_EVENT,
