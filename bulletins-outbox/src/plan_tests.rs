@@ -4,9 +4,9 @@
 //! an index, and compare times inside the index, never read the table or filter every row.
 //! (Speed itself is measured by `examples/store_scale.rs`, not here.)
 
-use sqlx::{Row as _, SqlStr};
+use sqlx::{PgPool, Row as _, SqlStr, SqlitePool};
 
-use crate::store::{Pool, Store};
+use crate::store::Store;
 use crate::table::TableName;
 
 const ACCOUNT: &str = "ABCD-RSTU-1234";
@@ -105,14 +105,10 @@ fn postgres_problem(name: &str, plan: &str) -> Option<String> {
 async fn sqlite_statements_find_their_rows_through_indexes() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite:{}", dir.path().join("plans.db").display());
-    let store = Store::connect_or_create(&url)
-        .await
-        .expect("sqlite")
-        .with_table(TableName::new("plans").expect("valid"));
+    let options = Store::sqlite_options(&url).expect("a SQLite URL");
+    let pool = &SqlitePool::connect_with(options).await.expect("sqlite");
+    let store = Store::sqlite(pool.clone()).with_table(TableName::new("plans").expect("valid"));
     store.migrate().await.expect("migrate");
-    let Pool::Sqlite(pool) = store.pool() else {
-        unreachable!("a SQLite URL")
-    };
     let rows = format!(
         "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {ROWS}) SELECT n FROM s)"
     );
@@ -156,14 +152,10 @@ async fn postgres_statements_find_their_rows_through_indexes() {
         return;
     };
     let table = format!("plans_{}_{:x}", std::process::id(), rand::random::<u32>());
-    let store = Store::connect(&url)
-        .await
-        .expect("postgres")
-        .with_table(TableName::new(table.clone()).expect("valid"));
+    let pool = &PgPool::connect(&url).await.expect("postgres");
+    let store =
+        Store::postgres(pool.clone()).with_table(TableName::new(table.clone()).expect("valid"));
     store.migrate().await.expect("migrate");
-    let Pool::Postgres(pool) = store.pool() else {
-        unreachable!("a PostgreSQL URL")
-    };
     let rows = format!("generate_series(1, {ROWS}) AS n");
     let fill = fill_sql(&store, "(EXTRACT(EPOCH FROM now()) * 1000)::BIGINT", &rows);
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{fill}; ANALYZE {table}")))
