@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::{AssertSqlSafe, SqlSafeStr as _, SqlStr};
 
 use crate::rows::Outcome;
+use crate::state::State;
 use crate::table::{TableName, DEFAULT_TABLE};
 
 /// What one database does its own way, as data: the SQL text that differs, and two habits.
@@ -123,19 +124,7 @@ impl Queries {
             delivered_many: q(dialect.delivered_many),
             deliver_and_mark: dialect.deliver_and_mark.map(q),
             notify: dialect.notify.map(q),
-            // The pick is materialized once: as a plain `IN (subquery)` PostgreSQL may rescan
-            // it, and with SKIP LOCKED each rescan picks other rows, so one claim could take
-            // far more than its limit (the whole backlog).
-            claim: q(&format!(
-                "WITH picked AS MATERIALIZED (SELECT id FROM {{t}} \
-                   WHERE state = 'pending' AND account = $3 AND available_at <= {{now}} \
-                   ORDER BY available_at, id LIMIT $4 {}) \
-                 UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
-                 attempts = attempts + 1 \
-                 WHERE state = 'pending' AND id IN (SELECT id FROM picked) \
-                 RETURNING id, body, attempts",
-                dialect.skip_locked
-            )),
+            claim: q(&claim(dialect.skip_locked)),
             // The relay renews a `sending` row's lease while its request waits for a slot, and
             // restarts it once the request left: only while its token still holds the row.
             extend_sending: q("UPDATE {t} SET lease_until = {now} + $3 \
@@ -167,13 +156,7 @@ impl Queries {
             purge: q("DELETE FROM {t} WHERE id IN (SELECT id FROM {t} \
                  WHERE state = 'delivered' AND finished_at < {now} - $1 LIMIT $2)"),
             next_due: q("SELECT MIN(available_at) - {now} FROM {t} WHERE state = 'pending' AND account = $1"),
-            // One count per state, each on that state's partial index: a `GROUP BY state`
-            // reads the whole table.
-            counts: q(&crate::state::State::ALL
-                .iter()
-                .map(|s| format!("SELECT '{0}', COUNT(*) FROM {{t}} WHERE state = '{0}'", s.as_str()))
-                .collect::<Vec<_>>()
-                .join(" UNION ALL ")),
+            counts: q(&counts()),
             oldest_pending: q("SELECT {now} - MIN(created_at) FROM {t} WHERE state = 'pending'"),
             list_uncertain: q("SELECT id, account, event, body, attempts, \
                  {now} - COALESCE(sent_at, created_at), last_error \
@@ -200,6 +183,35 @@ impl Queries {
                  OR (SELECT MIN(lease_until) FROM {t} WHERE state = 'sending' AND account = $1) IS NOT NULL"),
         }
     }
+}
+
+/// The claim's template, with `skip_locked` in its pick. The pick is materialized once: as a
+/// plain `IN (subquery)` PostgreSQL may rescan it, and with SKIP LOCKED each rescan picks other
+/// rows, so one claim could take far more than its limit (the whole backlog).
+fn claim(skip_locked: &str) -> String {
+    format!(
+        "WITH picked AS MATERIALIZED (SELECT id FROM {{t}} \
+           WHERE state = 'pending' AND account = $3 AND available_at <= {{now}} \
+           ORDER BY available_at, id LIMIT $4 {skip_locked}) \
+         UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
+         attempts = attempts + 1 \
+         WHERE state = 'pending' AND id IN (SELECT id FROM picked) \
+         RETURNING id, body, attempts"
+    )
+}
+
+/// The counts' template: one count per state, each on that state's partial index (a
+/// `GROUP BY state` reads the whole table).
+fn counts() -> String {
+    (State::ALL.iter())
+        .map(|s| {
+            format!(
+                "SELECT '{0}', COUNT(*) FROM {{t}} WHERE state = '{0}'",
+                s.as_str()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
 }
 
 impl Queries {
