@@ -1,12 +1,11 @@
 //! Enqueueing: a bulletin written in the caller's own transaction.
 
 use futures_util::future::BoxFuture;
-use sqlx::{Row as _, SqlStr};
+use sqlx::SqlStr;
 
 use bulletins_http::{Bulletin, BusinessEvent, Payload};
 
 use crate::error::Error;
-use crate::sql::{Dialect, Queries};
 use crate::table::TableName;
 
 /// Where bulletins are enqueued: the account they go to and the outbox table.
@@ -34,9 +33,9 @@ pub struct Outbox {
     account: String,
     table: TableName,
     #[cfg(feature = "sqlite")]
-    sqlite_insert: SqlStr,
+    pub(crate) sqlite_insert: SqlStr,
     #[cfg(feature = "postgres")]
-    postgres_insert: SqlStr,
+    pub(crate) postgres_insert: SqlStr,
 }
 
 impl Outbox {
@@ -50,9 +49,9 @@ impl Outbox {
         Self {
             account,
             #[cfg(feature = "sqlite")]
-            sqlite_insert: Queries::new(Dialect::Sqlite, &table).insert,
+            sqlite_insert: crate::store::sqlite::DIALECT.insert_into(&table),
             #[cfg(feature = "postgres")]
-            postgres_insert: Queries::new(Dialect::Postgres, &table).insert,
+            postgres_insert: crate::store::postgres::DIALECT.insert_into(&table),
             table,
         }
     }
@@ -114,12 +113,9 @@ impl Outbox {
     }
 }
 
-mod sealed {
+/// Implemented beside each backend (`store/sqlite.rs`, `store/postgres.rs`).
+pub(crate) mod sealed {
     pub trait Sealed {}
-    #[cfg(feature = "sqlite")]
-    impl Sealed for sqlx::SqliteConnection {}
-    #[cfg(feature = "postgres")]
-    impl Sealed for sqlx::PgConnection {}
 }
 
 /// A connection [`Outbox::enqueue`] can write on: `sqlx::SqliteConnection` or
@@ -132,44 +128,4 @@ pub trait OutboxConnection: sealed::Sealed + Send {
         event: &'a str,
         body: String,
     ) -> BoxFuture<'a, Result<i64, sqlx::Error>>;
-}
-
-#[cfg(feature = "sqlite")]
-impl OutboxConnection for sqlx::SqliteConnection {
-    fn insert_row<'a>(
-        &'a mut self,
-        outbox: &'a Outbox,
-        event: &'a str,
-        body: String,
-    ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
-        Box::pin(async move {
-            sqlx::query(outbox.sqlite_insert.clone())
-                .bind(outbox.account.clone())
-                .bind(event.to_owned())
-                .bind(body)
-                .fetch_one(self)
-                .await?
-                .try_get(0)
-        })
-    }
-}
-
-#[cfg(feature = "postgres")]
-impl OutboxConnection for sqlx::PgConnection {
-    fn insert_row<'a>(
-        &'a mut self,
-        outbox: &'a Outbox,
-        event: &'a str,
-        body: String,
-    ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
-        Box::pin(async move {
-            sqlx::query(outbox.postgres_insert.clone())
-                .bind(outbox.account.clone())
-                .bind(event.to_owned())
-                .bind(body)
-                .fetch_one(self)
-                .await?
-                .try_get(0)
-        })
-    }
 }

@@ -4,49 +4,37 @@
 //! an index, and compare times inside the index, never read the table or filter every row.
 //! (Speed itself is measured by `examples/store_scale.rs`, not here.)
 
-use sqlx::{Row as _, SqlStr};
+use sqlx::{
+    AssertSqlSafe, PgPool, Postgres, Row as _, SqlSafeStr as _, SqlStr, Sqlite, SqlitePool,
+};
 
-use crate::store::{Pool, Store};
+use crate::sql::Arg::{self, Int, Text};
+use crate::store::backend::Backend as _;
+use crate::store::Store;
 use crate::table::TableName;
 
 const ACCOUNT: &str = "ABCD-RSTU-1234";
 
-/// A value to bind to a statement's parameter.
-#[derive(Clone)]
-enum Bind {
-    Int(i64),
-    Text(&'static str),
-}
-
 /// The statements under test, with the values their parameters take.
-fn statements(store: &Store) -> Vec<(&'static str, SqlStr, Vec<Bind>)> {
+fn statements(store: &Store) -> Vec<(&'static str, SqlStr, Vec<Arg<'static>>)> {
     let sql = &store.sql;
-    let lease = Bind::Int(30_000);
+    let lease = Int(30_000);
     vec![
         (
             "claim",
             sql.claim.clone(),
-            vec![
-                Bind::Text("token"),
-                lease,
-                Bind::Text(ACCOUNT),
-                Bind::Int(128),
-            ],
+            vec![Text("token"), lease, Text(ACCOUNT), Int(128)],
         ),
         ("sweep (claimed)", sql.sweep_claimed.clone(), vec![]),
         ("sweep (sending)", sql.sweep_sending.clone(), vec![]),
         (
             "purge",
             sql.purge.clone(),
-            vec![Bind::Int(7 * 24 * 3_600_000), Bind::Int(1000)],
+            vec![Int(7 * 24 * 3_600_000), Int(1000)],
         ),
-        ("active", sql.active.clone(), vec![Bind::Text(ACCOUNT)]),
-        (
-            "has_active",
-            sql.has_active.clone(),
-            vec![Bind::Text(ACCOUNT)],
-        ),
-        ("next_due", sql.next_due.clone(), vec![Bind::Text(ACCOUNT)]),
+        ("active", sql.active.clone(), vec![Text(ACCOUNT)]),
+        ("has_active", sql.has_active.clone(), vec![Text(ACCOUNT)]),
+        ("next_due", sql.next_due.clone(), vec![Text(ACCOUNT)]),
     ]
 }
 
@@ -105,14 +93,10 @@ fn postgres_problem(name: &str, plan: &str) -> Option<String> {
 async fn sqlite_statements_find_their_rows_through_indexes() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite:{}", dir.path().join("plans.db").display());
-    let store = Store::connect_or_create(&url)
-        .await
-        .expect("sqlite")
-        .with_table(TableName::new("plans").expect("valid"));
+    let options = Store::sqlite_options(&url).expect("a SQLite URL");
+    let pool = &SqlitePool::connect_with(options).await.expect("sqlite");
+    let store = Store::sqlite(pool.clone()).with_table(TableName::new("plans").expect("valid"));
     store.migrate().await.expect("migrate");
-    let Pool::Sqlite(pool) = store.pool() else {
-        unreachable!("a SQLite URL")
-    };
     let rows = format!(
         "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {ROWS}) SELECT n FROM s)"
     );
@@ -129,15 +113,8 @@ async fn sqlite_statements_find_their_rows_through_indexes() {
     all.push(("status counts", store.sql.counts.clone(), vec![]));
     let mut problems = Vec::new();
     for (name, sql, binds) in all {
-        let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {}", sql.as_str()));
-        let mut query = sqlx::query(explain);
-        for bind in binds {
-            query = match bind {
-                Bind::Int(n) => query.bind(n),
-                Bind::Text(s) => query.bind(s),
-            };
-        }
-        let plan: Vec<String> = query
+        let explain = AssertSqlSafe(format!("EXPLAIN QUERY PLAN {}", sql.as_str()));
+        let plan: Vec<String> = Sqlite::query(&explain.into_sql_str(), &binds)
             .fetch_all(pool)
             .await
             .expect("explain")
@@ -156,14 +133,10 @@ async fn postgres_statements_find_their_rows_through_indexes() {
         return;
     };
     let table = format!("plans_{}_{:x}", std::process::id(), rand::random::<u32>());
-    let store = Store::connect(&url)
-        .await
-        .expect("postgres")
-        .with_table(TableName::new(table.clone()).expect("valid"));
+    let pool = &PgPool::connect(&url).await.expect("postgres");
+    let store =
+        Store::postgres(pool.clone()).with_table(TableName::new(table.clone()).expect("valid"));
     store.migrate().await.expect("migrate");
-    let Pool::Postgres(pool) = store.pool() else {
-        unreachable!("a PostgreSQL URL")
-    };
     let rows = format!("generate_series(1, {ROWS}) AS n");
     let fill = fill_sql(&store, "(EXTRACT(EPOCH FROM now()) * 1000)::BIGINT", &rows);
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{fill}; ANALYZE {table}")))
@@ -180,15 +153,8 @@ async fn postgres_statements_find_their_rows_through_indexes() {
             .await
             .expect("set");
         for (name, sql, binds) in statements(&store) {
-            let explain = sqlx::AssertSqlSafe(format!("EXPLAIN {}", sql.as_str()));
-            let mut query = sqlx::query(explain);
-            for bind in binds {
-                query = match bind {
-                    Bind::Int(n) => query.bind(n),
-                    Bind::Text(s) => query.bind(s),
-                };
-            }
-            let plan: Vec<String> = query
+            let explain = AssertSqlSafe(format!("EXPLAIN {}", sql.as_str()));
+            let plan: Vec<String> = Postgres::query(&explain.into_sql_str(), &binds)
                 .fetch_all(&mut *connection)
                 .await
                 .expect("explain")

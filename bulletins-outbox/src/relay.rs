@@ -6,12 +6,13 @@ use std::pin::pin;
 use std::time::Duration;
 
 use bulletins_http::{Client, Error as SendError, NotDelivered, RetryPolicy, Triggered};
+use futures_util::StreamExt as _;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::rows::Outcome;
-use crate::store::Store;
+use crate::store::{Notices, Store};
 
 mod flow;
 
@@ -104,12 +105,7 @@ impl Relay {
         let batch_size = u32::try_from(cap.saturating_mul(4).max(max_sending * 2))
             .unwrap_or(u32::MAX)
             .clamp(8, 1000);
-        let poll_interval = match store.dialect() {
-            #[cfg(feature = "sqlite")]
-            crate::sql::Dialect::Sqlite => Duration::from_millis(500),
-            #[cfg(feature = "postgres")]
-            crate::sql::Dialect::Postgres => Duration::from_secs(30),
-        };
+        let poll_interval = store.poll_interval();
         Self {
             store,
             client,
@@ -450,46 +446,24 @@ impl Stop {
     }
 }
 
-/// Waits for new rows: a PostgreSQL `LISTEN`, or a plain sleep.
-enum Waiter {
-    Sleep,
-    #[cfg(feature = "postgres")]
-    Listen(Box<sqlx::postgres::PgListener>),
-}
+/// Waits for new rows: the database's notices (PostgreSQL's `LISTEN`), or a plain sleep.
+struct Waiter(Option<Notices>);
 
 impl Waiter {
     async fn new(store: &Store) -> Self {
-        match store.pool() {
-            #[cfg(feature = "postgres")]
-            crate::store::Pool::Postgres(pool) => {
-                let listener = async {
-                    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-                    listener.listen(store.table().as_str()).await?;
-                    Ok::<_, sqlx::Error>(listener)
-                };
-                match listener.await {
-                    Ok(listener) => Waiter::Listen(Box::new(listener)),
-                    Err(error) => {
-                        tracing::warn!(%error, "outbox relay: LISTEN failed; polling instead");
-                        Waiter::Sleep
-                    }
-                }
-            }
-            #[allow(unreachable_patterns)] // with only PostgreSQL built, every pool listens
-            _ => Waiter::Sleep,
-        }
+        Self(store.listen().await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "outbox relay: LISTEN failed; polling instead");
+            None
+        }))
     }
 
     async fn wait(&mut self, at_most: Duration) {
-        match self {
-            Waiter::Sleep => tokio::time::sleep(at_most).await,
-            #[cfg(feature = "postgres")]
-            Waiter::Listen(listener) => {
-                if let Ok(Err(error)) = tokio::time::timeout(at_most, listener.recv()).await {
-                    tracing::warn!(%error, "outbox relay: LISTEN connection failed; reconnecting");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
+        let Some(notices) = &mut self.0 else {
+            return tokio::time::sleep(at_most).await;
+        };
+        if let Ok(Some(Err(error))) = tokio::time::timeout(at_most, notices.next()).await {
+            tracing::warn!(%error, "outbox relay: LISTEN connection failed; reconnecting");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }

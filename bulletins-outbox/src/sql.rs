@@ -1,73 +1,74 @@
 //! The SQL each store runs, written once with placeholders and specialised per database and
 //! table name (which [`TableName`] has already checked to be a plain identifier).
 
+use std::time::Duration;
+
 use sqlx::{AssertSqlSafe, SqlSafeStr as _, SqlStr};
 
+use crate::rows::Outcome;
+use crate::state::State;
 use crate::table::{TableName, DEFAULT_TABLE};
 
-/// Which database a statement is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    #[cfg(feature = "sqlite")]
-    Sqlite,
-    #[cfg(feature = "postgres")]
-    Postgres,
+/// What one database does its own way, as data: the SQL text that differs, and two habits.
+/// Each backend defines one beside its code (`store/sqlite.rs`, `store/postgres.rs`); every
+/// other statement is shared. Templates name the table `{t}` and the clock `{now}`, and number
+/// parameters `$1`.
+#[derive(Debug)]
+pub(crate) struct Dialect {
+    /// The current time in milliseconds since the UNIX epoch, on the database's clock, fixed
+    /// for the statement: a comparison with it must be an index condition.
+    pub(crate) now: &'static str,
+    /// What the database numbers its parameters with: `$` (`$1`) or `?` (`?1`).
+    pub(crate) parameter: &'static str,
+    /// Row locking for the claim's inner select.
+    pub(crate) skip_locked: &'static str,
+    /// Whether the claim runs in a transaction of its own, or alone.
+    pub(crate) claim_in_transaction: bool,
+    /// How long an idle relay waits before it looks for due rows again.
+    pub(crate) poll_interval: Duration,
+    /// The shipped schema file.
+    pub(crate) schema: &'static str,
+    /// The catalog query: the table's existence (`$1`: its name), and the names of its
+    /// indexes (lower case). Catalog reads take no lock on the table.
+    pub(crate) catalog: &'static str,
+    /// [`Outbox::enqueue`](crate::Outbox::enqueue)'s insert, returning the row's id.
+    pub(crate) insert: &'static str,
+    /// Marks the rows `sending` whose ids `$1` lists, if claim token `$2` holds them; `$3` is
+    /// the lease. Returns their ids.
+    pub(crate) mark_sending_many: &'static str,
+    /// Records deliveries: each row's id, claim token and targets, in `$1` (and `$2`, `$3`).
+    /// Returns the ids of the rows it recorded.
+    pub(crate) delivered_many: &'static str,
+    /// `delivered_many` and marking rows `sending` as one statement, where the database has it.
+    pub(crate) deliver_and_mark: Option<&'static str>,
+    /// Wakes the relays listening on channel `$1`, if the database can.
+    pub(crate) notify: Option<&'static str>,
+    /// Serializes `migrate` between services starting at once (`$1`: a key), if needed.
+    pub(crate) lock_schema: Option<&'static str>,
 }
 
-impl Dialect {
-    /// The current time in milliseconds since the UNIX epoch, on the database's clock, fixed
-    /// for the statement: a comparison with it must be an index condition. PostgreSQL's
-    /// `clock_timestamp()` is volatile, so every comparison with it was a filter (a purge read
-    /// the whole table); `statement_timestamp()` is stable. SQLite's `'now'` is fixed per
-    /// statement already.
-    fn now(self) -> &'static str {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => "(EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::BIGINT",
-        }
-    }
-
-    /// The shipped schema file.
-    pub(crate) fn schema(self) -> &'static str {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => include_str!("../sql/sqlite.sql"),
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => include_str!("../sql/postgres.sql"),
-        }
-    }
-
-    /// Row locking for the claim's inner select: Postgres skips rows another relay is claiming;
-    /// SQLite has one writer at a time (`BEGIN IMMEDIATE`), so needs none.
-    fn skip_locked(self) -> &'static str {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => "",
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
-        }
-    }
+/// A statement's parameter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    Int(i64),
+    Text(&'a str),
 }
 
 /// Every statement, ready to run.
 #[derive(Debug)]
 pub(crate) struct Queries {
+    /// The text it was written from, for the same statements on another table.
+    pub(crate) dialect: &'static Dialect,
     pub(crate) schema: String,
     /// The indexes `schema` creates, then those it drops: `migrate` looks them up first.
     pub(crate) schema_indexes: (Vec<String>, Vec<String>),
-    /// The table's existence (`$1`: its name), and the names of its indexes (lower case).
     pub(crate) catalog: SqlStr,
-    pub(crate) insert: SqlStr,
     pub(crate) claim: SqlStr,
     pub(crate) mark_sending: SqlStr,
     pub(crate) mark_sending_many: SqlStr,
     pub(crate) extend_sending: SqlStr,
     pub(crate) delivered_many: SqlStr,
-    /// PostgreSQL only: `delivered_many` and marking rows `sending` as one statement.
-    #[cfg(feature = "postgres")]
-    pub(crate) deliver_and_mark: SqlStr,
+    pub(crate) deliver_and_mark: Option<SqlStr>,
     pub(crate) delivered: SqlStr,
     pub(crate) refused: SqlStr,
     pub(crate) uncertain: SqlStr,
@@ -82,6 +83,7 @@ pub(crate) struct Queries {
     pub(crate) list_uncertain: SqlStr,
     pub(crate) resolve_delivered: SqlStr,
     pub(crate) resolve_resend: SqlStr,
+    pub(crate) notify: Option<SqlStr>,
     pub(crate) state_of: SqlStr,
     pub(crate) active: SqlStr,
     pub(crate) has_active: SqlStr,
@@ -90,109 +92,39 @@ pub(crate) struct Queries {
 /// Why a relay's lease on a `sending` row ran out: what the sweeper writes into `last_error`.
 const LEASE_EXPIRED: &str = "the relay sending it stopped or lost its lease after the request may have left; check CleverTap, then resolve it";
 
+impl Dialect {
+    /// `template` for table `table`, in this database's words.
+    pub(crate) fn statement(&self, template: &str, table: &TableName) -> SqlStr {
+        let sql = template
+            .replace("{t}", table.as_str())
+            .replace("{now}", self.now)
+            .replace('$', self.parameter);
+        AssertSqlSafe(sql).into_sql_str()
+    }
+
+    /// [`Dialect::insert`] for table `table`.
+    pub(crate) fn insert_into(&self, table: &TableName) -> SqlStr {
+        self.statement(self.insert, table)
+    }
+}
+
 impl Queries {
-    pub(crate) fn new(dialect: Dialect, table: &TableName) -> Self {
-        let t = table.as_str();
-        let now = dialect.now();
-        let q = |template: &str| -> SqlStr {
-            let mut sql = template.replace("{t}", t).replace("{now}", now);
-            if dialect_is_sqlite(dialect) {
-                // SQLite numbers its parameters `?1`; Postgres `$1`.
-                sql = sql.replace('$', "?");
-            }
-            AssertSqlSafe(sql).into_sql_str()
-        };
-        let insert = match dialect {
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => {
-                q("INSERT INTO {t} (account, event, body) VALUES ($1, $2, $3) RETURNING id")
-            }
-            // NOTIFY inside the caller's transaction: delivered at commit, dropped on rollback.
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => q(&format!(
-                "INSERT INTO {{t}} (account, event, body) SELECT $1, $2, $3 \
-                 FROM (SELECT pg_notify('{t}', '')) AS notified RETURNING id"
-            )),
-        };
-        // Many rows in one statement: SQLite reads them from a JSON array (`?1`), PostgreSQL from
-        // arrays. Every row is still guarded by its own claim token and state.
-        let (mark_sending_many, delivered_many) = match dialect {
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => (
-                q("UPDATE {t} SET state = 'sending', sent_at = {now}, lease_until = {now} + $3 \
-                   WHERE id IN (SELECT value FROM json_each($1)) AND claim_token = $2 \
-                   AND state = 'claimed' AND lease_until > {now} RETURNING id"),
-                q("UPDATE {t} SET state = 'delivered', targets = o.targets, finished_at = {now}, \
-                   lease_until = NULL, last_error = NULL \
-                   FROM (SELECT value ->> 0 AS id, value ->> 1 AS token, value ->> 2 AS targets \
-                         FROM json_each($1)) AS o \
-                   WHERE {t}.id = o.id AND {t}.claim_token = o.token \
-                   AND {t}.state IN ('sending', 'uncertain') RETURNING {t}.id"),
-            ),
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => (
-                q("UPDATE {t} SET state = 'sending', sent_at = {now}, lease_until = {now} + $3 \
-                   WHERE id = ANY($1) AND claim_token = $2 \
-                   AND state = 'claimed' AND lease_until > {now} RETURNING id"),
-                q("UPDATE {t} AS r SET state = 'delivered', targets = o.targets, finished_at = {now}, \
-                   lease_until = NULL, last_error = NULL \
-                   FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) AS o(id, token, targets) \
-                   WHERE r.id = o.id AND r.claim_token = o.token \
-                   AND r.state IN ('sending', 'uncertain') RETURNING r.id"),
-            ),
-        };
-        // One statement, so one round trip and one commit, for the relay's usual step: answers
-        // that were all deliveries, and the next rows (each with its token) to mark `sending`.
-        #[cfg(feature = "postgres")]
-        let deliver_and_mark = q("WITH done AS (\
-               UPDATE {t} AS r SET state = 'delivered', targets = o.targets, finished_at = {now}, \
-               lease_until = NULL, last_error = NULL \
-               FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[]) AS o(id, token, targets) \
-               WHERE r.id = o.id AND r.claim_token = o.token \
-               AND r.state IN ('sending', 'uncertain') RETURNING r.id), \
-             marked AS (\
-               UPDATE {t} AS r SET state = 'sending', sent_at = {now}, lease_until = {now} + $6 \
-               FROM unnest($4::BIGINT[], $5::TEXT[]) AS o(id, token) \
-               WHERE r.id = o.id AND r.claim_token = o.token \
-               AND r.state = 'claimed' AND r.lease_until > {now} RETURNING r.id) \
-             SELECT TRUE, id FROM done UNION ALL SELECT FALSE, id FROM marked");
-        let schema = dialect.schema().replace(DEFAULT_TABLE, t);
-        // Catalog reads take no lock on the table, so they never wait for the application.
-        let catalog = match dialect {
-            #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => q("SELECT type = 'table', lower(name) FROM sqlite_master \
-                 WHERE (type = 'table' AND name = $1 COLLATE NOCASE) \
-                 OR (type = 'index' AND tbl_name = $1 COLLATE NOCASE)"),
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => q("SELECT TRUE, lower($1) WHERE to_regclass($1) IS NOT NULL \
-                 UNION ALL SELECT FALSE, c.relname::TEXT FROM pg_catalog.pg_index i \
-                 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass($1)"),
-        };
+    pub(crate) fn new(dialect: &'static Dialect, table: &TableName) -> Self {
+        let q = |template: &str| dialect.statement(template, table);
+        let schema = dialect.schema.replace(DEFAULT_TABLE, table.as_str());
         Self {
+            dialect,
             schema_indexes: (
                 names_after(&schema, "CREATE INDEX IF NOT EXISTS "),
                 names_after(&schema, "DROP INDEX IF EXISTS "),
             ),
-            catalog,
             schema,
-            #[cfg(feature = "postgres")]
-            deliver_and_mark,
-            mark_sending_many,
-            delivered_many,
-            insert,
-            // The pick is materialized once: as a plain `IN (subquery)` PostgreSQL may rescan
-            // it, and with SKIP LOCKED each rescan picks other rows, so one claim could take
-            // far more than its limit (the whole backlog).
-            claim: q(&format!(
-                "WITH picked AS MATERIALIZED (SELECT id FROM {{t}} \
-                   WHERE state = 'pending' AND account = $3 AND available_at <= {{now}} \
-                   ORDER BY available_at, id LIMIT $4 {}) \
-                 UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
-                 attempts = attempts + 1 \
-                 WHERE state = 'pending' AND id IN (SELECT id FROM picked) \
-                 RETURNING id, body, attempts",
-                dialect.skip_locked()
-            )),
+            catalog: q(dialect.catalog),
+            mark_sending_many: q(dialect.mark_sending_many),
+            delivered_many: q(dialect.delivered_many),
+            deliver_and_mark: dialect.deliver_and_mark.map(q),
+            notify: dialect.notify.map(q),
+            claim: q(&claim(dialect.skip_locked)),
             // The relay renews a `sending` row's lease while its request waits for a slot, and
             // restarts it once the request left: only while its token still holds the row.
             extend_sending: q("UPDATE {t} SET lease_until = {now} + $3 \
@@ -224,13 +156,7 @@ impl Queries {
             purge: q("DELETE FROM {t} WHERE id IN (SELECT id FROM {t} \
                  WHERE state = 'delivered' AND finished_at < {now} - $1 LIMIT $2)"),
             next_due: q("SELECT MIN(available_at) - {now} FROM {t} WHERE state = 'pending' AND account = $1"),
-            // One count per state, each on that state's partial index: a `GROUP BY state`
-            // reads the whole table.
-            counts: q(&crate::state::State::ALL
-                .iter()
-                .map(|s| format!("SELECT '{0}', COUNT(*) FROM {{t}} WHERE state = '{0}'", s.as_str()))
-                .collect::<Vec<_>>()
-                .join(" UNION ALL ")),
+            counts: q(&counts()),
             oldest_pending: q("SELECT {now} - MIN(created_at) FROM {t} WHERE state = 'pending'"),
             list_uncertain: q("SELECT id, account, event, body, attempts, \
                  {now} - COALESCE(sent_at, created_at), last_error \
@@ -259,6 +185,70 @@ impl Queries {
     }
 }
 
+/// The claim's template, with `skip_locked` in its pick. The pick is materialized once: as a
+/// plain `IN (subquery)` PostgreSQL may rescan it, and with SKIP LOCKED each rescan picks other
+/// rows, so one claim could take far more than its limit (the whole backlog).
+fn claim(skip_locked: &str) -> String {
+    format!(
+        "WITH picked AS MATERIALIZED (SELECT id FROM {{t}} \
+           WHERE state = 'pending' AND account = $3 AND available_at <= {{now}} \
+           ORDER BY available_at, id LIMIT $4 {skip_locked}) \
+         UPDATE {{t}} SET state = 'claimed', claim_token = $1, lease_until = {{now}} + $2, \
+         attempts = attempts + 1 \
+         WHERE state = 'pending' AND id IN (SELECT id FROM picked) \
+         RETURNING id, body, attempts"
+    )
+}
+
+/// The counts' template: one count per state, each on that state's partial index (a
+/// `GROUP BY state` reads the whole table).
+fn counts() -> String {
+    (State::ALL.iter())
+        .map(|s| {
+            format!(
+                "SELECT '{0}', COUNT(*) FROM {{t}} WHERE state = '{0}'",
+                s.as_str()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+impl Queries {
+    /// The statement recording one row's outcome, and its parameters: the row's id, its claim
+    /// token, then targets (delivered), the error (refused, uncertain), or the error and the
+    /// backoff (retry).
+    pub(crate) fn record<'a>(
+        &'a self,
+        id: i64,
+        token: &'a str,
+        outcome: &'a Outcome,
+    ) -> (&'a SqlStr, Vec<Arg<'a>>) {
+        let (sql, last) = match outcome {
+            Outcome::Delivered { targets } => (&self.delivered, vec![Arg::Int(count(*targets))]),
+            Outcome::Refused(error) => (&self.refused, vec![Arg::Text(error)]),
+            Outcome::Uncertain(error) => (&self.uncertain, vec![Arg::Text(error)]),
+            Outcome::Retry { error, after } => (
+                &self.retry,
+                vec![Arg::Text(error), Arg::Int(millis(*after))],
+            ),
+        };
+        let mut args = vec![Arg::Int(id), Arg::Text(token)];
+        args.extend(last);
+        (sql, args)
+    }
+}
+
+/// A duration in whole milliseconds, as the table's times are.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A count as a column's `BIGINT`.
+pub(crate) fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// The (lower-case) identifiers that follow `keyword` in `sql`.
 fn names_after(sql: &str, keyword: &str) -> Vec<String> {
     sql.match_indices(keyword)
@@ -270,15 +260,6 @@ fn names_after(sql: &str, keyword: &str) -> Vec<String> {
         .collect()
 }
 
-fn dialect_is_sqlite(dialect: Dialect) -> bool {
-    match dialect {
-        #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => true,
-        #[cfg(feature = "postgres")]
-        Dialect::Postgres => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,10 +267,17 @@ mod tests {
     #[test]
     fn the_table_name_reaches_every_statement_and_index() {
         let table = TableName::new("shop_outbox").expect("valid");
-        #[cfg(feature = "sqlite")]
-        let q = Queries::new(Dialect::Sqlite, &table);
-        #[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-        let q = Queries::new(Dialect::Postgres, &table);
+        for dialect in [
+            #[cfg(feature = "sqlite")]
+            &crate::store::sqlite::DIALECT,
+            #[cfg(feature = "postgres")]
+            &crate::store::postgres::DIALECT,
+        ] {
+            the_table_name_reaches(Queries::new(dialect, &table));
+        }
+    }
+
+    fn the_table_name_reaches(q: Queries) {
         assert!(!q.schema.contains("bulletins_outbox"));
         assert!(q
             .schema

@@ -1,29 +1,31 @@
 //! A store: the outbox table in SQLite or PostgreSQL, and every statement the relay and the
 //! operators run on it. Each state change is a short statement guarded by the row's claim token;
 //! the relay groups them (many rows per statement, outcomes and the next `sending` marks in one
-//! transaction) so that a commit serves many rows. SQLite writes in `BEGIN IMMEDIATE`
-//! transactions.
+//! transaction) so that a commit serves many rows. Each database is a backend of its own
+//! (`store/sqlite.rs`, `store/postgres.rs`) behind one trait (`store/backend.rs`); what follows is
+//! written once for both.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::Row as _;
-
 use crate::error::Error;
-use crate::rows::{
-    Claim, ClaimedRow, Outcome, Record, Resolution, Status, Stepped, Swept, UncertainRow,
-};
-use crate::sql::{Dialect, Queries};
+use crate::rows::{Claim, Outcome, Record, Resolution, Status, Stepped, Swept, UncertainRow};
+use crate::sql::{millis, Arg, Dialect, Queries};
 use crate::state::State;
 use crate::table::TableName;
 use crate::Outbox;
+use backend::Db;
 use bulletins_http::Payload;
 
+pub(crate) use backend::Notices;
+
+pub(crate) mod backend;
 #[cfg(feature = "postgres")]
-use sqlx::postgres::PgPool;
+pub(crate) mod postgres;
+mod setup;
 #[cfg(feature = "sqlite")]
-use sqlx::sqlite::SqlitePool;
+pub(crate) mod sqlite;
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("bulletins-outbox needs a store: enable the `sqlite` feature, `postgres`, or both");
@@ -35,97 +37,22 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// work on. Cheap to clone (the pool is shared).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: Pool,
+    db: Arc<dyn Db>,
     table: TableName,
     pub(crate) sql: Arc<Queries>,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) enum Pool {
-    #[cfg(feature = "sqlite")]
-    Sqlite(SqlitePool),
-    #[cfg(feature = "postgres")]
-    Postgres(PgPool),
-}
-
-/// Runs `$body` with `$p` bound to the store's pool, whichever database it is.
-macro_rules! on_pool {
-    ($pool:expr, $p:ident => $body:expr) => {
-        match $pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite($p) => $body,
-            #[cfg(feature = "postgres")]
-            Pool::Postgres($p) => $body,
-        }
-    };
-}
-
-/// The statement recording one row's outcome, bound: delivered binds $3 targets; refused and
-/// uncertain $3 error; retry $3 error, $4 backoff.
-macro_rules! record_query {
-    ($store:expr, $id:expr, $token:expr, $outcome:expr) => {{
-        let (sql, error, number) = match $outcome {
-            Outcome::Delivered { targets } => (
-                $store.sql.delivered.clone(),
-                None,
-                Some(i64::try_from(*targets).unwrap_or(i64::MAX)),
-            ),
-            Outcome::Refused(error) => ($store.sql.refused.clone(), Some(error.clone()), None),
-            Outcome::Uncertain(error) => ($store.sql.uncertain.clone(), Some(error.clone()), None),
-            Outcome::Retry { error, after } => (
-                $store.sql.retry.clone(),
-                Some(error.clone()),
-                Some(millis(*after)),
-            ),
-        };
-        let mut query = sqlx::query(sql).bind($id).bind($token.to_string());
-        if let Some(error) = error {
-            query = query.bind(error);
-        }
-        if let Some(number) = number {
-            query = query.bind(number);
-        }
-        query
-    }};
-}
-
-// Opening a store and setting its schema up (after the macros, which it uses).
-mod setup;
-
-#[cfg(feature = "sqlite")]
-type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
-#[cfg(feature = "postgres")]
-type PgQuery = sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>;
-
 impl Store {
-    /// A store on an existing SQLite pool, using the default table. Give the pool
-    /// [`Store::sqlite_options`]' settings (WAL, a busy timeout) so that writers wait for each
-    /// other instead of failing with `SQLITE_BUSY`.
-    #[cfg(feature = "sqlite")]
-    pub fn sqlite(pool: SqlitePool) -> Self {
-        Self::with_pool(Pool::Sqlite(pool), Dialect::Sqlite, TableName::default())
-    }
-
-    /// A store on an existing PostgreSQL pool, using the default table.
-    #[cfg(feature = "postgres")]
-    pub fn postgres(pool: PgPool) -> Self {
-        Self::with_pool(
-            Pool::Postgres(pool),
-            Dialect::Postgres,
-            TableName::default(),
-        )
-    }
-
-    fn with_pool(pool: Pool, dialect: Dialect, table: TableName) -> Self {
+    /// A store on `db`, whose statements are in `dialect`, using table `table`.
+    fn new(db: Arc<dyn Db>, dialect: &'static Dialect, table: TableName) -> Self {
         let sql = Arc::new(Queries::new(dialect, &table));
-        Self { pool, table, sql }
+        Self { db, table, sql }
     }
 
     /// Uses table `table` instead of `bulletins_outbox`.
     #[must_use]
     pub fn with_table(self, table: TableName) -> Self {
-        let dialect = self.dialect();
-        Self::with_pool(self.pool, dialect, table)
+        Self::new(self.db, self.sql.dialect, table)
     }
 
     /// The table's name.
@@ -133,12 +60,15 @@ impl Store {
         &self.table
     }
 
-    pub(crate) fn dialect(&self) -> Dialect {
-        on_dialect(&self.pool)
+    /// How long an idle relay waits before it looks for due rows again.
+    pub(crate) fn poll_interval(&self) -> Duration {
+        self.sql.dialect.poll_interval
     }
 
-    pub(crate) fn pool(&self) -> &Pool {
-        &self.pool
+    /// Notices of new rows (PostgreSQL's `LISTEN` on the table's name), if the database sends
+    /// any.
+    pub(crate) async fn listen(&self) -> Result<Option<Notices>, Error> {
+        self.db.listen(self.table.as_str()).await
     }
 
     /// Stores `payloads` for `outbox` in one transaction, as [`Outbox::enqueue_payload`] stores
@@ -148,24 +78,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] (nothing is stored).
     pub async fn enqueue_all(&self, outbox: &Outbox, payloads: &[Payload]) -> Result<usize, Error> {
-        match &self.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                for payload in payloads {
-                    outbox.enqueue_payload(&mut *tx, payload).await?;
-                }
-                tx.commit().await?;
-            }
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                for payload in payloads {
-                    outbox.enqueue_payload(&mut *tx, payload).await?;
-                }
-                tx.commit().await?;
-            }
-        }
+        self.db.enqueue_all(outbox, payloads).await?;
         Ok(payloads.len())
     }
 
@@ -179,26 +92,13 @@ impl Store {
     /// [`Error::Database`].
     pub async fn claim(&self, account: &str, limit: u32, lease: Duration) -> Result<Claim, Error> {
         let token: Arc<str> = format!("{:032x}", rand::random::<u128>()).into();
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.claim.clone())
-                    .bind(token.to_string())
-                    .bind(millis(lease))
-                    .bind(account.to_owned())
-                    .bind(i64::from(limit))
-            };
-        }
-        let rows = match &self.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let rows = query!().fetch_all(&mut *tx).await?;
-                tx.commit().await?;
-                claimed_rows(&rows)?
-            }
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => claimed_rows(&query!().fetch_all(pool).await?)?,
-        };
+        let args = [
+            Arg::Text(&token),
+            Arg::Int(millis(lease)),
+            Arg::Text(account),
+            Arg::Int(i64::from(limit)),
+        ];
+        let rows = self.db.claim(&self.sql, &args).await?;
         Ok(Claim { token, rows })
     }
 
@@ -215,16 +115,8 @@ impl Store {
         token: &str,
         send_lease: Duration,
     ) -> Result<bool, Error> {
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.mark_sending.clone())
-                    .bind(id)
-                    .bind(token.to_owned())
-                    .bind(millis(send_lease))
-            };
-        }
-        let done = on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected());
-        Ok(done == 1)
+        let args = [Arg::Int(id), Arg::Text(token), Arg::Int(millis(send_lease))];
+        Ok(self.db.execute(&self.sql.mark_sending, &args).await? == 1)
     }
 
     /// Records a sent row's outcome, if `token` still holds it. Returns whether it did.
@@ -232,9 +124,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn record(&self, id: i64, token: &str, outcome: &Outcome) -> Result<bool, Error> {
-        let done = on_pool!(&self.pool, pool => record_query!(self, id, token, outcome)
-            .execute(pool).await?.rows_affected());
-        Ok(done == 1)
+        let (sql, args) = self.sql.record(id, token, outcome);
+        Ok(self.db.execute(sql, &args).await? == 1)
     }
 
     /// Marks many rows of one claim `sending` in one statement, so one commit, before their
@@ -286,110 +177,9 @@ impl Store {
         sends: &[(Arc<str>, Vec<i64>)],
         send_lease: Duration,
     ) -> Result<Stepped, Error> {
-        let mut stepped = Stepped {
-            recorded: vec![false; records.len()],
-            sending: Vec::new(),
-        };
-        if records.is_empty() && sends.iter().all(|(_, ids)| ids.is_empty()) {
-            return Ok(stepped);
-        }
-        let delivered: Vec<(usize, &Record, i64)> = records
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| match r.outcome {
-                Outcome::Delivered { targets } => {
-                    Some((i, r, i64::try_from(targets).unwrap_or(i64::MAX)))
-                }
-                _ => None,
-            })
-            .collect();
-        let position: std::collections::HashMap<i64, usize> =
-            delivered.iter().map(|(i, r, _)| (r.id, *i)).collect();
-        macro_rules! step {
-            ($tx:ident, $bind_delivered:expr, $bind_ids:expr) => {{
-                if !delivered.is_empty() {
-                    let query = $bind_delivered(sqlx::query(self.sql.delivered_many.clone()));
-                    for row in query.fetch_all(&mut *$tx).await? {
-                        let id: i64 = row.try_get(0)?;
-                        if let Some(i) = position.get(&id) {
-                            stepped.recorded[*i] = true;
-                        }
-                    }
-                }
-                for (i, record) in records.iter().enumerate() {
-                    if matches!(record.outcome, Outcome::Delivered { .. }) {
-                        continue;
-                    }
-                    let query = record_query!(self, record.id, &record.token, &record.outcome);
-                    stepped.recorded[i] = query.execute(&mut *$tx).await?.rows_affected() == 1;
-                }
-                for (token, ids) in sends.iter().filter(|(_, ids)| !ids.is_empty()) {
-                    let query = $bind_ids(sqlx::query(self.sql.mark_sending_many.clone()), ids)
-                        .bind(token.to_string())
-                        .bind(millis(send_lease));
-                    for row in query.fetch_all(&mut *$tx).await? {
-                        stepped.sending.push(row.try_get(0)?);
-                    }
-                }
-                $tx.commit().await?;
-            }};
-        }
-        match &self.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let json = serde_json::to_string(
-                    &delivered
-                        .iter()
-                        .map(|(_, r, targets)| (r.id, &*r.token, *targets))
-                        .collect::<Vec<_>>(),
-                )
-                .unwrap_or_default();
-                step!(
-                    tx,
-                    |q: SqliteQuery| q.bind(json),
-                    |q: SqliteQuery, ids: &Vec<i64>| q
-                        .bind(serde_json::to_string(ids).unwrap_or_default())
-                );
-            }
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) if delivered.len() == records.len() => {
-                let (ids, tokens, targets) = delivered_columns(&delivered);
-                let (mut send_ids, mut send_tokens) = (Vec::new(), Vec::new());
-                for (token, ids) in sends {
-                    send_ids.extend_from_slice(ids);
-                    send_tokens.extend(ids.iter().map(|_| token.to_string()));
-                }
-                let rows = sqlx::query(self.sql.deliver_and_mark.clone())
-                    .bind(ids)
-                    .bind(tokens)
-                    .bind(targets)
-                    .bind(send_ids)
-                    .bind(send_tokens)
-                    .bind(millis(send_lease))
-                    .fetch_all(pool)
-                    .await?;
-                for row in rows {
-                    let (recorded, id): (bool, i64) = (row.try_get(0)?, row.try_get(1)?);
-                    if !recorded {
-                        stepped.sending.push(id);
-                    } else if let Some(i) = position.get(&id) {
-                        stepped.recorded[*i] = true;
-                    }
-                }
-            }
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let (ids, tokens, targets) = delivered_columns(&delivered);
-                step!(
-                    tx,
-                    |q: PgQuery| q.bind(ids).bind(tokens).bind(targets),
-                    |q: PgQuery, ids: &Vec<i64>| q.bind(ids.clone())
-                );
-            }
-        }
-        Ok(stepped)
+        (self.db)
+            .commit_step(&self.sql, records, sends, send_lease)
+            .await
     }
 
     /// Sets the lease of each `sending` row (id, token, lease from now) whose token still
@@ -401,34 +191,13 @@ impl Store {
         if leases.is_empty() {
             return Ok(0);
         }
-        macro_rules! extend {
-            ($tx:ident) => {{
-                let mut changed = 0;
-                for (id, token, lease) in leases {
-                    changed += sqlx::query(self.sql.extend_sending.clone())
-                        .bind(*id)
-                        .bind(token.to_string())
-                        .bind(millis(*lease))
-                        .execute(&mut *$tx)
-                        .await?
-                        .rows_affected();
-                }
-                $tx.commit().await?;
-                changed
-            }};
-        }
-        Ok(match &self.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                extend!(tx)
-            }
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                extend!(tx)
-            }
-        })
+        let each: Vec<Vec<Arg<'_>>> = leases
+            .iter()
+            .map(|(id, token, lease)| {
+                vec![Arg::Int(*id), Arg::Text(token), Arg::Int(millis(*lease))]
+            })
+            .collect();
+        self.db.execute_all(&self.sql.extend_sending, &each).await
     }
 
     /// Hands a claimed row back (pending, due now) if `token` still holds it and it never
@@ -437,15 +206,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn release(&self, id: i64, token: &str) -> Result<bool, Error> {
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.release.clone())
-                    .bind(id)
-                    .bind(token.to_owned())
-            };
-        }
-        let done = on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected());
-        Ok(done == 1)
+        let args = [Arg::Int(id), Arg::Text(token)];
+        Ok(self.db.execute(&self.sql.release, &args).await? == 1)
     }
 
     /// Returns expired claims that never reached `sending` to pending, and turns expired
@@ -454,23 +216,9 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn sweep(&self) -> Result<Swept, Error> {
-        macro_rules! released {
-            () => {
-                sqlx::query(self.sql.sweep_claimed.clone())
-            };
-        }
-        macro_rules! uncertain {
-            () => {
-                sqlx::query(self.sql.sweep_sending.clone())
-            };
-        }
-        let (released, uncertain) = on_pool!(&self.pool, pool => (
-            released!().execute(pool).await?.rows_affected(),
-            uncertain!().execute(pool).await?.rows_affected(),
-        ));
         Ok(Swept {
-            released,
-            uncertain,
+            released: self.db.execute(&self.sql.sweep_claimed, &[]).await?,
+            uncertain: self.db.execute(&self.sql.sweep_sending, &[]).await?,
         })
     }
 
@@ -479,14 +227,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn purge_delivered(&self, retention: Duration, limit: u32) -> Result<u64, Error> {
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.purge.clone())
-                    .bind(millis(retention))
-                    .bind(i64::from(limit))
-            };
-        }
-        Ok(on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected()))
+        let args = [Arg::Int(millis(retention)), Arg::Int(i64::from(limit))];
+        self.db.execute(&self.sql.purge, &args).await
     }
 
     /// How long until `account`'s next pending row is due (zero if one is due now), or `None`
@@ -495,13 +237,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn next_due(&self, account: &str) -> Result<Option<Duration>, Error> {
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.next_due.clone()).bind(account.to_owned())
-            };
-        }
-        let ms: Option<i64> =
-            on_pool!(&self.pool, pool => query!().fetch_one(pool).await?.try_get(0)?);
+        let args = [Arg::Text(account)];
+        let ms = self.db.fetch_number(&self.sql.next_due, &args).await?;
         Ok(ms.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))))
     }
 
@@ -510,13 +247,9 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn active(&self, account: &str) -> Result<u64, Error> {
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.active.clone()).bind(account.to_owned())
-            };
-        }
-        let n: i64 = on_pool!(&self.pool, pool => query!().fetch_one(pool).await?.try_get(0)?);
-        Ok(u64::try_from(n).unwrap_or(0))
+        let args = [Arg::Text(account)];
+        let n = self.db.fetch_number(&self.sql.active, &args).await?;
+        Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
 
     /// Whether any of `account`'s rows is pending, claimed or sending: [`Store::active`] is not
@@ -525,12 +258,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn has_active(&self, account: &str) -> Result<bool, Error> {
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.has_active.clone()).bind(account.to_owned())
-            };
-        }
-        Ok(on_pool!(&self.pool, pool => query!().fetch_one(pool).await?.try_get(0)?))
+        let args = [Arg::Text(account)];
+        self.db.fetch_bool(&self.sql.has_active, &args).await
     }
 
     /// Counts by state and the age of the oldest pending row.
@@ -538,23 +267,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn status(&self) -> Result<Status, Error> {
-        macro_rules! counts_query {
-            () => {
-                sqlx::query(self.sql.counts.clone())
-            };
-        }
-        macro_rules! oldest_query {
-            () => {
-                sqlx::query(self.sql.oldest_pending.clone())
-            };
-        }
-        let (rows, oldest): (Vec<(String, i64)>, Option<i64>) = on_pool!(&self.pool, pool => {
-            let rows = counts_query!().fetch_all(pool).await?;
-            let rows = rows.iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            (rows, oldest_query!().fetch_one(pool).await?.try_get(0)?)
-        });
+        let rows = self.db.fetch_counts(&self.sql.counts).await?;
+        let oldest = self.db.fetch_number(&self.sql.oldest_pending, &[]).await?;
         let mut counts: BTreeMap<State, u64> = State::ALL.iter().map(|s| (*s, 0)).collect();
         for (state, n) in rows {
             if let Some(state) = State::from_column(&state) {
@@ -572,27 +286,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub async fn uncertain(&self, limit: u32) -> Result<Vec<UncertainRow>, Error> {
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.list_uncertain.clone()).bind(i64::from(limit))
-            };
-        }
-        let rows = on_pool!(&self.pool, pool => {
-            let rows = query!().fetch_all(pool).await?;
-            rows.iter().map(|r| {
-                let age: i64 = r.try_get(5)?;
-                Ok(UncertainRow {
-                    id: r.try_get(0)?,
-                    account: r.try_get(1)?,
-                    event: r.try_get(2)?,
-                    body: r.try_get(3)?,
-                    attempts: r.try_get(4)?,
-                    age_ms: u64::try_from(age).unwrap_or(0),
-                    error: r.try_get(6)?,
-                })
-            }).collect::<Result<Vec<_>, sqlx::Error>>()?
-        });
-        Ok(rows)
+        self.db.uncertain(&self.sql, limit).await
     }
 
     /// Applies an operator's decision to uncertain row `id`; [`Resolution::Resend`] also
@@ -604,78 +298,18 @@ impl Store {
     /// [`Error::Database`].
     pub async fn resolve(&self, id: i64, resolution: Resolution) -> Result<(), Error> {
         let sql = match resolution {
-            Resolution::Delivered => self.sql.resolve_delivered.clone(),
-            Resolution::Resend => self.sql.resolve_resend.clone(),
+            Resolution::Delivered => &self.sql.resolve_delivered,
+            Resolution::Resend => &self.sql.resolve_resend,
         };
-        macro_rules! query {
-            () => {
-                sqlx::query(sql).bind(id)
-            };
-        }
-        let done = on_pool!(&self.pool, pool => query!().execute(pool).await?.rows_affected());
-        if done == 1 {
-            #[cfg(feature = "postgres")]
-            if let (Pool::Postgres(pool), Resolution::Resend) = (&self.pool, resolution) {
-                sqlx::query("SELECT pg_notify($1, '')")
-                    .bind(self.table.as_str().to_owned())
-                    .execute(pool)
-                    .await?;
+        if self.db.execute(sql, &[Arg::Int(id)]).await? == 1 {
+            if let (Some(notify), Resolution::Resend) = (&self.sql.notify, resolution) {
+                let channel = [Arg::Text(self.table.as_str())];
+                self.db.execute(notify, &channel).await?;
             }
             return Ok(());
         }
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.state_of.clone()).bind(id)
-            };
-        }
-        let state: Option<String> = on_pool!(&self.pool, pool => match query!().fetch_optional(pool).await? {
-            Some(row) => Some(row.try_get(0)?),
-            None => None,
-        });
+        let args = [Arg::Int(id)];
+        let state = self.db.fetch_text(&self.sql.state_of, &args).await?;
         Err(Error::NotUncertain { id, state })
     }
-}
-
-fn on_dialect(pool: &Pool) -> Dialect {
-    match pool {
-        #[cfg(feature = "sqlite")]
-        Pool::Sqlite(_) => Dialect::Sqlite,
-        #[cfg(feature = "postgres")]
-        Pool::Postgres(_) => Dialect::Postgres,
-    }
-}
-
-/// The delivered rows as PostgreSQL's array parameters: ids, claim tokens, targets.
-#[cfg(feature = "postgres")]
-fn delivered_columns(delivered: &[(usize, &Record, i64)]) -> (Vec<i64>, Vec<String>, Vec<i64>) {
-    (
-        delivered.iter().map(|(_, r, _)| r.id).collect(),
-        delivered
-            .iter()
-            .map(|(_, r, _)| r.token.to_string())
-            .collect(),
-        delivered.iter().map(|(_, _, t)| *t).collect(),
-    )
-}
-
-fn claimed_rows<R: sqlx::Row>(rows: &[R]) -> Result<Vec<ClaimedRow>, sqlx::Error>
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    rows.iter()
-        .map(|row| {
-            Ok(ClaimedRow {
-                id: row.try_get(0)?,
-                body: row.try_get(1)?,
-                attempts: row.try_get(2)?,
-            })
-        })
-        .collect()
-}
-
-/// A duration in whole milliseconds, as the table's times are.
-pub(crate) fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

@@ -1,17 +1,8 @@
 //! Opening a store, and setting its schema up: what runs once, at start, before the relay's
 //! statements.
 
-use sqlx::{AssertSqlSafe, Row as _};
-
-use super::{Pool, Store};
+use super::Store;
 use crate::error::Error;
-
-#[cfg(feature = "sqlite")]
-use super::SQLITE_BUSY_TIMEOUT;
-#[cfg(feature = "postgres")]
-use sqlx::postgres::PgPoolOptions;
-#[cfg(feature = "sqlite")]
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 impl Store {
     /// Connects to `url`: `sqlite:path/to/file.db` (which must exist: see
@@ -37,31 +28,16 @@ impl Store {
         Self::open(url, true).await
     }
 
+    /// The one place a backend is picked: by the URL's scheme.
     async fn open(url: &str, create: bool) -> Result<Self, Error> {
         let scheme = url.split(':').next().unwrap_or_default();
         #[cfg(not(feature = "sqlite"))]
         let _ = create;
         match scheme {
             #[cfg(feature = "sqlite")]
-            "sqlite" => {
-                let options = Self::sqlite_options(url)?.create_if_missing(create);
-                match SqlitePoolOptions::new().connect_with(options.clone()).await {
-                    Ok(pool) => Ok(Self::sqlite(pool)),
-                    // Opened without SQLITE_OPEN_CREATE, a missing file fails to open: say so
-                    // by its path instead of SQLite's "unable to open database file".
-                    Err(_) if !create && !options.get_filename().exists() => {
-                        Err(Error::NoDatabase {
-                            path: options.get_filename().to_path_buf(),
-                        })
-                    }
-                    Err(error) => Err(error.into()),
-                }
-            }
+            "sqlite" => super::sqlite::open(url, create).await,
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => {
-                let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
-                Ok(Self::postgres(pool))
-            }
+            "postgres" | "postgresql" => super::postgres::open(url).await,
             #[cfg(not(feature = "sqlite"))]
             "sqlite" => Err(Error::UnsupportedUrl {
                 url: redact(url),
@@ -77,22 +53,6 @@ impl Store {
                 hint: "use sqlite:path/to/file.db or postgres://user@host/database",
             }),
         }
-    }
-
-    /// The connection settings the outbox expects of a SQLite database, for the application's
-    /// own pool: the file created if missing (the application owns its database; the outbox's
-    /// own [`Store::connect`] turns that off), WAL (readers never block the writer), and a
-    /// [`SQLITE_BUSY_TIMEOUT`] so a writer waits for another instead of failing.
-    ///
-    /// # Errors
-    /// [`Error::Database`] if `url` is not a SQLite URL.
-    #[cfg(feature = "sqlite")]
-    pub fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, Error> {
-        use std::str::FromStr as _;
-        Ok(SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(SQLITE_BUSY_TIMEOUT))
     }
 
     /// Creates the table and its indexes if they do not exist: the shipped SQL file for this
@@ -111,42 +71,16 @@ impl Store {
         if self.schema_is_current().await? {
             return Ok(());
         }
-        let schema = AssertSqlSafe(self.sql.schema.clone());
-        match &self.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                sqlx::raw_sql(schema).execute(&mut *tx).await?;
-                tx.commit().await?;
-            }
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => {
-                // Two services starting at once must not race on CREATE ... IF NOT EXISTS.
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                    .bind(format!("bulletins-outbox:{}", self.table))
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::raw_sql(schema).execute(&mut *tx).await?;
-                tx.commit().await?;
-            }
-        }
-        Ok(())
+        self.db.migrate(&self.sql, &self.table).await
     }
 
     /// Whether the table and every index the schema file creates exist, and no index it drops
     /// does: read from the catalog, without locking the table.
     async fn schema_is_current(&self) -> Result<bool, Error> {
-        macro_rules! query {
-            () => {
-                sqlx::query(self.sql.catalog.clone()).bind(self.table.as_str().to_owned())
-            };
-        }
-        let rows: Vec<(bool, String)> = on_pool!(&self.pool, pool => {
-            query!().fetch_all(pool).await?.iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?
-        });
+        let rows = self
+            .db
+            .fetch_catalog(&self.sql.catalog, self.table.as_str());
+        let rows = rows.await?;
         let table = rows.iter().any(|(is_table, _)| *is_table);
         let has = |index: &String| {
             rows.iter()
