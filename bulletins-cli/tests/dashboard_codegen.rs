@@ -26,6 +26,16 @@ fn bulletins(dir: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// `--check` of `events.rs` beside `bulletins.json`.
+const CHECK: &[&str] = &[
+    "dashboard",
+    "codegen",
+    "bulletins.json",
+    "--out",
+    "events.rs",
+    "--check",
+];
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -96,17 +106,7 @@ fn check_passes_on_an_up_to_date_file_and_writes_nothing() {
     let dir = project();
     let path = dir.path().join("events.rs");
     std::fs::write(&path, expected(DeriveCrate::BulletinsCore)).unwrap();
-    let out = bulletins(
-        dir.path(),
-        &[
-            "dashboard",
-            "codegen",
-            "bulletins.json",
-            "--out",
-            "events.rs",
-            "--check",
-        ],
-    );
+    let out = bulletins(dir.path(), CHECK);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     assert_eq!(text(&out.stderr), "events.rs is up to date\n");
@@ -121,17 +121,7 @@ fn check_fails_on_a_stale_file_with_a_unified_diff_and_exit_3() {
         "    pub language: Option<String>,",
     );
     std::fs::write(&path, &stale).unwrap();
-    let out = bulletins(
-        dir.path(),
-        &[
-            "dashboard",
-            "codegen",
-            "bulletins.json",
-            "--out",
-            "events.rs",
-            "--check",
-        ],
-    );
+    let out = bulletins(dir.path(), CHECK);
     assert_eq!(out.status.code(), Some(3));
     let diff = text(&out.stdout);
     assert!(
@@ -151,17 +141,7 @@ fn check_fails_on_a_stale_file_with_a_unified_diff_and_exit_3() {
 #[test]
 fn check_fails_on_a_missing_file_and_creates_nothing() {
     let dir = project();
-    let out = bulletins(
-        dir.path(),
-        &[
-            "dashboard",
-            "codegen",
-            "bulletins.json",
-            "--out",
-            "events.rs",
-            "--check",
-        ],
-    );
+    let out = bulletins(dir.path(), CHECK);
     assert_eq!(out.status.code(), Some(3));
     let diff = text(&out.stdout);
     assert!(diff.contains("\n+pub struct ProgramReleased {\n"), "{diff}");

@@ -91,7 +91,7 @@ pub(crate) fn unraw(ident: &str) -> &str {
 /// Gives every name its base identifier, then numbers the collisions.
 fn assign<'a>(
     names: impl IntoIterator<Item = &'a str>,
-    base: fn(&str) -> (String, Vec<Note>),
+    base: fn(&str) -> Base,
     numbered: fn(&str, usize) -> String,
 ) -> Vec<Named<'a>> {
     let mut names: Vec<&str> = names.into_iter().collect();
@@ -136,19 +136,15 @@ fn assign<'a>(
     out
 }
 
+/// An identifier before collisions, and what was done to make it.
+type Base = (String, Vec<Note>);
+
 /// An event name's UpperCamelCase identifier, before collisions.
-fn type_base(name: &str) -> (String, Vec<Note>) {
-    let words = words(name);
-    if words.is_empty() {
-        return (
-            format!("{TYPE_PREFIX}{:08x}", fnv1a(name)),
-            vec![Note::Hashed],
-        );
-    }
-    let mut notes = Vec::new();
-    if has_non_ascii_word_char(name) {
-        notes.push(Note::NonAscii);
-    }
+fn type_base(name: &str) -> Base {
+    let (words, mut notes) = match words_or_hash(name, TYPE_PREFIX) {
+        Ok(found) => found,
+        Err(hashed) => return hashed,
+    };
     let mut ident: String = words.iter().map(|word| upper_camel(word)).collect();
     if ident.starts_with(|c: char| c.is_ascii_digit()) {
         notes.push(Note::DigitFirst);
@@ -164,18 +160,11 @@ fn type_base(name: &str) -> (String, Vec<Note>) {
 }
 
 /// A property key's snake_case identifier, before collisions.
-fn field_base(key: &str) -> (String, Vec<Note>) {
-    let words = words(key);
-    if words.is_empty() {
-        return (
-            format!("{FIELD_PREFIX}{:08x}", fnv1a(key)),
-            vec![Note::Hashed],
-        );
-    }
-    let mut notes = Vec::new();
-    if has_non_ascii_word_char(key) {
-        notes.push(Note::NonAscii);
-    }
+fn field_base(key: &str) -> Base {
+    let (words, mut notes) = match words_or_hash(key, FIELD_PREFIX) {
+        Ok(found) => found,
+        Err(hashed) => return hashed,
+    };
     let mut ident = words
         .iter()
         .map(|word| word.to_ascii_lowercase())
@@ -194,6 +183,21 @@ fn field_base(key: &str) -> (String, Vec<Note>) {
         ident.insert_str(0, "r#");
     }
     (ident, notes)
+}
+
+/// The name's words, with a note when characters outside ASCII were left out; or, when it
+/// has no word, its identifier: the prefix and a hash of the name.
+fn words_or_hash<'n>(name: &'n str, prefix: &str) -> Result<(Vec<&'n str>, Vec<Note>), Base> {
+    let words = words(name);
+    if words.is_empty() {
+        return Err((format!("{prefix}{:08x}", fnv1a(name)), vec![Note::Hashed]));
+    }
+    let notes = if has_non_ascii_word_char(name) {
+        vec![Note::NonAscii]
+    } else {
+        Vec::new()
+    };
+    Ok((words, notes))
 }
 
 /// Whether the name has a letter or digit outside ASCII, which identifiers leave out.
