@@ -36,8 +36,12 @@
 //! # Ok::<(), bulletins_dashboard::Error>(())
 //! ```
 //!
+//! [`codegen`] writes the Rust module of a dashboard's events: one `#[derive(BusinessEvent)]`
+//! struct per event, from the `bulletins dashboard codegen` command or a `build.rs`.
+//!
 //! This crate does no I/O beyond reading the file in [`Dashboard::from_file`].
 
+pub mod codegen;
 mod error;
 mod file;
 mod key;

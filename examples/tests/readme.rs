@@ -1,6 +1,7 @@
 //! The README's getting-started blocks are real: its testing snippet is `tests/orders.rs`
-//! byte for byte, after the file's header (so pasting it runs a test), and its dependency block
-//! names this release.
+//! byte for byte, after the file's header (so pasting it runs a test), the schema crate's
+//! compile-fail suite in `docs/events.md` is `schema/tests/ui.rs` the same way, and its
+//! dependency block names this release.
 
 use std::path::Path;
 
@@ -32,21 +33,37 @@ fn blocks(text: &str, lang: &str) -> Vec<String> {
     found
 }
 
-#[test]
-fn the_readme_testing_snippet_is_tests_orders_rs() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/orders.rs");
-    let file = std::fs::read_to_string(&path).expect("examples/tests/orders.rs");
-    // The file's `//!` header says what it is; the README's block starts after it.
-    let snippet: String = file
-        .lines()
+/// The file after its `//!` header (which says what it is) and the blank line after that.
+fn after_header(relative: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    let file = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    file.lines()
         .skip_while(|line| line.starts_with("//!"))
         .skip_while(|line| line.is_empty())
         .flat_map(|line| [line, "\n"])
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_readme_testing_snippet_is_tests_orders_rs() {
+    let snippet = after_header("tests/orders.rs");
     assert!(
         blocks(&readme(), "rust").contains(&snippet),
         "README.md has no ```rust block equal to examples/tests/orders.rs: copy the file into the \
          README's testing section (or the section into the file) so the snippet stays a real test"
+    );
+}
+
+#[test]
+fn the_documented_contract_suite_is_the_schema_crate_s_tests_ui_rs() {
+    let snippet = after_header("schema/tests/ui.rs");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/events.md");
+    let page = std::fs::read_to_string(&path).expect("docs/events.md");
+    assert!(
+        blocks(&page, "rust").contains(&snippet),
+        "docs/events.md has no ```rust block equal to examples/schema/tests/ui.rs after its \
+         header: copy the file into \"Pinning the contract\" (or the block into the file)"
     );
 }
 

@@ -174,6 +174,15 @@ Examples:
   bulletins completions zsh > ~/.zfunc/_bulletins
   bulletins completions fish > ~/.config/fish/completions/bulletins.fish")]
     Completions(CompletionsArgs),
+
+    /// Use the dashboard file (bulletins.json) as a contract: generate the events' code.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  bulletins dashboard codegen bulletins.json --out src/events.rs
+  bulletins dashboard codegen bulletins.json --out src/events.rs --check"
+    )]
+    Dashboard(crate::commands::dashboard::DashboardCommand),
 }
 
 /// Where to send, and as whom; every value also comes from the environment.

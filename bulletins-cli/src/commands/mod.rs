@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod completions;
+pub(crate) mod dashboard;
 mod emulator;
 #[cfg(feature = "outbox")]
 pub(crate) mod outbox;
@@ -21,6 +22,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit> {
         #[cfg(feature = "outbox")]
         Command::Outbox(command) => outbox::run(command),
         Command::Completions(args) => completions::run(&args),
+        Command::Dashboard(command) => dashboard::run(command),
     }
 }
 

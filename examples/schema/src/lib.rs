@@ -11,6 +11,9 @@
 //! event or a missing required property fails the build, and the required properties come from
 //! the file. The services' tests serve the same file from the emulator, and
 //! `tests/dashboard.rs` fails when an event here is missing from the file or disagrees with it.
+//! `tests/ui.rs` pins the contract from the services' side: trybuild cases of structs a service
+//! might write, which must fail to compile (a required property left out, a misspelt event)
+//! or compile.
 
 use bulletins_core::{EventSchema, StaticEvent};
 

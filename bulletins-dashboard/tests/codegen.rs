@@ -1,0 +1,259 @@
+//! `codegen::generate`: the text for a fixture of tricky names (pinned in
+//! `tests/codegen/tricky-names.rs`), rustfmt-clean at every width where rustfmt breaks a line,
+//! and the same text for any dashboard whatever the order of its events and properties.
+//!
+//! After an intended change to the output, write the pinned file again with
+//! `BULLETINS_CODEGEN_OVERWRITE=1 cargo test -p bulletins-dashboard --test codegen`, then read
+//! its diff. That the generated code compiles is `examples/generated-schema`'s test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bulletins_dashboard::codegen::{self, DeriveCrate, Options};
+use bulletins_dashboard::{Dashboard, EventDefinition};
+use proptest::prelude::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/codegen")
+        .join(name)
+}
+
+fn generate(dashboard: &Dashboard) -> String {
+    codegen::generate(dashboard, &Options::new("bulletins.json")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn tricky() -> (Dashboard, String) {
+    let dashboard =
+        Dashboard::from_file(fixture("tricky-names.json")).unwrap_or_else(|e| panic!("{e}"));
+    let code = codegen::generate(&dashboard, &Options::new("tests/codegen/tricky-names.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    (dashboard, code)
+}
+
+/// `Some(problem)` when rustfmt would change `code`; `None` when it is clean. Panics when
+/// rustfmt cannot be run under `CI=true`; elsewhere returns `None` after saying so.
+fn rustfmt_problem(code: &str) -> Option<String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static FILES: AtomicUsize = AtomicUsize::new(0);
+    // Default configuration: a directory holding an empty rustfmt.toml, so no configuration of
+    // this repository or of the user's home is read. A file, not stdin: `rustfmt --check`
+    // exits 0 on a diff in its standard input.
+    let dir = std::env::temp_dir().join(format!(
+        "bulletins-codegen-rustfmt-{}-{}",
+        std::process::id(),
+        FILES.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    std::fs::write(dir.join("rustfmt.toml"), "").expect("an empty rustfmt.toml");
+    std::fs::write(dir.join("generated.rs"), code).expect("the generated module");
+    let output = Command::new("rustfmt")
+        .args(["--check", "--edition", "2021", "generated.rs"])
+        .current_dir(&dir)
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    let output = match output {
+        Ok(output) => output,
+        Err(e) if std::env::var_os("CI").is_some_and(|v| v == "true") => {
+            panic!("rustfmt cannot be run under CI=true: {e}")
+        }
+        Err(e) => {
+            eprintln!(
+                "skipped: rustfmt cannot be run ({e}); the output's formatting is not checked"
+            );
+            return None;
+        }
+    };
+    if output.status.success() && output.stdout.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+#[test]
+fn the_rustfmt_check_sees_a_badly_formatted_module() {
+    if which_rustfmt() {
+        assert!(rustfmt_problem("fn  main(){}\n").is_some());
+    }
+}
+
+fn which_rustfmt() -> bool {
+    Command::new("rustfmt").arg("--version").output().is_ok()
+}
+
+#[test]
+fn the_tricky_fixture_generates_the_pinned_module() {
+    let (_, code) = tricky();
+    let pinned = fixture("tricky-names.rs");
+    if std::env::var_os("BULLETINS_CODEGEN_OVERWRITE").is_some() {
+        std::fs::write(&pinned, &code).expect("write the pinned module");
+        return;
+    }
+    let expected = std::fs::read_to_string(&pinned).expect("the pinned module");
+    assert!(
+        code == expected,
+        "the generated module differs from tests/codegen/tricky-names.rs \
+         (after an intended change: BULLETINS_CODEGEN_OVERWRITE=1 cargo test -p bulletins-dashboard --test codegen):\n{code}"
+    );
+}
+
+#[test]
+fn the_tricky_fixture_is_rustfmt_clean() {
+    let (_, code) = tricky();
+    if let Some(problem) = rustfmt_problem(&code) {
+        panic!("rustfmt would change the generated module:\n{problem}");
+    }
+}
+
+#[test]
+fn accounts_never_reach_the_generated_code() {
+    let (dashboard, code) = tricky();
+    let account = &dashboard.accounts().expect("the fixture has an account")[0];
+    assert!(!code.contains(account.account_id()));
+    assert!(!code.contains(account.passcode()));
+}
+
+#[test]
+fn the_header_names_the_source_and_the_derive_crate_is_chosen() {
+    let dashboard: Dashboard = r#"{"business_events":[{"name":"a"}]}"#.parse().unwrap();
+    let code = codegen::generate(
+        &dashboard,
+        &Options::new("schemas/bulletins.json").derive_crate(DeriveCrate::BulletinsHttp),
+    )
+    .unwrap();
+    assert_eq!(
+        code,
+        "// @generated by bulletins-dashboard's codegen from `schemas/bulletins.json`: one
+// `#[derive(BusinessEvent)]` struct per business event. Do not edit it: change the
+// dashboard file and generate it again.
+
+/// The business event `a`.
+///
+/// It has no required properties.
+#[derive(Debug, Clone, PartialEq, Eq, ::bulletins_http::BusinessEvent)]
+#[business_event(name = \"a\", requires = [])]
+pub struct A {}
+"
+    );
+}
+
+#[test]
+fn an_invalid_dashboard_built_in_code_is_refused() {
+    let dashboard = Dashboard::new().with_event(EventDefinition::new("a").required(["b"]));
+    let error = codegen::generate(&dashboard, &Options::new("x")).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("required key \"b\" is not among its `properties`"),
+        "{error}"
+    );
+}
+
+/// Names and keys whose lines end on each side of every width where rustfmt breaks a line:
+/// the struct's header, an empty struct, a field's `rename` attribute, a field.
+fn at_every_width() -> Dashboard {
+    let mut dashboard = Dashboard::new();
+    for len in 70..=112 {
+        // An event name that is already its identifier: `pub struct XXXX {` and `{}`.
+        dashboard.add_event(EventDefinition::new(format!("E{}", "x".repeat(len))));
+        let keys = [
+            // Renamed: the attribute's width is the key's.
+            format!("K{}", "k".repeat(len - 20)),
+            // Not renamed, required and optional: the field's width is the identifier's.
+            "r".repeat(len - 10),
+            "o".repeat(len - 10),
+            // Renamed and long: both the attribute and the field break.
+            format!("L{}", "l".repeat(len)),
+        ];
+        dashboard.add_event(
+            EventDefinition::new(format!("F{}", "y".repeat(len)))
+                .properties(keys.clone())
+                .required([keys[1].clone()]),
+        );
+    }
+    dashboard
+}
+
+#[test]
+fn lines_break_where_rustfmt_breaks_them() {
+    let code = generate(&at_every_width());
+    if let Some(problem) = rustfmt_problem(&code) {
+        panic!("rustfmt would change the generated module:\n{problem}");
+    }
+}
+
+/// A name or key: ASCII letters mostly, and every kind of character that needs care.
+fn name() -> impl Strategy<Value = String> {
+    let short = "[a-zA-Z0-9 _\\-\"\\\\`!éü語\u{202e}]{1,12}";
+    let long = "[a-z ]{80,118}";
+    prop_oneof![4 => short, 1 => long]
+        .prop_map(|name| name.trim().to_owned())
+        .prop_filter("a valid key", |name| {
+            bulletins_dashboard::check_key(name).is_ok()
+        })
+}
+
+fn dashboard() -> impl Strategy<Value = Vec<(String, Vec<(String, bool)>)>> {
+    let event = (name(), prop::collection::vec((name(), any::<bool>()), 0..6));
+    prop::collection::vec(event, 0..8).prop_map(|events| {
+        // The file's rules: one event per name, one property per key.
+        let mut seen = std::collections::BTreeSet::new();
+        events
+            .into_iter()
+            .filter(|(name, _)| seen.insert(name.clone()))
+            .map(|(name, properties)| {
+                let mut keys = std::collections::BTreeSet::new();
+                let properties = properties
+                    .into_iter()
+                    .filter(|(key, _)| keys.insert(key.clone()))
+                    .collect();
+                (name, properties)
+            })
+            .collect()
+    })
+}
+
+fn build(events: &[(String, Vec<(String, bool)>)], reversed: bool) -> Dashboard {
+    let mut dashboard = Dashboard::new();
+    let mut events: Vec<_> = events.to_vec();
+    if reversed {
+        events.reverse();
+    }
+    for (name, mut properties) in events {
+        if reversed {
+            properties.reverse();
+        }
+        let keys: Vec<&String> = properties.iter().map(|(key, _)| key).collect();
+        let required: Vec<&String> = properties
+            .iter()
+            .filter(|(_, required)| *required)
+            .map(|(key, _)| key)
+            .collect();
+        dashboard.add_event(
+            EventDefinition::new(name.clone())
+                .properties(keys.into_iter().cloned())
+                .required(required.into_iter().cloned()),
+        );
+    }
+    dashboard
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The same dashboard, in any order, gives the same text, and rustfmt leaves it as it is.
+    #[test]
+    fn codegen_is_deterministic_and_rustfmt_clean(events in dashboard()) {
+        let code = generate(&build(&events, false));
+        prop_assert_eq!(&code, &generate(&build(&events, false)));
+        prop_assert_eq!(&code, &generate(&build(&events, true)));
+        if let Some(problem) = rustfmt_problem(&code) {
+            prop_assert!(false, "rustfmt would change:\n{}\n{}", problem, code);
+        }
+    }
+}
