@@ -32,10 +32,12 @@ use crate::table::TableName;
 pub struct Outbox {
     account: String,
     table: TableName,
+    /// The insert statement for each database, written by its store the first time this
+    /// outbox enqueues there, then reused.
     #[cfg(feature = "sqlite")]
-    pub(crate) sqlite_insert: SqlStr,
+    pub(crate) sqlite_insert: std::sync::OnceLock<SqlStr>,
     #[cfg(feature = "postgres")]
-    pub(crate) postgres_insert: SqlStr,
+    pub(crate) postgres_insert: std::sync::OnceLock<SqlStr>,
 }
 
 impl Outbox {
@@ -49,9 +51,9 @@ impl Outbox {
         Self {
             account,
             #[cfg(feature = "sqlite")]
-            sqlite_insert: crate::store::sqlite::DIALECT.insert_into(&table),
+            sqlite_insert: std::sync::OnceLock::new(),
             #[cfg(feature = "postgres")]
-            postgres_insert: crate::store::postgres::DIALECT.insert_into(&table),
+            postgres_insert: std::sync::OnceLock::new(),
             table,
         }
     }

@@ -313,3 +313,38 @@ impl Store {
         Err(Error::NotUncertain { id, state })
     }
 }
+
+// Each database's statements, as `Queries` writes them from its dialect.
+#[cfg(test)]
+mod sql_tests {
+    use crate::sql::Queries;
+    use crate::table::TableName;
+
+    #[test]
+    fn the_table_name_reaches_every_statement_and_index() {
+        let table = TableName::new("shop_outbox").expect("valid");
+        for dialect in [
+            #[cfg(feature = "sqlite")]
+            &super::sqlite::DIALECT,
+            #[cfg(feature = "postgres")]
+            &super::postgres::DIALECT,
+        ] {
+            the_table_name_reaches(Queries::new(dialect, &table));
+        }
+    }
+
+    fn the_table_name_reaches(q: Queries) {
+        assert!(!q.schema.contains("bulletins_outbox"));
+        assert!(q
+            .schema
+            .contains("CREATE INDEX IF NOT EXISTS shop_outbox_claim"));
+        assert!(q.claim.as_str().contains("UPDATE shop_outbox "));
+        let (created, dropped) = &q.schema_indexes;
+        assert_eq!(created.len(), 6, "{created:?}");
+        assert!(
+            created.iter().all(|i| i.starts_with("shop_outbox_")),
+            "{created:?}"
+        );
+        assert_eq!(dropped, &["shop_outbox_lease"]);
+    }
+}

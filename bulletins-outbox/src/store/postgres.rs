@@ -124,7 +124,9 @@ impl OutboxConnection for PgConnection {
     ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
         Box::pin(Postgres::insert(
             self,
-            &outbox.postgres_insert,
+            outbox
+                .postgres_insert
+                .get_or_init(|| DIALECT.insert_into(outbox.table())),
             outbox.account(),
             event,
             body,

@@ -95,7 +95,9 @@ impl OutboxConnection for SqliteConnection {
     ) -> BoxFuture<'a, Result<i64, sqlx::Error>> {
         Box::pin(Sqlite::insert(
             self,
-            &outbox.sqlite_insert,
+            outbox
+                .sqlite_insert
+                .get_or_init(|| DIALECT.insert_into(outbox.table())),
             outbox.account(),
             event,
             body,
