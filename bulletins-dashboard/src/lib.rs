@@ -36,19 +36,31 @@
 //! # Ok::<(), bulletins_dashboard::Error>(())
 //! ```
 //!
-//! This crate does no I/O beyond reading the file in [`Dashboard::from_file`].
+//! The file is also a contract every service compiles against: [`breaking`] compares two
+//! versions and says which change breaks whom. Findings name their [`Rule`] (an id and a
+//! [`Level`]) and the line and column in the file.
+//!
+//! This crate does no I/O beyond reading the file ([`Dashboard::from_file`],
+//! [`DashboardFile::read`]).
 
+mod breaking;
 mod error;
 mod file;
+mod finding;
 mod key;
 mod locate;
 mod model;
 mod read;
+mod source;
 mod suggest;
 
+pub use breaking::breaking;
 pub use error::{AccountProblem, Error, ErrorKind};
+pub use finding::{Finding, Level, Rule};
 pub use key::{check_key, KeyProblem, MAX_KEY_CHARS};
+pub use locate::Position;
 pub use model::{Account, Dashboard, EventDefinition};
+pub use source::DashboardFile;
 pub use suggest::closest;
 
 /// The compile-time environment variable naming the dashboard file for

@@ -20,23 +20,53 @@ where
     let mut scored: Vec<(usize, &'a str)> = candidates
         .into_iter()
         .filter(|candidate| *candidate != wanted)
-        .filter_map(|candidate| {
-            if fold(candidate) == wanted_folded {
-                return Some((0, candidate));
-            }
-            let distance = edit_distance(wanted, candidate);
-            let longer = wanted.chars().count().max(candidate.chars().count());
-            (distance * 3 <= longer.max(3)).then_some((distance, candidate))
-        })
+        .filter_map(
+            |candidate| match likeness(wanted, &wanted_folded, candidate, usize::MAX)? {
+                Likeness::Folded => Some((0, candidate)),
+                Likeness::Edits(distance) => Some((distance, candidate)),
+            },
+        )
         .collect();
     scored.sort_by_key(|(distance, _)| *distance);
     scored.dedup_by_key(|(_, candidate)| *candidate);
     scored.into_iter().take(max).map(|(_, c)| c).collect()
 }
 
+/// How two different names are alike enough to be one name mistyped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Likeness {
+    /// They differ only in case, spaces, `_` and `-`.
+    Folded,
+    /// They are this many edits apart (and that is at most a third of the longer name).
+    Edits(usize),
+}
+
+/// Whether `candidate` is a plausible typo of `wanted` (whose [`fold`] is `wanted_folded`):
+/// the same name once folded, or at most `max_edits` edits apart where that is at most a third
+/// of the longer name (short names are at least 3 here: `id` and `ip` are one typo apart).
+pub(crate) fn likeness(
+    wanted: &str,
+    wanted_folded: &str,
+    candidate: &str,
+    max_edits: usize,
+) -> Option<Likeness> {
+    if fold(candidate) == wanted_folded {
+        return Some(Likeness::Folded);
+    }
+    let (wanted_chars, candidate_chars) = (wanted.chars().count(), candidate.chars().count());
+    // The difference in length is a lower bound of the distance: skip the table when it says no.
+    let lower_bound = wanted_chars.abs_diff(candidate_chars);
+    let longer = wanted_chars.max(candidate_chars).max(3);
+    if lower_bound > max_edits || lower_bound * 3 > longer {
+        return None;
+    }
+    let distance = edit_distance(wanted, candidate);
+    (distance <= max_edits && distance * 3 <= longer).then_some(Likeness::Edits(distance))
+}
+
 /// The name with case, spaces, `_` and `-` ignored: `Order Placed`, `order_placed` and
 /// `orderPlaced` are one name to a reader.
-fn fold(name: &str) -> String {
+pub(crate) fn fold(name: &str) -> String {
     name.chars()
         .filter(|c| !matches!(c, ' ' | '_' | '-'))
         .flat_map(char::to_lowercase)
