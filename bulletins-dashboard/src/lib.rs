@@ -36,9 +36,10 @@
 //! # Ok::<(), bulletins_dashboard::Error>(())
 //! ```
 //!
-//! The file is also a contract every service compiles against: [`breaking`] compares two
-//! versions and says which change breaks whom. Findings name their [`Rule`] (an id and a
-//! [`Level`]) and the line and column in the file.
+//! The file is also a contract every service compiles against, and this crate reviews changes
+//! to it: [`breaking`] compares two versions and says which change breaks whom, [`lint`]
+//! finds what the file would be refused for and what is legal but probably wrong. Findings name their [`Rule`] (an id and a [`Level`]) and the
+//! line and column in the file; the `bulletins dashboard` command line prints them.
 //!
 //! This crate does no I/O beyond reading the file ([`Dashboard::from_file`],
 //! [`DashboardFile::read`]).
@@ -48,16 +49,19 @@ mod error;
 mod file;
 mod finding;
 mod key;
+mod lint;
 mod locate;
 mod model;
 mod read;
 mod source;
+mod style;
 mod suggest;
 
 pub use breaking::breaking;
 pub use error::{AccountProblem, Error, ErrorKind};
 pub use finding::{Finding, Level, Rule};
 pub use key::{check_key, KeyProblem, MAX_KEY_CHARS};
+pub use lint::{lint, lint_file};
 pub use locate::Position;
 pub use model::{Account, Dashboard, EventDefinition};
 pub use source::DashboardFile;
