@@ -17,6 +17,7 @@ Exit codes:
   6    a batch in which some lines were not delivered (the summary says which)
   7    journal locked by another `bulletins send`, or belonging to another input or
        destination (account, endpoint), or of an older format
+  8    dashboard breaking/lint: a finding at or above --fail-on
   130  interrupted (journal flushed; re-run the same command to resume)";
 
 const CREDENTIALS: &str = "\
@@ -147,6 +148,10 @@ Examples:
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     #[command(subcommand, after_help = OUTBOX_HELP)]
     Outbox(bulletins_outbox::ops::OutboxCommand),
+
+    /// Review the dashboard file (bulletins.json): breaking changes, lint, a first file.
+    #[command(subcommand)]
+    Dashboard(crate::commands::dashboard::DashboardCommand),
 
     /// Print a shell completion script.
     #[command(after_help = "Examples:

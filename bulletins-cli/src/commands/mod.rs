@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod completions;
+pub(crate) mod dashboard;
 mod emulator;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod outbox;
@@ -20,6 +21,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit> {
         Command::Emulator(args) => emulator::run(&args),
         #[cfg(any(feature = "sqlite", feature = "postgres"))]
         Command::Outbox(command) => outbox::run(command),
+        Command::Dashboard(command) => dashboard::run(command),
         Command::Completions(args) => completions::run(&args),
     }
 }
