@@ -11,6 +11,7 @@ use crate::finding::{Finding, Rule};
 use crate::key::quoted;
 use crate::model::{Dashboard, EventDefinition};
 use crate::source::DashboardFile;
+use crate::suggest::{best, Name};
 
 /// Every finding between `old` and `new`, sorted by where it is in `new` (findings at one
 /// place in the order of the rules above; removed events in `old`'s order).
@@ -35,12 +36,14 @@ use crate::source::DashboardFile;
 pub fn breaking(old: &DashboardFile, new: &DashboardFile) -> Vec<Finding> {
     let old_events = by_name(old.dashboard());
     let new_events = by_name(new.dashboard());
-    let added: Vec<&str> = new
+    // Prepared once: every removed name is compared with every added one.
+    let added: Vec<Name<'_>> = new
         .dashboard()
         .events()
         .iter()
         .map(EventDefinition::name)
         .filter(|name| !old_events.contains_key(name))
+        .map(Name::new)
         .collect();
     let mut findings = Vec::new();
     for event in old.dashboard().events() {
@@ -71,11 +74,12 @@ fn by_name(dashboard: &Dashboard) -> HashMap<&str, usize> {
 /// The property rules for an event in both files.
 fn properties(old: &EventDefinition, new: &DashboardFile, index: usize, out: &mut Vec<Finding>) {
     let event = &new.dashboard().events()[index];
-    let added: Vec<&str> = event
+    let added: Vec<Name<'_>> = event
         .property_keys()
         .iter()
         .map(String::as_str)
         .filter(|key| !old.has_property(key))
+        .map(Name::new)
         .collect();
     for key in old.property_keys() {
         if !event.has_property(key) {
@@ -97,8 +101,8 @@ fn properties(old: &EventDefinition, new: &DashboardFile, index: usize, out: &mu
 }
 
 /// `; did you mean "x", added in this change?` when a name added in this change is close.
-fn renamed_to(name: &str, added: &[&str]) -> String {
-    match crate::closest(name, added.iter().copied(), 1).first() {
+fn renamed_to(name: &str, added: &[Name<'_>]) -> String {
+    match best(&Name::new(name), added) {
         Some(candidate) => format!(
             "; did you mean {}, added in this change?",
             quoted(candidate)
@@ -109,7 +113,7 @@ fn renamed_to(name: &str, added: &[&str]) -> String {
 
 /// `event-removed`: CleverTap refuses an event its dashboard does not define, and the derive
 /// refuses a struct naming one.
-fn event_removed(new: &DashboardFile, event: &EventDefinition, added: &[&str]) -> Finding {
+fn event_removed(new: &DashboardFile, event: &EventDefinition, added: &[Name<'_>]) -> Finding {
     let name = event.name();
     let message = format!(
         "business event {} was removed: every service raising it breaks (CleverTap answers \"Business Event Not Found\"; the derive refuses it){}",
@@ -131,7 +135,7 @@ fn event_added(new: &DashboardFile, index: usize) -> Finding {
 
 /// `property-removed`: the derive refuses a field the dashboard lacks, and a payload setting it
 /// fails `Payload::check_against`.
-fn property_removed(new: &DashboardFile, index: usize, key: &str, added: &[&str]) -> Finding {
+fn property_removed(new: &DashboardFile, index: usize, key: &str, added: &[Name<'_>]) -> Finding {
     let name = new.dashboard().events()[index].name();
     let message = format!(
         "business event {}: property {} was removed: every service setting it breaks (the derive refuses a field the dashboard lacks){}",

@@ -8,7 +8,7 @@ use crate::key::quoted;
 use crate::locate::Position;
 use crate::source::DashboardFile;
 use crate::style::{majority, Style};
-use crate::suggest::{fold, likeness, Likeness};
+use crate::suggest::{likeness, Likeness, Name};
 
 /// The most edits between two names the lint calls one name mistyped.
 const MAX_EDITS: usize = 2;
@@ -62,14 +62,14 @@ const MIN_CHARS_FOR_EDITS: usize = 4;
 
 /// Every pair `(earlier, later)` of `names` that is one name mistyped, with how.
 fn similar_pairs(names: &[&str]) -> Vec<(usize, usize, Likeness)> {
-    let folded: Vec<String> = names.iter().map(|name| fold(name)).collect();
+    let names: Vec<Name<'_>> = names.iter().map(|name| Name::new(name)).collect();
     let mut pairs = Vec::new();
     for later in 1..names.len() {
         for earlier in 0..later {
-            let (a, b) = (names[later], names[earlier]);
-            let long_enough = a.chars().count().max(b.chars().count()) >= MIN_CHARS_FOR_EDITS;
+            let (a, b) = (&names[later], &names[earlier]);
+            let long_enough = a.chars().max(b.chars()) >= MIN_CHARS_FOR_EDITS;
             let max_edits = if long_enough { MAX_EDITS } else { 0 };
-            if let Some(how) = likeness(a, &folded[later], b, max_edits) {
+            if let Some(how) = likeness(a, b, max_edits) {
                 pairs.push((earlier, later, how));
             }
         }
