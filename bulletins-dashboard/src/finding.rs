@@ -60,7 +60,8 @@ pub enum Rule {
     /// `invalid-file` (error): the file is refused (what `Dashboard::from_slice` refuses).
     InvalidFile,
     /// `similar-event-names` (warning): two events whose names differ only in case, spaces,
-    /// `_` or `-`, or by one or two edits.
+    /// `_` or `-`, or by one or two edits (but not only in their numbers: `Level 1`,
+    /// `Level 2`); a name is reported once, with the closest earlier one.
     SimilarEventNames,
     /// `similar-property-keys` (warning): the same for two properties of one event.
     SimilarPropertyKeys,

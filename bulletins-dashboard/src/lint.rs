@@ -60,21 +60,51 @@ fn invalid_file(error: &crate::Error) -> Finding {
 /// `ip` are different names); they are still compared for case and separators.
 const MIN_CHARS_FOR_EDITS: usize = 4;
 
-/// Every pair `(earlier, later)` of `names` that is one name mistyped, with how.
+/// For each name that is an earlier one mistyped, the closest such earlier name (the first
+/// among equals), with how: `(earlier, later, how)`. Names that differ only in their numbers
+/// (`Level 1 Completed`, `Level 2 Completed`; `address_line1`, `address_line2`) are a series,
+/// not a typo.
 fn similar_pairs(names: &[&str]) -> Vec<(usize, usize, Likeness)> {
-    let names: Vec<Name<'_>> = names.iter().map(|name| Name::new(name)).collect();
+    let prepared: Vec<Name<'_>> = names.iter().map(|name| Name::new(name)).collect();
+    let series: Vec<String> = names.iter().map(|name| numbers_masked(name)).collect();
+    let rank = |how: Likeness| match how {
+        Likeness::Folded => 0,
+        Likeness::Edits(n) => n,
+    };
     let mut pairs = Vec::new();
     for later in 1..names.len() {
+        let a = &prepared[later];
+        let mut closest: Option<(usize, Likeness)> = None;
         for earlier in 0..later {
-            let (a, b) = (&names[later], &names[earlier]);
+            let b = &prepared[earlier];
+            if series[later] == series[earlier] {
+                continue;
+            }
             let long_enough = a.chars().max(b.chars()) >= MIN_CHARS_FOR_EDITS;
             let max_edits = if long_enough { MAX_EDITS } else { 0 };
             if let Some(how) = likeness(a, b, max_edits) {
-                pairs.push((earlier, later, how));
+                if closest.is_none_or(|(_, best)| rank(how) < rank(best)) {
+                    closest = Some((earlier, how));
+                }
             }
         }
+        pairs.extend(closest.map(|(earlier, how)| (earlier, later, how)));
     }
     pairs
+}
+
+/// The name with each run of digits replaced by `#`.
+fn numbers_masked(name: &str) -> String {
+    let mut masked = String::with_capacity(name.len());
+    for c in name.chars() {
+        if !c.is_ascii_digit() {
+            masked.push(c);
+        } else if !masked.ends_with('\u{0}') {
+            // A marker no key holds (control characters are refused), once per run.
+            masked.push('\u{0}');
+        }
+    }
+    masked
 }
 
 /// How two names differ, for a message: `differ only in case, ...` or `are 1 edit apart`.

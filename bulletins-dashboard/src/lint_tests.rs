@@ -184,3 +184,39 @@ fn one_word_names_fit_any_majority_and_odd_names_are_not_judged() {
     ]);
     assert_eq!(findings, []);
 }
+
+#[test]
+fn a_numbered_series_is_not_a_typo() {
+    let findings = lint_events(&[
+        r#"{"name": "Level 1 Completed", "properties": ["address_line1", "address_line2"]}"#,
+        r#"{"name": "Level 2 Completed"}"#,
+        r#"{"name": "Level 10 Completed"}"#,
+        r#"{"name": "Level 2 Complete"}"#,
+    ]);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0].message(),
+        "business events \"Level 2 Complete\" and \"Level 2 Completed\" (line 4) are 1 edit apart: probably a typo shipped to the dashboard; keep one name"
+    );
+}
+
+#[test]
+fn a_name_like_several_earlier_ones_is_reported_once_with_the_closest() {
+    let findings = lint_events(&[
+        r#"{"name": "order_placed"}"#,
+        r#"{"name": "order_placd"}"#,
+        r#"{"name": "order_plcd"}"#,
+    ]);
+    let pairs: Vec<_> = findings
+        .iter()
+        .map(|f| (f.event_name(), f.position().line))
+        .collect();
+    assert_eq!(pairs, [(Some("order_placd"), 4), (Some("order_plcd"), 5)]);
+    assert!(
+        findings[1]
+            .message()
+            .contains("and \"order_placd\" (line 4) are 1 edit apart"),
+        "{}",
+        findings[1]
+    );
+}

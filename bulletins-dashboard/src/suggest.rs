@@ -49,7 +49,19 @@ pub(crate) fn best<'a>(wanted: &Name<'_>, candidates: &[Name<'a>]) -> Option<&'a
 }
 
 /// How many buckets a name's characters are counted in, for [`Name::bag_distance`].
-const BAGS: usize = 32;
+const BAGS: usize = 64;
+
+/// A character's bucket: one for each ASCII letter and digit (numbered names differ in their
+/// digits), one for the separators, one for everything else.
+fn bucket(c: char) -> usize {
+    match c {
+        'a'..='z' => c as usize - 'a' as usize,
+        'A'..='Z' => 26 + (c as usize - 'A' as usize),
+        '0'..='9' => 52 + (c as usize - '0' as usize),
+        ' ' | '_' | '-' => 62,
+        _ => 63,
+    }
+}
 
 /// A name prepared for comparison: its characters, its [`fold`] and how many of its characters
 /// fall in each bucket, computed once.
@@ -66,7 +78,7 @@ impl<'a> Name<'a> {
         let chars: Vec<char> = text.chars().collect();
         let mut bag = [0u8; BAGS];
         for c in &chars {
-            let count = &mut bag[*c as usize % BAGS];
+            let count = &mut bag[bucket(*c)];
             *count = count.saturating_add(1);
         }
         Self {

@@ -61,7 +61,8 @@ Examples:
     #[command(after_help = format!("Rules (level):
   invalid-file (error)                 what the file is refused for (as `bulletins validate`)
   similar-event-names (warning)        two events differing only in case, spaces, _ or -, or
-                                       by one or two edits (names of 4 characters or more)
+                                       by one or two edits (names of 4 characters or more;
+                                       not a numbered series: Level 1, Level 2)
   similar-property-keys (warning)      the same for two properties of one event
   mixed-naming-styles (warning)        a name in another style than most names of its kind
                                        in the file (snake_case, camelCase, Title Case, ...)
