@@ -12,7 +12,14 @@ use std::process::{Command, Stdio};
 /// The binary, with no colour unless a test asks, and none of the caller's settings.
 pub(crate) fn bulletins() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bulletins"));
-    for var in ["BULLETINS_DASHBOARD", "CLICOLOR_FORCE"] {
+    // GIT_DIR and its kin (set when tests run from a git hook) would point git elsewhere.
+    for var in [
+        "BULLETINS_DASHBOARD",
+        "CLICOLOR_FORCE",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+    ] {
         command.env_remove(var);
     }
     command.env("NO_COLOR", "1").stdin(Stdio::null());
