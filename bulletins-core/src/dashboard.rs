@@ -3,8 +3,26 @@
 //! disagree.
 //!
 //! The file format and its parser are `bulletins-dashboard`'s, re-exported here; this module
-//! does no I/O: read the file with [`Dashboard::from_file`] and write
-//! [`Dashboard::to_json_pretty`] where you choose.
+//! does no I/O (but for [`expect_file`], a test's helper): read the file with
+//! [`Dashboard::from_file`] and write [`Dashboard::to_json_pretty`] where you choose.
+//!
+//! ```
+//! use bulletins_core::dashboard::{Dashboard, Mismatch};
+//! use bulletins_core::DynamicEvent;
+//!
+//! let dashboard: Dashboard = r#"{ "business_events": [
+//!     { "name": "Program Released",
+//!       "properties": ["program_id", "language"], "required": ["program_id", "language"] }
+//! ] }"#.parse()?;
+//!
+//! let event = DynamicEvent::new("Program Released")?.property("program_id", "234567")?;
+//! let mismatch = event.check_against(&dashboard).unwrap_err();
+//! assert_eq!(
+//!     mismatch.to_string(),
+//!     "business event \"Program Released\" requires \"language\" on the dashboard; add it",
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! A schema crate whose events are the source of truth can keep its `bulletins.json` written
 //! from them with a snapshot test: [`expect_file`] fails when the file is not what
@@ -24,24 +42,6 @@
 //! let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bulletins.json");
 //! dashboard::expect_file(&dashboard::from_schemas(SCHEMAS), &path)
 //!     .unwrap_or_else(|stale| panic!("{stale}"));
-//! ```
-//!
-//! ```
-//! use bulletins_core::dashboard::{Dashboard, Mismatch};
-//! use bulletins_core::DynamicEvent;
-//!
-//! let dashboard: Dashboard = r#"{ "business_events": [
-//!     { "name": "Program Released",
-//!       "properties": ["program_id", "language"], "required": ["program_id", "language"] }
-//! ] }"#.parse()?;
-//!
-//! let event = DynamicEvent::new("Program Released")?.property("program_id", "234567")?;
-//! let mismatch = event.check_against(&dashboard).unwrap_err();
-//! assert_eq!(
-//!     mismatch.to_string(),
-//!     "business event \"Program Released\" requires \"language\" on the dashboard; add it",
-//! );
-//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::collections::BTreeSet;

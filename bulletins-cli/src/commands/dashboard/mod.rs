@@ -46,8 +46,8 @@ bulletins dashboard breaking [OPTIONS] FILE --against REV"
   account-added, account-removed (warning)
   event-added, new-optional-property, property-became-optional (info)
 Findings point at the newer file. With --against, FILE is read as it was at REV with git
-(its path taken from the repository's root, so run it from anywhere in the repository); a FILE
-that did not exist at REV counts as an empty file.
+(its path taken from the repository's root, so run it from anywhere in the repository, and
+--format github names it that way); a FILE that did not exist at REV counts as an empty file.
 
 Examples:
   bulletins dashboard breaking bulletins.json --against origin/main
