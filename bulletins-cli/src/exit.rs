@@ -23,6 +23,9 @@ pub(crate) enum Exit {
     /// 7: the journal is locked by another run, belongs to another input or destination, or
     /// is of another format.
     Journal,
+    /// 8: `dashboard breaking` or `dashboard lint` found something at or above `--fail-on`
+    /// (like `buf breaking`'s 100: findings, not a failure to run).
+    Findings,
     /// 130: interrupted; the journal was flushed, re-run to resume.
     Interrupted,
 }
@@ -38,6 +41,7 @@ impl Exit {
             Exit::Uncertain => 5,
             Exit::Partial => 6,
             Exit::Journal => 7,
+            Exit::Findings => 8,
             Exit::Interrupted => 130,
         }
     }

@@ -208,7 +208,7 @@ fn help_shows_examples_and_the_exit_codes() {
     let out = bulletins(dir.path(), &["dashboard", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout)
-        .contains("  bulletins dashboard codegen bulletins.json --out src/events.rs\n"));
+        .contains("  bulletins dashboard codegen bulletins.json --out src/events.rs --check\n"));
     let out = bulletins(dir.path(), &["dashboard", "codegen", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = text(&out.stdout);

@@ -3,8 +3,8 @@
 //! disagree.
 //!
 //! The file format and its parser are `bulletins-dashboard`'s, re-exported here; this module
-//! does no I/O: read the file with [`Dashboard::from_file`] and write
-//! [`Dashboard::to_json_pretty`] where you choose.
+//! does no I/O (but for [`expect_file`], a test's helper): read the file with
+//! [`Dashboard::from_file`] and write [`Dashboard::to_json_pretty`] where you choose.
 //!
 //! ```
 //! use bulletins_core::dashboard::{Dashboard, Mismatch};
@@ -23,13 +23,34 @@
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! A schema crate whose events are the source of truth can keep its `bulletins.json` written
+//! from them with a snapshot test: [`expect_file`] fails when the file is not what
+//! [`from_schemas`] writes, saying what an update would change (and which change breaks a
+//! service), and writes it when `BULLETINS_UPDATE_DASHBOARD=1` ([`UPDATE_ENV`]) is set:
+//!
+//! ```no_run
+//! use bulletins_core::{dashboard, BusinessEvent, EventSchema, StaticEvent};
+//!
+//! #[derive(BusinessEvent)]
+//! #[business_event(name = "order_placed", requires = ["order_id"])]
+//! struct OrderPlaced { order_id: String, coupon_code: Option<String> }
+//!
+//! const SCHEMAS: &[EventSchema] = &[<OrderPlaced as StaticEvent>::SCHEMA];
+//!
+//! // tests/dashboard.rs; after an intended change: BULLETINS_UPDATE_DASHBOARD=1 cargo test
+//! let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bulletins.json");
+//! dashboard::expect_file(&dashboard::from_schemas(SCHEMAS), &path)
+//!     .unwrap_or_else(|stale| panic!("{stale}"));
+//! ```
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 pub use bulletins_dashboard::{
-    AccountProblem, Dashboard, Error as FileError, ErrorKind as FileErrorKind, EventDefinition,
-    DASHBOARD_ENV,
+    expect_file, expect_file_or_update, AccountProblem, Dashboard, Error as FileError,
+    ErrorKind as FileErrorKind, EventDefinition, Snapshot, SnapshotError, DASHBOARD_ENV,
+    UPDATE_ENV,
 };
 
 use crate::dynamic::DynamicEvent;

@@ -20,6 +20,7 @@ Exit codes:
   6    a batch in which some lines were not delivered (the summary says which)
   7    journal locked by another `bulletins send`, or belonging to another input or
        destination (account, endpoint), or of an older format
+  8    dashboard breaking/lint: a finding at or above --fail-on
   130  interrupted (journal flushed; re-run the same command to resume)";
 
 /// What each subcommand's help says instead of the whole table.
@@ -168,21 +169,24 @@ Examples:
     #[command(subcommand, after_help = format!("{OUTBOX_HELP}\n\n{OUTBOX_EXIT_CODES}"))]
     Outbox(outbox::OutboxCommand),
 
+    /// The dashboard file (bulletins.json) as a contract: breaking changes, lint, a first
+    /// file, the events' generated code.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  bulletins dashboard breaking bulletins.json --against origin/main
+  bulletins dashboard lint bulletins.json
+  bulletins dashboard init --from sent.jsonl --out bulletins.json
+  bulletins dashboard codegen bulletins.json --out src/events.rs --check"
+    )]
+    Dashboard(crate::commands::dashboard::DashboardCommand),
+
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   bulletins completions bash > ~/.local/share/bash-completion/completions/bulletins
   bulletins completions zsh > ~/.zfunc/_bulletins
   bulletins completions fish > ~/.config/fish/completions/bulletins.fish")]
     Completions(CompletionsArgs),
-
-    /// Use the dashboard file (bulletins.json) as a contract: generate the events' code.
-    #[command(
-        subcommand,
-        after_help = "Examples:
-  bulletins dashboard codegen bulletins.json --out src/events.rs
-  bulletins dashboard codegen bulletins.json --out src/events.rs --check"
-    )]
-    Dashboard(crate::commands::dashboard::DashboardCommand),
 }
 
 /// Where to send, and as whom; every value also comes from the environment.

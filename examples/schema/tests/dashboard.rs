@@ -1,9 +1,11 @@
-//! `bulletins.json` and the compiled events agree: every event is in the file, with the same
-//! properties and the same required ones.
+//! `bulletins.json` is what the compiled events write: every event, with the same properties,
+//! required the same way, in the same order. A snapshot test (`dashboard::expect_file`): when
+//! it fails it lists what writing the file would change, and which of those changes break a
+//! service raising the event.
 //!
 //! After changing an event on purpose, write the file from the compiled schemas with
-//! `BULLETINS_DASHBOARD_OVERWRITE=1 cargo test -p bulletins-example-schema --test dashboard`,
-//! then read its diff.
+//! `BULLETINS_UPDATE_DASHBOARD=1 cargo test -p bulletins-example-schema --test dashboard`,
+//! then read its diff (and `bulletins dashboard breaking bulletins.json --against HEAD`).
 
 use std::path::Path;
 
@@ -11,24 +13,10 @@ use bulletins_core::dashboard::{self, Dashboard};
 use bulletins_example_schema::{DASHBOARD, SCHEMAS};
 
 #[test]
-fn bulletins_json_defines_every_event_as_compiled() {
+fn bulletins_json_is_what_the_compiled_events_write() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bulletins.json");
-    if std::env::var_os("BULLETINS_DASHBOARD_OVERWRITE").is_some() {
-        let written = dashboard::from_schemas(SCHEMAS).to_json_pretty();
-        std::fs::write(&path, written).expect("write bulletins.json");
-        return;
-    }
-    let file = Dashboard::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
-    let drift: Vec<String> = dashboard::drift(&file, SCHEMAS)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert!(
-        drift.is_empty(),
-        "bulletins.json and the compiled events disagree:\n{}\n\
-         (after an intended change: BULLETINS_DASHBOARD_OVERWRITE=1 cargo test -p bulletins-example-schema --test dashboard)",
-        drift.join("\n")
-    );
+    dashboard::expect_file(&dashboard::from_schemas(SCHEMAS), &path)
+        .unwrap_or_else(|stale| panic!("{stale}"));
 }
 
 #[test]
