@@ -1,5 +1,6 @@
 //! The command line's arguments (clap derive). Every command's `after_help` shows an example.
 
+pub(crate) mod dashboard;
 #[cfg(feature = "outbox")]
 pub(crate) mod outbox;
 
@@ -179,7 +180,7 @@ Examples:
   bulletins dashboard init --from sent.jsonl --out bulletins.json
   bulletins dashboard codegen bulletins.json --out src/events.rs --check"
     )]
-    Dashboard(crate::commands::dashboard::DashboardCommand),
+    Dashboard(dashboard::DashboardCommand),
 
     /// Print a shell completion script.
     #[command(after_help = "Examples:

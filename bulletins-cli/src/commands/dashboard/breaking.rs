@@ -1,24 +1,12 @@
 //! `bulletins dashboard breaking OLD NEW` and `breaking FILE --against REV`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bulletins_dashboard::{breaking, DashboardFile, ErrorKind};
-use clap::Args;
 
-use super::{git, report, FileFindings, OutputArgs};
+use super::{git, report, FileFindings};
+use crate::cli::dashboard::BreakingArgs;
 use crate::exit::{Exit, Failure, Result};
-
-#[derive(Debug, Args)]
-pub(crate) struct BreakingArgs {
-    /// OLD and NEW dashboard files; with --against, only FILE (as it is now).
-    #[arg(value_name = "FILE", required = true, num_args = 1..=2)]
-    pub(crate) files: Vec<PathBuf>,
-    /// Compare FILE with itself as it was at this git revision (a branch, a tag, HEAD~1...).
-    #[arg(long, value_name = "REV")]
-    pub(crate) against: Option<String>,
-    #[command(flatten)]
-    pub(crate) output: OutputArgs,
-}
 
 pub(crate) fn run(args: BreakingArgs) -> Result<Exit> {
     let (old, new, repo_path) = match (&args.against, args.files.as_slice()) {

@@ -4,55 +4,13 @@
 //! calls too.
 
 use std::io::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use bulletins_dashboard::codegen::{self, DeriveCrate, Options};
 use bulletins_dashboard::{Dashboard, ErrorKind};
-use clap::{Args, ValueEnum};
 
+use crate::cli::dashboard::{CodegenArgs, Crate};
 use crate::exit::{Exit, Failure, Result};
-
-pub(super) const AFTER_HELP: &str = "\
-The module is sorted, formatted as rustfmt formats it, and the same on every run; its header
-names FILE as written, so give FILE relative to the repository. --check compares it with
---out PATH and prints a unified diff when they differ, as cargo fmt --check does.
-
-Examples:
-  bulletins dashboard codegen bulletins.json                       # print it
-  bulletins dashboard codegen bulletins.json --out src/events.rs   # write it (when changed)
-  bulletins dashboard codegen bulletins.json --out src/events.rs --check   # in CI
-
-Exit codes:
-  0    printed, written, or (--check) up to date
-  1    --out PATH could not be written
-  2    usage error, or FILE (or, with --check, PATH) could not be read
-  3    FILE is not a valid dashboard file; or (--check) PATH is stale or missing";
-
-#[derive(Debug, Args)]
-pub(crate) struct CodegenArgs {
-    /// The dashboard file.
-    #[arg(value_name = "FILE")]
-    file: PathBuf,
-    /// Write the module to PATH (only when it changes) instead of printing it.
-    #[arg(long, value_name = "PATH")]
-    out: Option<PathBuf>,
-    /// Write nothing: exit 3 with a unified diff on stdout when PATH is not what FILE generates.
-    #[arg(long, requires = "out")]
-    check: bool,
-    /// The crate whose BusinessEvent derive the structs name: the one the including crate
-    /// depends on.
-    #[arg(long = "crate", value_enum, default_value_t = Crate::BulletinsCore, value_name = "CRATE")]
-    krate: Crate,
-}
-
-/// `--crate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Crate {
-    /// `::bulletins_core::BusinessEvent`, for a schema crate.
-    BulletinsCore,
-    /// `::bulletins_http::BusinessEvent`, for a service.
-    BulletinsHttp,
-}
 
 pub(super) fn run(args: &CodegenArgs) -> Result<Exit> {
     let dashboard = Dashboard::from_file(&args.file).map_err(|e| match e.kind() {

@@ -1,27 +1,13 @@
 //! `bulletins dashboard init [--from FILE.jsonl] [--out PATH]`.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use bulletins_dashboard::{Dashboard, Inference};
-use clap::Args;
-
+use crate::cli::dashboard::InitArgs;
 use crate::exit::{Exit, Failure, Result};
 use crate::input::Input;
 use crate::payload;
-
-#[derive(Debug, Args)]
-pub(crate) struct InitArgs {
-    /// Infer the events from these trigger payloads, one per line (`-` reads stdin).
-    #[arg(long, value_name = "FILE.jsonl")]
-    pub(crate) from: Option<PathBuf>,
-    /// Where to write the file (`-` prints it).
-    #[arg(long, value_name = "PATH", default_value = "bulletins.json")]
-    pub(crate) out: PathBuf,
-    /// Replace the file at --out if there is one.
-    #[arg(long)]
-    pub(crate) force: bool,
-}
+use bulletins_dashboard::{Dashboard, Inference};
 
 pub(crate) fn run(args: &InitArgs) -> Result<Exit> {
     let to_stdout = args.out == Path::new("-");

@@ -1,20 +1,8 @@
 //! `bulletins dashboard lint FILE...`.
 
-use std::path::PathBuf;
-
-use clap::Args;
-
-use super::{report, FileFindings, OutputArgs};
+use super::{report, FileFindings};
+use crate::cli::dashboard::LintArgs;
 use crate::exit::{Exit, Failure, Result};
-
-#[derive(Debug, Args)]
-pub(crate) struct LintArgs {
-    /// Dashboard files.
-    #[arg(value_name = "FILE", required = true)]
-    pub(crate) files: Vec<PathBuf>,
-    #[command(flatten)]
-    pub(crate) output: OutputArgs,
-}
 
 pub(crate) fn run(args: LintArgs) -> Result<Exit> {
     let mut files = Vec::with_capacity(args.files.len());
