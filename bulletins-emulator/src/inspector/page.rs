@@ -135,7 +135,7 @@ pub(crate) fn timeline(
             button type="submit" { "Filter" }
             a.button href=(format!("/_emulator/export.jsonl{}", query.filter_query())) download="bulletins.jsonl" { "Export JSONL" }
         }
-        p.meta {
+        p.meta #kept {
             (thousands(kept as u64)) " kept of at most " (thousands(max as u64))
             @if page.evicted > 0 { ", " (thousands(page.evicted)) " older ones forgotten" }
             ". Newest first; j/k to move, Enter to open, / to search."
