@@ -1,7 +1,7 @@
 //! One module per command.
 
 mod completions;
-mod emulator;
+pub(crate) mod emulator;
 #[cfg(feature = "outbox")]
 pub(crate) mod outbox;
 mod send;
