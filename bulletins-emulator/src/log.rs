@@ -61,9 +61,9 @@ impl Filter {
 }
 
 /// Searches what a row of the inspector shows: the event, the error, the bulletin's `name` and
-/// its properties' keys and values. The cheap search on the raw body comes first so most
-/// entries are never parsed (skipped when the body escapes characters, which the raw bytes
-/// would hide).
+/// its properties' keys and values (a body that is not JSON, as text). The cheap search on the
+/// raw body comes first so most entries are never parsed (skipped when the body escapes
+/// characters, which the raw bytes would hide).
 fn contains_text(entry: &Entry, needle: &str) -> bool {
     let holds = |text: &str| text.to_lowercase().contains(needle);
     if entry.error.as_deref().is_some_and(holds) || entry.event.as_deref().is_some_and(holds) {

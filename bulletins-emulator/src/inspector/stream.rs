@@ -179,9 +179,10 @@ fn write_notice(text: &mut String, notice: &Notice, reader: &Reader) {
             if !reader.filter.matches(entry) {
                 return;
             }
-            let name = match notice {
-                Notice::Entry(_) => "entry",
-                _ => "updated",
+            let name = if matches!(notice, Notice::Entry(_)) {
+                "entry"
+            } else {
+                "updated"
             };
             let said = Said::of(name, entry, reader.details);
             (name, Some(entry.id), serde_json::to_string(&said))
@@ -189,7 +190,7 @@ fn write_notice(text: &mut String, notice: &Notice, reader: &Reader) {
         Notice::Deleted { id } => (
             "deleted",
             Some(*id),
-            serde_json::to_string(&serde_json::json!({ "type": "deleted", "id": id })),
+            Ok(format!(r#"{{"type":"deleted","id":{id}}}"#)),
         ),
         Notice::Cleared => ("cleared", None, Ok(r#"{"type":"cleared"}"#.to_owned())),
     };
