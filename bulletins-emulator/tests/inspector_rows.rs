@@ -63,10 +63,17 @@ async fn a_row_shows_the_first_properties_in_the_order_sent() {
             .replace("LONG", &long),
     )
     .await;
+    // A name of the wrong type is refused; the row still shows the properties.
+    trigger(
+        &emulator,
+        r#"{"business_event":"ping","name":7,"properties":{"k":"v"},"c-by":"a@b.c","when":"now"}"#,
+    )
+    .await;
     let html = page(&emulator, "/_emulator/ui").await;
     assert_eq!(
         cells(&html, "properties"),
         [
+            "k=v".to_owned(),
             // Exactly 40 characters are kept; the 41st becomes "…".
             format!("product_category={}… order_id=7", &long[..40]),
             "program_id=234567 language=Hindi prev_program_id=123457 +1 more".to_owned(),

@@ -83,27 +83,60 @@ pub(crate) fn properties(entry: &Entry) -> Vec<(String, String)> {
     property_members(entry)
         .0
         .into_iter()
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (k, text)
-        })
+        .map(|(key, value)| (key, text_of(value)))
         .collect()
 }
 
-/// The first `count` properties for a row of the timeline, each value cut to
-/// [`PREVIEW_VALUE_CHARS`] characters, and how many more there are.
-pub(crate) fn property_preview(entry: &Entry, count: usize) -> (Vec<(String, String)>, usize) {
-    let all = properties(entry);
-    let more = all.len().saturating_sub(count);
-    let shown = all
+/// A property's value as text: a string as it is, anything else as JSON.
+fn text_of(value: Value) -> String {
+    match value {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// What a row of the timeline shows of a body.
+#[derive(Debug, Default)]
+pub(crate) struct Row {
+    /// The bulletin's `name`.
+    pub(crate) name: Option<String>,
+    /// The first properties, in the order sent, values cut to [`PREVIEW_VALUE_CHARS`].
+    pub(crate) properties: Vec<(String, String)>,
+    /// How many properties are not shown.
+    pub(crate) more: usize,
+}
+
+/// The name and the first `count` properties a row shows: one parse of the body when its
+/// `name` and `properties` have the documented types, else each read on its own.
+pub(crate) fn row(entry: &Entry, count: usize) -> Row {
+    #[derive(serde::Deserialize)]
+    struct Both<'a> {
+        #[serde(borrow)]
+        name: Option<std::borrow::Cow<'a, str>>,
+        properties: Option<InOrder>,
+    }
+    let Some(body) = entry.body.as_deref() else {
+        return Row::default();
+    };
+    let (name, members) = match serde_json::from_slice::<Both<'_>>(body) {
+        Ok(both) => (
+            both.name.map(std::borrow::Cow::into_owned),
+            both.properties.unwrap_or_default(),
+        ),
+        Err(_) => (name(entry), property_members(entry)),
+    };
+    let more = members.0.len().saturating_sub(count);
+    let properties = members
+        .0
         .into_iter()
         .take(count)
-        .map(|(key, value)| (key, cut(&value, PREVIEW_VALUE_CHARS)))
+        .map(|(key, value)| (key, cut(&text_of(value), PREVIEW_VALUE_CHARS)))
         .collect();
-    (shown, more)
+    Row {
+        name,
+        properties,
+        more,
+    }
 }
 
 /// The most characters of a property's value a row of the timeline shows.

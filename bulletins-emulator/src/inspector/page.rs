@@ -63,21 +63,21 @@ pub(crate) fn rows(page: &Page) -> Markup {
     html! {
         @for entry in &page.entries {
             @let href = format!("/_emulator/ui/entries/{}", entry.id);
-            @let (properties, more) = derive::property_preview(entry, PREVIEW_PROPERTIES);
+            @let row = derive::row(entry, PREVIEW_PROPERTIES);
             tr.entry data-id=(entry.id) data-href=(href) {
                 td.id { a href=(href) { "#" (entry.id) } }
                 td { (badge(entry.kind)) }
                 td.event { (entry.event.as_deref().unwrap_or("—")) }
                 td.name {
-                    @if let Some(name) = derive::name(entry) { span.bulletin-name { (name) } " " }
+                    @if let Some(name) = &row.name { span.bulletin-name { (name) } " " }
                     @if let Some(error) = entry.error.as_deref() { span.error { (error) } }
                 }
                 td.properties {
-                    @for (key, value) in &properties {
+                    @for (key, value) in &row.properties {
                         span.property { span.key { (key) } "=" (value) }
                         " "
                     }
-                    @if more > 0 { span.meta { "+" (more) " more" } }
+                    @if row.more > 0 { span.meta { "+" (row.more) " more" } }
                 }
                 td.time { time { (derive::utc(entry.received_at_ms)) } }
             }
