@@ -30,58 +30,72 @@ pub(crate) fn payload_line(entry: &Entry) -> Option<String> {
     }
 }
 
-/// A JSON object's members in the order they were written (`serde_json::Map` sorts them):
-/// a row shows a bulletin's first properties as its code wrote them.
+/// The first `N` members of a JSON object in the order they were written (`serde_json::Map`
+/// sorts them), and how many more it has: those are skipped without being built, so a row
+/// costs the same for a bulletin of 3 properties as for one of 10,000.
 #[derive(Debug, Default)]
-pub(crate) struct InOrder(pub(crate) Vec<(String, Value)>);
+pub(crate) struct FirstMembers<const N: usize> {
+    pub(crate) members: Vec<(String, Value)>,
+    pub(crate) more: usize,
+}
 
-impl<'de> serde::Deserialize<'de> for InOrder {
+/// Every member of a JSON object, in the order written.
+pub(crate) type AllMembers = FirstMembers<{ usize::MAX }>;
+
+impl<'de, const N: usize> serde::Deserialize<'de> for FirstMembers<N> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = InOrder;
+        struct Members<const N: usize>;
+        impl<'de, const N: usize> serde::de::Visitor<'de> for Members<N> {
+            type Value = FirstMembers<N>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<InOrder, A::Error> {
-                let mut members = Vec::new();
-                while let Some(member) = map.next_entry()? {
-                    members.push(member);
+            ) -> Result<FirstMembers<N>, A::Error> {
+                use serde::de::IgnoredAny;
+                let mut first = FirstMembers::default();
+                while first.members.len() < N {
+                    match map.next_entry()? {
+                        Some(member) => first.members.push(member),
+                        None => return Ok(first),
+                    }
                 }
-                Ok(InOrder(members))
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    first.more += 1;
+                }
+                Ok(first)
             }
         }
-        deserializer.deserialize_map(Members)
+        deserializer.deserialize_map(Members::<N>)
     }
 }
 
-impl serde::Serialize for InOrder {
+impl<const N: usize> serde::Serialize for FirstMembers<N> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+        serializer.collect_map(self.members.iter().map(|(k, v)| (k, v)))
     }
 }
 
 /// The payload's `properties` in the order sent; empty when absent or not an object.
-pub(crate) fn property_members(entry: &Entry) -> InOrder {
+pub(crate) fn property_members<const N: usize>(entry: &Entry) -> FirstMembers<N> {
     #[derive(serde::Deserialize)]
-    struct Props {
-        properties: Option<InOrder>,
+    struct Props<const N: usize> {
+        properties: Option<FirstMembers<N>>,
     }
     entry
         .body
         .as_deref()
-        .and_then(|body| serde_json::from_slice::<Props>(body).ok())
+        .and_then(|body| serde_json::from_slice::<Props<N>>(body).ok())
         .and_then(|props| props.properties)
         .unwrap_or_default()
 }
 
 /// The payload's properties in the order sent, values as text.
 pub(crate) fn properties(entry: &Entry) -> Vec<(String, String)> {
-    property_members(entry)
-        .0
+    property_members::<{ usize::MAX }>(entry)
+        .members
         .into_iter()
         .map(|(key, value)| (key, text_of(value)))
         .collect()
@@ -106,36 +120,36 @@ pub(crate) struct Row {
     pub(crate) more: usize,
 }
 
-/// The name and the first `count` properties a row shows: one parse of the body when its
-/// `name` and `properties` have the documented types, else each read on its own.
-pub(crate) fn row(entry: &Entry, count: usize) -> Row {
+/// How many properties a row of the timeline shows.
+pub(crate) const PREVIEW_PROPERTIES: usize = 3;
+
+/// The name and the first [`PREVIEW_PROPERTIES`] properties a row shows: one parse of the
+/// body when its `name` and `properties` have the documented types, else each read on its own.
+pub(crate) fn row(entry: &Entry) -> Row {
     #[derive(serde::Deserialize)]
     struct Both<'a> {
         #[serde(borrow)]
         name: Option<std::borrow::Cow<'a, str>>,
-        properties: Option<InOrder>,
+        properties: Option<FirstMembers<PREVIEW_PROPERTIES>>,
     }
     let Some(body) = entry.body.as_deref() else {
         return Row::default();
     };
-    let (name, members) = match serde_json::from_slice::<Both<'_>>(body) {
+    let (name, first) = match serde_json::from_slice::<Both<'_>>(body) {
         Ok(both) => (
             both.name.map(std::borrow::Cow::into_owned),
             both.properties.unwrap_or_default(),
         ),
         Err(_) => (name(entry), property_members(entry)),
     };
-    let more = members.0.len().saturating_sub(count);
-    let properties = members
-        .0
-        .into_iter()
-        .take(count)
-        .map(|(key, value)| (key, cut(&text_of(value), PREVIEW_VALUE_CHARS)))
-        .collect();
     Row {
         name,
-        properties,
-        more,
+        properties: first
+            .members
+            .into_iter()
+            .map(|(key, value)| (key, cut(&text_of(value), PREVIEW_VALUE_CHARS)))
+            .collect(),
+        more: first.more,
     }
 }
 
@@ -373,6 +387,30 @@ mod tests {
     fn utc_dates_are_right() {
         assert_eq!(utc(0), "1970-01-01 00:00:00.000 UTC");
         assert_eq!(utc(1_709_251_200_123), "2024-03-01 00:00:00.123 UTC");
+    }
+
+    #[test]
+    fn first_members_keep_the_order_written_and_count_the_rest() {
+        let parse = |json: &str| {
+            let first: FirstMembers<2> = serde_json::from_str(json).expect("an object");
+            let keys: Vec<_> = first.members.iter().map(|(k, _)| k.clone()).collect();
+            (keys, first.more)
+        };
+        assert_eq!(parse(r#"{"z":"1"}"#), (vec!["z".to_owned()], 0));
+        // Exactly N: nothing more; one past it: one more, skipped whole even when nested.
+        assert_eq!(
+            parse(r#"{"z":"1","a":"2"}"#),
+            (vec!["z".to_owned(), "a".to_owned()], 0)
+        );
+        assert_eq!(
+            parse(r#"{"z":"1","a":"2","m":{"x":[1,{"y":2}]}}"#),
+            (vec!["z".to_owned(), "a".to_owned()], 1)
+        );
+        let all: AllMembers = serde_json::from_str(r#"{"b":1,"a":2}"#).expect("an object");
+        assert_eq!(
+            serde_json::to_string(&all).ok().as_deref(),
+            Some(r#"{"b":1,"a":2}"#)
+        );
     }
 
     #[test]

@@ -55,15 +55,12 @@ fn badge(kind: Kind) -> Markup {
     html! { span class={"badge " (word)} { (label) } }
 }
 
-/// How many properties a row of the timeline shows.
-const PREVIEW_PROPERTIES: usize = 3;
-
 /// The timeline's rows, newest first: also served alone for the live refresh.
 pub(crate) fn rows(page: &Page) -> Markup {
     html! {
         @for entry in &page.entries {
             @let href = format!("/_emulator/ui/entries/{}", entry.id);
-            @let row = derive::row(entry, PREVIEW_PROPERTIES);
+            @let row = derive::row(entry);
             tr.entry data-id=(entry.id) data-href=(href) {
                 td.id { a href=(href) { "#" (entry.id) } }
                 td { (badge(entry.kind)) }

@@ -150,7 +150,7 @@ struct Details<'a> {
     account: Option<&'a str>,
     name: Option<String>,
     error: Option<&'a str>,
-    properties: derive::InOrder,
+    properties: derive::AllMembers,
 }
 
 impl<'a> Said<'a> {
