@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
+use bulletins_emulator::Fault;
+
 use crate::support::*;
 
 /// How long a line may take to come: a hang is a failure, not a wait.
@@ -134,6 +136,20 @@ fn one_line_per_request_until_the_emulator_stops() {
     );
     // Not a terminal: no colour.
     assert!(!accepted.contains('\u{1b}') && !rejected.contains('\u{1b}'));
+    // A delayed bulletin: received first, then acknowledged when its answer goes out.
+    emu.inject(Fault::Delay(Duration::from_millis(100)), 1);
+    send(&emu, "Sa Re Ga Ma episode 13", true);
+    let received = tail.line();
+    assert!(
+        received.contains("  not acknowledged  200  #3  "),
+        "{received}"
+    );
+    let acknowledged = tail.line();
+    assert!(
+        acknowledged.contains("  accepted          200  #3  ")
+            && acknowledged.ends_with("  (acknowledged)"),
+        "{acknowledged}"
+    );
 
     drop(emu);
     let (code, stdout, stderr) = tail.finish();
