@@ -85,7 +85,8 @@
 //! # Inspection over HTTP
 //! - `GET /_emulator/bulletins`: the received bulletins, a JSON array of [`Recorded`], oldest
 //!   first, one page at a time: `?after=ID&limit=N` (N from 1 to 10,000, default 1,000; also
-//!   `event=`, `status=`, `q=` to filter). While more remain, a `Link: <…?after=ID&limit=N>;
+//!   `event=`, `status=`, and `q=`, text found in the event, the bulletin's name, the error or a
+//!   property's key or value, as the inspector searches). While more remain, a `Link: <…?after=ID&limit=N>;
 //!   rel="next"` header gives the next page; `X-Emulator-Evicted` counts the requests forgotten
 //!   to stay within [`EmulatorBuilder::max_recorded`]. `DELETE` forgets them.
 //! - `GET /_emulator/rejections`: the refused requests, a JSON array of [`Rejection`], paged
@@ -98,14 +99,24 @@
 //!   `cleared`, and `lagged` when the reader fell more than 1,024 changes behind. The data is
 //!   JSON: `{"type":"entry","id":3,"status":"accepted","business_event":"Program Released",
 //!   "received_at_ms":1764216000000,"http_status":200}` (status is `accepted`,
-//!   `received_not_acknowledged`, `rejected` or `fault`).
+//!   `received_not_acknowledged`, `rejected` or `fault`). `?event=`, `status=` and `q=` keep
+//!   only the entries the listing's same filters keep; `?details=true` adds `account`, `name`,
+//!   `error` and `properties` (in the order sent) to each entry. `bulletins emulator tail`
+//!   (in `bulletins-cli`) follows it.
+//! - `GET /_emulator/traffic`: what the emulator sees of its clients, for the inspector's
+//!   "Client" panel: requests in flight now (each holds one of its account's concurrency
+//!   slots), in total and per account, the limit, answers and refusals over the limit since
+//!   the start, and the last 60 seconds: `{"in_flight":3,"limit":3,"accounts":[{"account":
+//!   "ABCD-RSTU-1234","in_flight":3}],"answered":17,"over_limit":1,"seconds":[{"at_ms":…,
+//!   "answered":5,"over_limit":1,"peak_in_flight":3},…]}`.
 //! - `GET /_emulator/export.jsonl`: the recorded bodies that are JSON objects, oldest first, one
 //!   trigger payload per line (filters as above), to replay a run.
 //!
 //! # The inspector
 //! `GET /` (or `/_emulator/ui`) serves a web page showing the recorded requests live, each with
 //! its properties, headers (passcode redacted), raw body, the answer sent and the rule that
-//! failed; it filters, exports, deletes and injects faults. State changes are `POST`s, refused
+//! failed; it filters, exports, deletes and injects faults. Its "Client" panel plots requests
+//! in flight against the concurrency cap and answers per second over the last minute. State changes are `POST`s, refused
 //! when another origin sends them; no CORS headers are sent.
 //!
 //! # What is kept
@@ -129,6 +140,7 @@ mod passcode;
 mod record;
 mod routes;
 mod server;
+mod traffic;
 mod trigger;
 mod validate;
 

@@ -9,7 +9,6 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::entry::{DeliveryStatus, Entry, Kind};
@@ -34,8 +33,8 @@ pub(crate) struct Filter {
     pub(crate) event: Option<String>,
     /// Only this status word ([`Kind::word`]).
     pub(crate) status: Option<String>,
-    /// Only entries whose body's properties hold this text (case-insensitive), or whose error
-    /// does.
+    /// Only entries showing this text (case-insensitive) wherever the inspector's row shows
+    /// something: the event, the bulletin's name, the error, a property's key or value.
     pub(crate) text: Option<String>,
 }
 
@@ -61,48 +60,50 @@ impl Filter {
     }
 }
 
-/// Searches the properties' keys and values and the error; the cheap byte search on the raw
-/// body comes first so most entries are never parsed.
+/// Searches what a row of the inspector shows: the event, the error, the bulletin's `name` and
+/// its properties' keys and values (a body that is not JSON, as text). The cheap search on the
+/// raw body comes first so most entries are never parsed (skipped when the body escapes
+/// characters, which the raw bytes would hide).
 fn contains_text(entry: &Entry, needle: &str) -> bool {
-    if entry
-        .error
-        .as_deref()
-        .is_some_and(|e| e.to_lowercase().contains(needle))
-    {
+    let holds = |text: &str| text.to_lowercase().contains(needle);
+    if entry.error.as_deref().is_some_and(holds) || entry.event.as_deref().is_some_and(holds) {
         return true;
     }
     let Some(body) = entry.body_text() else {
         return false;
     };
-    if !body.to_lowercase().contains(needle) {
+    if !body.contains('\\') && !holds(&body) {
         return false;
     }
     let Ok(payload) = serde_json::from_str::<serde_json::Value>(&body) else {
-        return true;
+        return holds(&body);
     };
+    let text = |value: &serde_json::Value| {
+        value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned)
+    };
+    if payload.get("name").is_some_and(|name| holds(&text(name))) {
+        return true;
+    }
     payload
         .get("properties")
         .and_then(serde_json::Value::as_object)
         .is_some_and(|properties| {
-            properties.iter().any(|(key, value)| {
-                key.to_lowercase().contains(needle)
-                    || value
-                        .as_str()
-                        .map_or_else(|| value.to_string(), str::to_owned)
-                        .to_lowercase()
-                        .contains(needle)
-            })
+            properties
+                .iter()
+                .any(|(key, value)| holds(key) || holds(&text(value)))
         })
 }
 
-/// A change the live stream reports.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// A change the live stream reports. An entry travels whole (its body and headers are shared,
+/// not copied) so that each reader can filter it and say as much of it as it asked for.
+#[derive(Debug, Clone)]
 pub(crate) enum Notice {
     /// A new entry.
-    Entry(Summary),
+    Entry(Entry),
     /// An entry's status changed (a delayed bulletin was acknowledged).
-    Updated(Summary),
+    Updated(Entry),
     /// An entry was deleted.
     Deleted {
         /// Its id.
@@ -110,28 +111,6 @@ pub(crate) enum Notice {
     },
     /// Entries were cleared.
     Cleared,
-}
-
-/// What the live stream says about an entry.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Summary {
-    pub(crate) id: u64,
-    pub(crate) status: &'static str,
-    pub(crate) business_event: Option<Box<str>>,
-    pub(crate) received_at_ms: u64,
-    pub(crate) http_status: Option<u16>,
-}
-
-impl Summary {
-    fn of(entry: &Entry) -> Self {
-        Self {
-            id: entry.id,
-            status: entry.kind.word(),
-            business_event: entry.event.clone(),
-            received_at_ms: entry.received_at_ms,
-            http_status: entry.status,
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -213,9 +192,9 @@ impl Log {
             entries.evicted += 1;
         }
         entries.bytes += weight;
-        // Summaries are built only for a listener: the stream costs nothing when nobody looks.
+        // Copied only for a listener: the stream costs nothing when nobody looks.
         if self.notices.receiver_count() > 0 {
-            let _ = self.notices.send(Notice::Entry(Summary::of(&entry)));
+            let _ = self.notices.send(Notice::Entry(entry.clone()));
         }
         entries.items.push_back(entry);
         entries.next_id
@@ -228,7 +207,7 @@ impl Log {
             let entry = &mut entries.items[index];
             entry.kind = Kind::Bulletin(DeliveryStatus::Accepted);
             if self.notices.receiver_count() > 0 {
-                let _ = self.notices.send(Notice::Updated(Summary::of(entry)));
+                let _ = self.notices.send(Notice::Updated(entry.clone()));
             }
         }
     }

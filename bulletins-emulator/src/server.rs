@@ -4,9 +4,8 @@
 //! connection without answering: each connection carries an abort signal that its requests can
 //! raise, and the connection task then drops the connection.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::Request;
@@ -21,8 +20,8 @@ use tokio::task::JoinSet;
 
 use crate::dashboard::Dashboard;
 use crate::fault::FaultQueue;
-use crate::lock;
 use crate::log::Log;
+use crate::traffic::Traffic;
 
 /// How long in-flight requests may take to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -38,7 +37,8 @@ pub(crate) struct Shared {
     pub(crate) log: Log,
     /// Turns true when the server stops: long-lived answers (the event stream) end then.
     pub(crate) stopping: watch::Receiver<bool>,
-    in_flight: Mutex<HashMap<String, usize>>,
+    /// The concurrency slots in use, and answers per second.
+    pub(crate) traffic: Traffic,
 }
 
 impl Shared {
@@ -52,20 +52,14 @@ impl Shared {
             dashboard,
             faults: FaultQueue::default(),
             log: Log::new(max_recorded),
-            in_flight: Mutex::new(HashMap::new()),
+            traffic: Traffic::default(),
         }
     }
 
     /// Takes one of the account's concurrency slots, or `None` when all are in use.
     pub(crate) fn acquire(self: &Arc<Self>, account: &str) -> Option<Slot> {
         let limit = self.dashboard.concurrency_limit();
-        let mut in_flight = lock(&self.in_flight);
-        let count = in_flight.entry(account.to_owned()).or_insert(0);
-        if limit != 0 && *count >= limit {
-            return None;
-        }
-        *count += 1;
-        Some(Slot {
+        self.traffic.acquire(account, limit).then(|| Slot {
             shared: Arc::clone(self),
             account: account.to_owned(),
         })
@@ -81,10 +75,7 @@ pub(crate) struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut in_flight = lock(&self.shared.in_flight);
-        if let Some(count) = in_flight.get_mut(&self.account) {
-            *count = count.saturating_sub(1);
-        }
+        self.shared.traffic.release(&self.account);
     }
 }
 

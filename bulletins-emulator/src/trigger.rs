@@ -67,7 +67,10 @@ pub(crate) async fn trigger(
         "trigger"
     );
     match outcome.response {
-        Some(response) => response,
+        Some(response) => {
+            shared.traffic.answered();
+            response
+        }
         None => match connection.abort().await {},
     }
 }

@@ -167,8 +167,11 @@ async fn a_rejection_shows_its_error_and_rule() {
         detail.contains("Property big is 513 bytes; the limit is 512"),
         "{detail}"
     );
+    // The rule in a sentence, numbered as CleverTap checks.
     assert!(
-        detail.contains("6. property values: at most 512 bytes"),
+        detail.contains(
+            r#"<p id="rule">Rule 6 (property values): a value may be at most 512 bytes.</p>"#
+        ),
         "{detail}"
     );
     // The answer sent, what a client concludes from it, and the request's headers with the
@@ -255,6 +258,75 @@ async fn the_event_stream_reports_new_entries_to_a_plain_client() {
     assert_eq!(notice["id"], 1, "{data}");
     assert_eq!(notice["status"], "accepted");
     assert_eq!(notice["business_event"], "Program Released");
+    // Without `details=true`, the notice stays small.
+    assert_eq!(notice.get("properties"), None, "{data}");
+    emulator.shutdown().await;
+}
+
+/// The stream takes the inspector's filters, and says all a row shows when asked: what
+/// `bulletins emulator tail` reads.
+#[tokio::test]
+async fn the_event_stream_filters_and_details_entries_on_request() {
+    let emulator = start().await;
+    let url = format!(
+        "{}/_emulator/events?status=rejected&q=episode&details=true",
+        emulator.base_url()
+    );
+    let response = client()
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("no stream: {e}"));
+    assert_eq!(response.status().as_u16(), 200);
+    let mut stream = Box::pin(response.bytes_stream());
+    let mut text = String::new();
+    read_until(&mut stream, "event: ready", &mut text).await;
+    trigger(&emulator, EXAMPLE).await; // #1: accepted, left out
+    trigger(
+        &emulator,
+        r#"{"business_event":"Program Released","name":"Other"}"#,
+    )
+    .await; // #2: no match
+    trigger(
+        &emulator,
+        r#"{"business_event":"Program Released","name":"Lost episode","properties":{"zeta":"1","alpha":"2"}}"#,
+    )
+    .await; // #3
+    read_until(&mut stream, "event: entry", &mut text).await;
+    read_until(&mut stream, "}\n\n", &mut text).await;
+    let entries: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str(data).ok())
+        .filter(|notice: &serde_json::Value| notice["type"] == "entry")
+        .collect();
+    assert_eq!(entries.len(), 1, "{text}");
+    let notice = &entries[0];
+    assert_eq!(notice["id"], 3, "{text}");
+    assert_eq!(notice["status"], "rejected");
+    assert_eq!(notice["http_status"], 400);
+    assert_eq!(notice["account"], ACCOUNT);
+    assert_eq!(notice["name"], "Lost episode");
+    assert_eq!(notice["error"], "\"when\" has an incorrect value - null");
+    // Properties in the order sent.
+    let data = text
+        .lines()
+        .find(|l| l.contains(r#""id":3"#))
+        .unwrap_or_default();
+    assert!(
+        data.contains(r#""properties":{"zeta":"1","alpha":"2"}"#),
+        "{data}"
+    );
+
+    // An unknown parameter is refused, naming the known ones.
+    let plain = http(
+        Method::GET,
+        format!("{}/_emulator/events?detail=1", emulator.base_url()),
+        None,
+    )
+    .await;
+    assert_eq!(plain.status, 400);
+    assert!(plain.body.contains("details=true"), "{}", plain.body);
     emulator.shutdown().await;
 }
 

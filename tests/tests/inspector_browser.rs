@@ -11,9 +11,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bulletins_core::{Bulletin, DynamicEvent};
-use bulletins_emulator::{Emulator, DEMO_ACCOUNT_ID, DEMO_PASSCODE};
+use bulletins_emulator::{Emulator, Fault, DEMO_ACCOUNT_ID, DEMO_PASSCODE};
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -44,6 +47,7 @@ fn browser_wanted(test: &str) -> bool {
 /// chromedriver on a free loopback port, killed when dropped.
 struct Driver {
     child: Child,
+    port: u16,
     url: String,
     profile: PathBuf,
 }
@@ -64,6 +68,7 @@ impl Driver {
             std::env::temp_dir().join(format!("bulletins-inspector-{}-{port}", std::process::id()));
         let driver = Self {
             child,
+            port,
             url: format!("http://127.0.0.1:{port}"),
             profile,
         };
@@ -76,6 +81,23 @@ impl Driver {
             std::thread::sleep(Duration::from_millis(50));
         }
         driver
+    }
+
+    /// The accessible name Chromium computes for an element, as a screen reader announces
+    /// it (WebDriver's "Get Computed Label", which fantoccini does not wrap).
+    async fn computed_label(&self, browser: &Client, element: &Element) -> String {
+        let session = browser
+            .session_id()
+            .await
+            .expect("a session")
+            .expect("a session id");
+        let path = format!(
+            "/session/{session}/element/{}/computedlabel",
+            element.element_id()
+        );
+        let body = http_get(&format!("127.0.0.1:{}", self.port), &path).await;
+        let value: serde_json::Value = serde_json::from_str(&body).expect("WebDriver's JSON");
+        value["value"].as_str().expect("a label").to_owned()
     }
 
     async fn browser(&self) -> Client {
@@ -149,6 +171,84 @@ async fn wait_for(browser: &Client, css: &str) -> fantoccini::elements::Element 
 }
 
 const HOSTILE: &str = "<img src=x onerror=\"window.__pwned=1\">";
+
+/// One HTTP/1.1 GET over a fresh connection: the body of the answer, read up to its
+/// `Content-Length` (chromedriver keeps the connection open).
+async fn http_get(host: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(host).await.expect("connects");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = Vec::new();
+    let read = async {
+        loop {
+            let text = String::from_utf8_lossy(&answer).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, value)| value.trim().parse::<usize>().ok());
+                if length.is_some_and(|length| body.len() >= length) {
+                    return body.to_owned();
+                }
+            }
+            let mut chunk = [0; 4096];
+            let n = stream.read(&mut chunk).await.expect("an answer");
+            if n == 0 {
+                return text
+                    .split_once("\r\n\r\n")
+                    .map_or(text.clone(), |(_, b)| b.to_owned());
+            }
+            answer.extend_from_slice(&chunk[..n]);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(15), read)
+        .await
+        .expect("chromedriver answers")
+}
+
+/// Sends the documented trigger request with the demo account and returns the open
+/// connection without reading the answer: the request stays in flight while a delay fault
+/// holds it, until the connection is dropped.
+async fn send_trigger(emulator: &Emulator) -> TcpStream {
+    let body = r#"{"business_event":"Program Released","name":"Held","properties":{"program_id":"1","language":"Hindi","prev_program_id":"0"},"c-by":"[email protected]","when":"now"}"#;
+    let request = format!(
+        "POST /1/targets/trigger.json HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         X-CleverTap-Account-Id: {DEMO_ACCOUNT_ID}\r\n\
+         X-CleverTap-Passcode: {DEMO_PASSCODE}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        emulator.addr(),
+        body.len()
+    );
+    let mut stream = TcpStream::connect(emulator.addr()).await.expect("connects");
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    stream
+}
+
+/// Waits until the element's text is `expected`.
+async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = wait_for(browser, css).await.text().await.expect("text");
+        if text == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} says {text:?}, never {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The ids of the timeline's rows, newest first.
+async fn row_ids(browser: &Client) -> serde_json::Value {
+    script(
+        browser,
+        "return Array.from(document.querySelectorAll('#rows tr.entry')).map(r => r.dataset.id);",
+    )
+    .await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inspector_in_a_real_browser() {
@@ -248,7 +348,20 @@ async fn the_inspector_in_a_real_browser() {
         .text()
         .await
         .expect("rule");
-    assert!(rule.contains("required property"), "{rule}");
+    assert_eq!(
+        rule,
+        "Rule 5 (required properties): Program Released requires program_id, which the request \
+         did not send."
+    );
+    // The delete button shows a word, and a screen reader hears which entry it deletes.
+    let delete = wait_for(&browser, "#delete").await;
+    assert_eq!(delete.text().await.expect("text"), "Delete");
+    assert_eq!(
+        driver.computed_label(&browser, &delete).await,
+        "Delete entry #3"
+    );
+
+    rows_and_search(&browser, &base).await;
 
     // A fault injected from the panel makes the next trigger fail with may_have_been_delivered.
     browser
@@ -295,16 +408,40 @@ async fn the_inspector_in_a_real_browser() {
         .expect("accepted");
     client.trigger(&missing).await.expect_err("refused");
     wait_for(&browser, "#rows tr.entry[data-id='6']").await;
-    let ids = script(
-        &browser,
-        "return Array.from(document.querySelectorAll('#rows tr.entry')).map(r => r.dataset.id);",
-    )
-    .await;
-    assert_eq!(ids, json!(["6", "3"]));
+    assert_eq!(row_ids(&browser).await, json!(["6", "3"]));
 
-    // A screenshot of the timeline, for the README.
+    // The Client panel: three requests held in flight by a delay fault fill the cap, and the
+    // fourth is refused at once.
     browser.goto(&format!("{base}/")).await.expect("timeline");
     wait_for(&browser, "#live[data-state='up']").await;
+    wait_for_text(&browser, "#in-flight", "0").await;
+    emulator.inject(Fault::Delay(Duration::from_secs(600)), 3);
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(send_trigger(&emulator).await);
+    }
+    wait_for_text(&browser, "#in-flight", "3").await;
+    wait_for_text(&browser, "#cap", "(cap 3 per account)").await;
+    let mut refused = String::new();
+    let mut fourth = send_trigger(&emulator).await;
+    tokio::time::timeout(Duration::from_secs(15), fourth.read_to_string(&mut refused))
+        .await
+        .expect("answered at once")
+        .expect("an answer");
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    wait_for_text(&browser, "#over-limit", "1").await;
+    // The charts: the seconds at the cap stand out, under the cap's line; the refusal is red.
+    let drawn = script(
+        &browser,
+        "return [document.querySelectorAll('#in-flight-chart rect.at-cap').length > 0,
+                 document.querySelectorAll('#in-flight-chart line.cap').length,
+                 Array.from(document.querySelectorAll('#answers-chart rect.over-limit'))
+                   .map(r => Number(r.dataset.value)).reduce((a, b) => a + b, 0)];",
+    )
+    .await;
+    assert_eq!(drawn, json!([true, 1, 1]));
+
+    // A screenshot of the timeline with the cap at work, for the README.
     let png = browser.screenshot().await.expect("screenshot");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -313,6 +450,86 @@ async fn the_inspector_in_a_real_browser() {
     std::fs::create_dir_all(&target).expect("target dir");
     std::fs::write(target.join("inspector.png"), png).expect("screenshot saved");
 
+    // Clients that give up free their slots.
+    drop(held);
+    wait_for_text(&browser, "#in-flight", "0").await;
+
     browser.close().await.expect("browser closes");
     emulator.shutdown().await;
+}
+
+/// What a row shows, and what the search box finds; at this point the timeline holds #1 (a
+/// hostile name), #2 ("Sa Re Ga Ma episode 12") and #3 (refused: "no properties").
+async fn rows_and_search(browser: &Client, base: &str) {
+    browser
+        .goto(&format!("{base}/_emulator/ui"))
+        .await
+        .expect("timeline");
+    wait_for(browser, "#rows tr.entry[data-id='3']").await;
+    let cells = script(
+        browser,
+        "return Array.from(document.querySelectorAll('#rows tr.entry'))
+                 .map(r => [r.querySelector('td.name').innerText, r.querySelector('td.properties').innerText]);",
+    )
+    .await;
+    let properties = "program_id=234567 language=Hindi prev_program_id=123457";
+    assert_eq!(
+        cells,
+        json!([
+            // A refused bulletin keeps its name, its error beside it.
+            ["no properties\nProperty program_id missing", ""],
+            ["Sa Re Ga Ma episode 12", properties],
+            [HOSTILE, format!("{properties} +1 more")],
+        ])
+    );
+    // Counts read as numbers, and the search box's hint is not cut off.
+    let meta = script(
+        browser,
+        "return document.getElementById('kept').textContent;",
+    )
+    .await;
+    assert!(
+        meta.as_str()
+            .is_some_and(|m| m.contains("kept of at most 100,000.")),
+        "{meta}"
+    );
+    let fits = script(
+        browser,
+        "const input = document.getElementById('search');
+         const style = getComputedStyle(input);
+         const context = document.createElement('canvas').getContext('2d');
+         context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+         const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+         return [input.placeholder, context.measureText(input.placeholder).width <= room];",
+    )
+    .await;
+    assert_eq!(fits, json!(["name, event, error, property", true]));
+
+    // The search finds a name as the list shows it, a refused bulletin's name, and an error.
+    for (typed, expected) in [
+        ("sa re ga ma", json!(["2"])),
+        ("No Properties", json!(["3"])),
+        ("program_id missing", json!(["3"])),
+    ] {
+        browser
+            .goto(&format!("{base}/_emulator/ui"))
+            .await
+            .expect("timeline");
+        let search = wait_for(browser, "#search").await;
+        search
+            .send_keys(&format!("{typed}\u{E007}"))
+            .await
+            .expect("typed");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !browser
+            .current_url()
+            .await
+            .is_ok_and(|url| url.query().is_some_and(|q| q.contains("q=")))
+        {
+            assert!(Instant::now() < deadline, "the search was not submitted");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        wait_for(browser, "#live[data-state='up']").await;
+        assert_eq!(row_ids(browser).await, expected, "{typed}");
+    }
 }

@@ -1,6 +1,7 @@
 //! The command line's arguments (clap derive). Every command's `after_help` shows an example.
 
 pub(crate) mod dashboard;
+pub(crate) mod emulator;
 #[cfg(feature = "outbox")]
 pub(crate) mod outbox;
 
@@ -153,16 +154,18 @@ Examples:
 {EXIT_CODES_POINTER}"))]
     Validate(ValidateArgs),
 
-    /// Run a local CleverTap Bulletins emulator (also installed as `bulletins-emulator`).
+    /// Run a local CleverTap Bulletins emulator (also installed as `bulletins-emulator`), or
+    /// follow a running one (`tail`).
     #[command(
         after_help = "Without --config it serves the documentation's demo dashboard: \
 account ABCD-RSTU-1234, passcode XXXXXX, event \"Program Released\".
 
 Examples:
   bulletins emulator
-  bulletins emulator --listen 127.0.0.1:0 --config dashboard.json"
+  bulletins emulator --listen 127.0.0.1:0 --config dashboard.json
+  bulletins emulator tail --status rejected      # from another terminal"
     )]
-    Emulator(crate::serve::ServeArgs),
+    Emulator(emulator::EmulatorArgs),
 
     /// Operate a transactional outbox (bulletins-outbox): status, relay, uncertain rows,
     /// backfills.

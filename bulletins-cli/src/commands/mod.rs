@@ -2,7 +2,7 @@
 
 mod completions;
 pub(crate) mod dashboard;
-mod emulator;
+pub(crate) mod emulator;
 #[cfg(feature = "outbox")]
 pub(crate) mod outbox;
 mod send;

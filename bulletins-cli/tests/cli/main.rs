@@ -12,3 +12,4 @@ mod no_journal;
 #[cfg(feature = "sqlite")]
 mod outbox;
 mod secrets;
+mod tail;

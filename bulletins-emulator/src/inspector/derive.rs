@@ -30,30 +30,138 @@ pub(crate) fn payload_line(entry: &Entry) -> Option<String> {
     }
 }
 
-/// The payload's properties by key, values as text.
-pub(crate) fn properties(entry: &Entry) -> Vec<(String, String)> {
-    let Some(body) = entry.body.as_deref() else {
-        return Vec::new();
-    };
-    #[derive(serde::Deserialize)]
-    struct Props {
-        properties: Option<serde_json::Map<String, Value>>,
+/// The first `N` members of a JSON object in the order they were written (`serde_json::Map`
+/// sorts them), and how many more it has: those are skipped without being built, so a row
+/// costs the same for a bulletin of 3 properties as for one of 10,000.
+#[derive(Debug, Default)]
+pub(crate) struct FirstMembers<const N: usize> {
+    pub(crate) members: Vec<(String, Value)>,
+    pub(crate) more: usize,
+}
+
+/// Every member of a JSON object, in the order written.
+pub(crate) type AllMembers = FirstMembers<{ usize::MAX }>;
+
+impl<'de, const N: usize> serde::Deserialize<'de> for FirstMembers<N> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members<const N: usize>;
+        impl<'de, const N: usize> serde::de::Visitor<'de> for Members<N> {
+            type Value = FirstMembers<N>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FirstMembers<N>, A::Error> {
+                use serde::de::IgnoredAny;
+                let mut first = FirstMembers::default();
+                while first.members.len() < N {
+                    match map.next_entry()? {
+                        Some(member) => first.members.push(member),
+                        None => return Ok(first),
+                    }
+                }
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    first.more += 1;
+                }
+                Ok(first)
+            }
+        }
+        deserializer.deserialize_map(Members::<N>)
     }
-    serde_json::from_slice::<Props>(body)
-        .ok()
-        .and_then(|p| p.properties)
-        .map(|map| {
-            map.into_iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (k, text)
-                })
-                .collect()
-        })
+}
+
+impl<const N: usize> serde::Serialize for FirstMembers<N> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.members.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// The payload's `properties` in the order sent; empty when absent or not an object.
+pub(crate) fn property_members<const N: usize>(entry: &Entry) -> FirstMembers<N> {
+    #[derive(serde::Deserialize)]
+    struct Props<const N: usize> {
+        properties: Option<FirstMembers<N>>,
+    }
+    entry
+        .body
+        .as_deref()
+        .and_then(|body| serde_json::from_slice::<Props<N>>(body).ok())
+        .and_then(|props| props.properties)
         .unwrap_or_default()
+}
+
+/// The payload's properties in the order sent, values as text.
+pub(crate) fn properties(entry: &Entry) -> Vec<(String, String)> {
+    property_members::<{ usize::MAX }>(entry)
+        .members
+        .into_iter()
+        .map(|(key, value)| (key, text_of(value)))
+        .collect()
+}
+
+/// A property's value as text: a string as it is, anything else as JSON.
+fn text_of(value: Value) -> String {
+    match value {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// What a row of the timeline shows of a body.
+#[derive(Debug, Default)]
+pub(crate) struct Row {
+    /// The bulletin's `name`.
+    pub(crate) name: Option<String>,
+    /// The first properties, in the order sent, values cut to [`PREVIEW_VALUE_CHARS`].
+    pub(crate) properties: Vec<(String, String)>,
+    /// How many properties are not shown.
+    pub(crate) more: usize,
+}
+
+/// How many properties a row of the timeline shows.
+pub(crate) const PREVIEW_PROPERTIES: usize = 3;
+
+/// The name and the first [`PREVIEW_PROPERTIES`] properties a row shows: one parse of the
+/// body when its `name` and `properties` have the documented types, else each read on its own.
+pub(crate) fn row(entry: &Entry) -> Row {
+    #[derive(serde::Deserialize)]
+    struct Both<'a> {
+        #[serde(borrow)]
+        name: Option<std::borrow::Cow<'a, str>>,
+        properties: Option<FirstMembers<PREVIEW_PROPERTIES>>,
+    }
+    let Some(body) = entry.body.as_deref() else {
+        return Row::default();
+    };
+    let (name, first) = match serde_json::from_slice::<Both<'_>>(body) {
+        Ok(both) => (
+            both.name.map(std::borrow::Cow::into_owned),
+            both.properties.unwrap_or_default(),
+        ),
+        Err(_) => (name(entry), property_members(entry)),
+    };
+    Row {
+        name,
+        properties: first
+            .members
+            .into_iter()
+            .map(|(key, value)| (key, cut(&text_of(value), PREVIEW_VALUE_CHARS)))
+            .collect(),
+        more: first.more,
+    }
+}
+
+/// The most characters of a property's value a row of the timeline shows.
+pub(crate) const PREVIEW_VALUE_CHARS: usize = 40;
+
+/// `text` cut to `max` characters, ending in "…" when cut.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 /// The bulletin's `name`, read without building the payload (the timeline shows one per row).
@@ -129,53 +237,89 @@ pub(crate) fn client_conclusion(entry: &Entry) -> String {
     }
 }
 
-/// Which of CleverTap's documented rules a rejection broke, named from its error.
-pub(crate) fn rule(entry: &Entry) -> Option<String> {
+/// Which of CleverTap's documented rules a rejection broke, in a sentence read from its error:
+/// "Rule 5 (required properties): Program Released requires program_id, which the request did
+/// not send." The numbers are the order CleverTap checks in (the crate's documentation).
+/// `limit` is the account's concurrency limit.
+pub(crate) fn rule(entry: &Entry, limit: usize) -> Option<String> {
     let error = entry.error.as_deref()?;
     if matches!(entry.kind, Kind::Rejection { fault: true }) {
-        return Some("injected fault (not a CleverTap rule)".to_owned());
+        return Some("No CleverTap rule: an injected fault answered this request.".to_owned());
     }
-    let rule = if error == "Account ID is not valid" || error == "Invalid passcode" {
-        "1. credentials: X-CleverTap-Account-Id and X-CleverTap-Passcode match an account"
-            .to_owned()
-    } else if error == "Too many concurrent requests" {
-        "1. concurrency: at most the account's limit of requests in flight (default 3)".to_owned()
-    } else if error.starts_with("Content-Type") {
-        "2a. Content-Type: application/json".to_owned()
-    } else if error.starts_with("Request body is") && error.contains("limit") {
-        format!(
-            "2b. body size: at most {} bytes",
-            crate::validate::MAX_BODY_BYTES
-        )
-    } else if error.starts_with("Request body") {
-        "2c. body: a JSON object".to_owned()
-    } else if error == "Business Event Not Found" {
-        "3. business_event (or event) names an event defined on the dashboard".to_owned()
-    } else if error.starts_with("\"when\"") {
-        "4. when: \"now\", a positive integer or a string of digits".to_owned()
-    } else if let Some(key) = error
-        .strip_prefix("Property ")
-        .and_then(|rest| rest.strip_suffix(" missing"))
-    {
-        format!("5. required property: {key} is required by the event")
-    } else if error.starts_with("Property key") {
-        format!(
-            "6. property keys: not empty, at most {} characters",
-            bulletins_core::limits::MAX_KEY_CHARS
-        )
-    } else if error.starts_with("Property ") && error.contains("bytes") {
-        format!(
-            "6. property values: at most {} bytes",
-            bulletins_core::limits::MAX_VALUE_BYTES
-        )
-    } else if error.starts_with("Property ") || error.starts_with("\"properties\"") {
-        "6. properties: an object of strings".to_owned()
-    } else if error.contains("\"name\"") || error.contains("\"c-by\"") {
-        "6. name and c-by: non-empty strings".to_owned()
-    } else {
-        "a documented rule (see the error)".to_owned()
+    let Some((number, title)) = broken_rule(error) else {
+        return Some("One of CleverTap's documented rules: the error says which.".to_owned());
     };
-    Some(rule)
+    let detail = match title {
+        "credentials" => {
+            "X-CleverTap-Account-Id and X-CleverTap-Passcode must match an account.".to_owned()
+        }
+        "concurrency" => {
+            format!("an account may have at most {limit} requests in flight at once.")
+        }
+        "content type" => "the Content-Type must be application/json.".to_owned(),
+        "body size" => format!(
+            "the body may be at most {} bytes.",
+            super::page::thousands(crate::validate::MAX_BODY_BYTES as u64)
+        ),
+        "body" => "the body must be a JSON object.".to_owned(),
+        "business event" => {
+            "business_event (or event) must name an event defined on the dashboard.".to_owned()
+        }
+        "when" => "when must be \"now\", a positive integer or a string of digits.".to_owned(),
+        "required properties" => {
+            let key = error
+                .strip_prefix("Property ")
+                .and_then(|rest| rest.strip_suffix(" missing"))
+                .unwrap_or_default();
+            let event = entry.event.as_deref().unwrap_or("the event");
+            format!("{event} requires {key}, which the request did not send.")
+        }
+        "property keys" => format!(
+            "a key must not be empty and may have at most {} characters.",
+            bulletins_core::limits::MAX_KEY_CHARS
+        ),
+        "property values" => format!(
+            "a value may be at most {} bytes.",
+            bulletins_core::limits::MAX_VALUE_BYTES
+        ),
+        "properties" => "properties must be an object of strings.".to_owned(),
+        _ => "name and c-by must be non-empty strings.".to_owned(),
+    };
+    Some(format!("Rule {number} ({title}): {detail}"))
+}
+
+/// The number and title of the rule an error message reports.
+fn broken_rule(error: &str) -> Option<(&'static str, &'static str)> {
+    let property = error.strip_prefix("Property ");
+    Some(
+        if error == "Account ID is not valid" || error == "Invalid passcode" {
+            ("1", "credentials")
+        } else if error == "Too many concurrent requests" {
+            ("1", "concurrency")
+        } else if error.starts_with("Content-Type") {
+            ("2", "content type")
+        } else if error.starts_with("Request body is") && error.contains("limit") {
+            ("2", "body size")
+        } else if error.starts_with("Request body") {
+            ("2", "body")
+        } else if error == "Business Event Not Found" {
+            ("3", "business event")
+        } else if error.starts_with("\"when\"") {
+            ("4", "when")
+        } else if property.is_some_and(|rest| rest.ends_with(" missing")) {
+            ("5", "required properties")
+        } else if error.starts_with("Property key") {
+            ("6", "property keys")
+        } else if property.is_some() && error.contains("bytes") {
+            ("6", "property values")
+        } else if property.is_some() || error.starts_with("\"properties\"") {
+            ("6", "properties")
+        } else if error.contains("\"name\"") || error.contains("\"c-by\"") {
+            ("6", "name and c-by")
+        } else {
+            return None;
+        },
+    )
 }
 
 /// A curl command that sends the same request again; the passcode comes from the shell's
@@ -243,6 +387,38 @@ mod tests {
     fn utc_dates_are_right() {
         assert_eq!(utc(0), "1970-01-01 00:00:00.000 UTC");
         assert_eq!(utc(1_709_251_200_123), "2024-03-01 00:00:00.123 UTC");
+    }
+
+    #[test]
+    fn first_members_keep_the_order_written_and_count_the_rest() {
+        let parse = |json: &str| {
+            let first: FirstMembers<2> = serde_json::from_str(json).expect("an object");
+            let keys: Vec<_> = first.members.iter().map(|(k, _)| k.clone()).collect();
+            (keys, first.more)
+        };
+        assert_eq!(parse(r#"{"z":"1"}"#), (vec!["z".to_owned()], 0));
+        // Exactly N: nothing more; one past it: one more, skipped whole even when nested.
+        assert_eq!(
+            parse(r#"{"z":"1","a":"2"}"#),
+            (vec!["z".to_owned(), "a".to_owned()], 0)
+        );
+        assert_eq!(
+            parse(r#"{"z":"1","a":"2","m":{"x":[1,{"y":2}]}}"#),
+            (vec!["z".to_owned(), "a".to_owned()], 1)
+        );
+        let all: AllMembers = serde_json::from_str(r#"{"b":1,"a":2}"#).expect("an object");
+        assert_eq!(
+            serde_json::to_string(&all).ok().as_deref(),
+            Some(r#"{"b":1,"a":2}"#)
+        );
+    }
+
+    #[test]
+    fn previews_cut_long_values_at_the_limit() {
+        let exact = "é".repeat(PREVIEW_VALUE_CHARS);
+        assert_eq!(cut(&exact, PREVIEW_VALUE_CHARS), exact);
+        let over = format!("{exact}x");
+        assert_eq!(cut(&over, PREVIEW_VALUE_CHARS), format!("{exact}…"));
     }
 
     #[test]

@@ -2,30 +2,30 @@
 //! shows every recorded request live, and the stream it follows (`/_emulator/events`).
 //!
 //! Pages are rendered on the server (maud escapes every value); one small script
-//! (`assets/app.js`) follows the event stream, copies to the clipboard and handles keys. State
-//! changes are `POST` forms answered with a redirect, refused when another origin sends them.
+//! (`assets/app.js`) follows the event stream, copies to the clipboard and handles keys, and
+//! another (`assets/client.js`) draws the timeline's "Client" panel from `/_emulator/traffic`.
+//! State changes are `POST` forms answered with a redirect, refused when another origin sends
+//! them.
 
+mod client;
 mod derive;
 mod page;
+mod stream;
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use futures_util::stream::{self, StreamExt as _};
 use maud::Markup;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::fault::Fault;
-use crate::log::{Cursor, Filter, Notice};
+use crate::log::{Cursor, Filter};
 use crate::server::Shared;
 
 /// Rows on one page of the timeline.
@@ -45,7 +45,9 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/ui/faults/clear", post(clear_faults))
         .route("/_emulator/ui/app.js", get(script))
         .route("/_emulator/ui/app.css", get(style))
-        .route("/_emulator/events", get(events))
+        .route("/_emulator/events", get(stream::events))
+        .route("/_emulator/traffic", get(client::traffic))
+        .route("/_emulator/ui/client.js", get(client_script))
         .route("/_emulator/export.jsonl", get(export))
 }
 
@@ -139,7 +141,11 @@ async fn timeline(
         .iter()
         .map(|e| e.name().to_owned())
         .collect();
-    let body = page::timeline(&query, &events, &page, shared.log.len(), shared.log.max());
+    let traffic = shared
+        .traffic
+        .snapshot(shared.dashboard.concurrency_limit());
+    let kept = (shared.log.len(), shared.log.max());
+    let body = page::timeline(&query, &events, &page, kept, &traffic);
     html_page(StatusCode::OK, page::layout("Timeline", "Timeline", body))
 }
 
@@ -176,7 +182,8 @@ async fn detail(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1:8787");
     let title = format!("#{}", entry.id);
-    let body = page::detail(&entry, &format!("http://{host}"));
+    let limit = shared.dashboard.concurrency_limit();
+    let body = page::detail(&entry, &format!("http://{host}"), limit);
     html_page(StatusCode::OK, page::layout(&title, "Timeline", body))
 }
 
@@ -370,6 +377,13 @@ async fn script() -> Response {
     )
 }
 
+async fn client_script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("assets/client.js"),
+    )
+}
+
 async fn style() -> Response {
     asset("text/css; charset=utf-8", include_str!("assets/app.css"))
 }
@@ -383,91 +397,6 @@ fn asset(content_type: &'static str, text: &'static str) -> Response {
         text,
     )
         .into_response()
-}
-
-/// Most bytes of notices sent in one write.
-const STREAM_BATCH_BYTES: usize = 64 * 1024;
-
-/// How often an idle stream sends a comment line, so proxies and browsers keep it open.
-const STREAM_KEEP_ALIVE: Duration = Duration::from_secs(15);
-
-/// `GET /_emulator/events`: server-sent events, one per change: `entry` (a new entry),
-/// `updated` (a delayed bulletin acknowledged), `deleted`, `cleared`, and `lagged` when this
-/// reader fell more than 1,024 notices behind; `ready` first. The data is JSON, e.g.
-/// `{"type":"entry","id":3,"status":"accepted","business_event":"…","received_at_ms":…,"http_status":200}`.
-///
-/// Notices that are already waiting go out in one write, so a burst of requests costs the
-/// stream a few writes rather than one per request.
-async fn events(State(shared): State<Arc<Shared>>) -> Response {
-    let notices = shared.log.subscribe();
-    let mut stopping = shared.stopping.clone();
-    let stopped = async move {
-        let _ = stopping.wait_for(|stop| *stop).await;
-    };
-    let hello = stream::once(async { Bytes::from_static(b"event: ready\ndata: {}\n\n") });
-    let changes = stream::unfold(notices, |mut notices| async move {
-        let mut text = String::new();
-        match notices.recv().await {
-            Ok(notice) => write_notice(&mut text, &notice),
-            Err(RecvError::Lagged(missed)) => write_lagged(&mut text, missed),
-            Err(RecvError::Closed) => return None,
-        }
-        while text.len() < STREAM_BATCH_BYTES {
-            match notices.try_recv() {
-                Ok(notice) => write_notice(&mut text, &notice),
-                Err(TryRecvError::Lagged(missed)) => write_lagged(&mut text, missed),
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            }
-        }
-        Some((Bytes::from(text), notices))
-    });
-    let keep_alive = stream::unfold(
-        tokio::time::interval_at(
-            tokio::time::Instant::now() + STREAM_KEEP_ALIVE,
-            STREAM_KEEP_ALIVE,
-        ),
-        |mut interval| async move {
-            interval.tick().await;
-            Some((Bytes::from_static(b":\n\n"), interval))
-        },
-    );
-    // Ends with the server, so an open page does not hold shutdown for its grace period.
-    let body = hello
-        .chain(stream::select(changes, keep_alive))
-        .take_until(stopped)
-        .map(Ok::<_, Infallible>);
-    (
-        [
-            (header::CONTENT_TYPE, "text/event-stream"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response()
-}
-
-/// One notice in the event-stream format.
-fn write_notice(text: &mut String, notice: &Notice) {
-    let (name, id) = match notice {
-        Notice::Entry(s) => ("entry", Some(s.id)),
-        Notice::Updated(s) => ("updated", Some(s.id)),
-        Notice::Deleted { id } => ("deleted", Some(*id)),
-        Notice::Cleared => ("cleared", None),
-    };
-    text.push_str("event: ");
-    text.push_str(name);
-    if let Some(id) = id {
-        text.push_str("\nid: ");
-        text.push_str(&id.to_string());
-    }
-    text.push_str("\ndata: ");
-    // Compact JSON has no newline, so it is one data line.
-    text.push_str(&serde_json::to_string(notice).unwrap_or_default());
-    text.push_str("\n\n");
-}
-
-fn write_lagged(text: &mut String, missed: u64) {
-    text.push_str(&format!("event: lagged\ndata: {{\"missed\":{missed}}}\n\n"));
 }
 
 /// `GET /_emulator/export.jsonl`: the filtered entries' bodies that are JSON objects, oldest

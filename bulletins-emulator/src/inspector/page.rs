@@ -8,6 +8,7 @@ use super::TimelineQuery;
 use crate::entry::{Entry, Kind};
 use crate::fault::Fault;
 use crate::log::Page;
+use crate::traffic::Snapshot;
 
 /// The page around every view.
 pub(crate) fn layout(title: &str, current: &str, body: Markup) -> Markup {
@@ -59,33 +60,38 @@ pub(crate) fn rows(page: &Page) -> Markup {
     html! {
         @for entry in &page.entries {
             @let href = format!("/_emulator/ui/entries/{}", entry.id);
+            @let row = derive::row(entry);
             tr.entry data-id=(entry.id) data-href=(href) {
                 td.id { a href=(href) { "#" (entry.id) } }
                 td { (badge(entry.kind)) }
                 td.event { (entry.event.as_deref().unwrap_or("—")) }
                 td.name {
-                    @if entry.is_bulletin() {
-                        (derive::name(entry).unwrap_or_default())
-                    } @else {
-                        span.error { (entry.error.as_deref().unwrap_or_default()) }
+                    @if let Some(name) = &row.name { span.bulletin-name { (name) } " " }
+                    @if let Some(error) = entry.error.as_deref() { span.error { (error) } }
+                }
+                td.properties {
+                    @for (key, value) in &row.properties {
+                        span.property { span.key { (key) } "=" (value) }
+                        " "
                     }
+                    @if row.more > 0 { span.meta { "+" (row.more) " more" } }
                 }
                 td.time { time { (derive::utc(entry.received_at_ms)) } }
             }
         }
         @if page.entries.is_empty() {
-            tr.empty { td colspan="5" { "Nothing recorded yet: raise a bulletin against this emulator and it appears here." } }
+            tr.empty { td colspan="6" { "Nothing recorded yet: raise a bulletin against this emulator and it appears here." } }
         }
     }
 }
 
-/// The timeline: filters, rows, paging.
+/// The timeline: the client panel, filters, rows, paging.
 pub(crate) fn timeline(
     query: &TimelineQuery,
     events: &[String],
     page: &Page,
-    kept: usize,
-    max: usize,
+    (kept, max): (usize, usize),
+    traffic: &Snapshot,
 ) -> Markup {
     let statuses = [
         ("accepted", "accepted"),
@@ -100,6 +106,7 @@ pub(crate) fn timeline(
         _ => None,
     };
     html! {
+        (super::client::panel(traffic))
         form.filters method="get" action="/_emulator/ui" role="search" {
             label { "Event "
                 select name="event" {
@@ -119,18 +126,19 @@ pub(crate) fn timeline(
             }
             label { "Search "
                 input #search type="search" name="q" value=(query.q.as_deref().unwrap_or_default())
-                    placeholder="text in properties (press /)";
+                    placeholder="name, event, error, property"
+                    title="Finds the text in a bulletin's name, event, error or properties (press / to search)";
             }
             button type="submit" { "Filter" }
             a.button href=(format!("/_emulator/export.jsonl{}", query.filter_query())) download="bulletins.jsonl" { "Export JSONL" }
         }
-        p.meta {
-            (kept) " kept of at most " (max)
-            @if page.evicted > 0 { ", " (page.evicted) " older ones forgotten" }
-            ". Newest first; j/k to move, Enter to open."
+        p.meta #kept {
+            (thousands(kept as u64)) " kept of at most " (thousands(max as u64))
+            @if page.evicted > 0 { ", " (thousands(page.evicted)) " older ones forgotten" }
+            ". Newest first; j/k to move, Enter to open, / to search."
         }
         table.timeline {
-            thead { tr { th { "#" } th { "Status" } th { "Event" } th { "Name / error" } th { "Received" } } }
+            thead { tr { th { "#" } th { "Status" } th { "Event" } th { "Name / error" } th { "Properties" } th { "Received" } } }
             tbody #rows data-live=[query.before.is_none().then_some("1")] data-source=(format!("/_emulator/ui/rows{}", query.filter_query())) {
                 (rows(page))
             }
@@ -145,8 +153,8 @@ pub(crate) fn timeline(
     }
 }
 
-/// One entry in full.
-pub(crate) fn detail(entry: &Entry, base_url: &str) -> Markup {
+/// One entry in full; `limit` is the account's concurrency limit.
+pub(crate) fn detail(entry: &Entry, base_url: &str, limit: usize) -> Markup {
     let properties = derive::properties(entry);
     let json = derive::payload_line(entry).unwrap_or_default();
     html! {
@@ -163,7 +171,7 @@ pub(crate) fn detail(entry: &Entry, base_url: &str) -> Markup {
             section.rejection aria-label="Rejection" {
                 h2 { "Refused" }
                 p #error { (error) }
-                @if let Some(rule) = derive::rule(entry) { p { "Rule: " span #rule { (rule) } } }
+                @if let Some(rule) = derive::rule(entry, limit) { p #rule { (rule) } }
             }
         }
         section aria-label="Properties" {
@@ -181,8 +189,9 @@ pub(crate) fn detail(entry: &Entry, base_url: &str) -> Markup {
                 button type="button" data-copy="json" { "Copy JSON" }
             }
             form.inline method="post" action=(format!("/_emulator/ui/entries/{}/delete", entry.id)) {
-                // An icon-only button: its accessible name is the label.
-                button.danger.icon type="submit" aria-label="Delete this entry" title="Delete this entry" { "×" }
+                // The label names the entry; it starts with the visible word, so speech control
+                // finds it by what is shown.
+                button.danger #delete type="submit" aria-label=(format!("Delete entry #{}", entry.id)) { "Delete" }
             }
             span #copied role="status" {}
         }
@@ -223,9 +232,9 @@ pub(crate) fn dashboard(
                         td { a href=(format!("/_emulator/ui?event={}", encode(name))) { (name) } }
                         td { (properties.join(", ")) }
                         td { (required.join(", ")) }
-                        td { (targets) }
-                        td { (bulletins) }
-                        td { (rejections) }
+                        td { (thousands(*targets)) }
+                        td { (thousands(bulletins)) }
+                        td { (thousands(rejections)) }
                     }
                 }
             }
@@ -234,7 +243,7 @@ pub(crate) fn dashboard(
         @if !unknown.is_empty() {
             h2 { "Not on the dashboard" }
             ul { @for (name, _, rejections) in unknown {
-                li { (if name.is_empty() { "(no event)" } else { name }) ": " (rejections) " rejections" }
+                li { (if name.is_empty() { "(no event)" } else { name }) ": " (thousands(*rejections)) " rejections" }
             } }
         }
     }
@@ -244,7 +253,7 @@ pub(crate) fn dashboard(
 pub(crate) fn faults(pending: &[(Fault, usize)], room: usize, message: Option<&str>) -> Markup {
     html! {
         h1 { "Faults" }
-        p { "Each fault answers one trigger request, in order, before any check. " (room) " more fit in the queue." }
+        p { "Each fault answers one trigger request, in order, before any check. " (thousands(room as u64)) " more fit in the queue." }
         @if let Some(message) = message { p.notice role="alert" { (message) } }
         form.fault method="post" action="/_emulator/ui/faults" {
             label { "Fault "
@@ -272,7 +281,7 @@ pub(crate) fn faults(pending: &[(Fault, usize)], room: usize, message: Option<&s
             table #pending {
                 thead { tr { th { "Fault" } th { "Requests" } } }
                 tbody { @for (fault, count) in pending {
-                    tr { td { code { (serde_json::to_string(fault).unwrap_or_default()) } } td { (count) } }
+                    tr { td { code { (serde_json::to_string(fault).unwrap_or_default()) } } td { (thousands(*count as u64)) } }
                 } }
             }
             form.inline method="post" action="/_emulator/ui/faults/clear" {
@@ -287,6 +296,19 @@ pub(crate) fn problem(message: &str) -> Markup {
     html! { h1 { "Not here" } p { (message) } p { a href="/_emulator/ui" { "Back to the timeline" } } }
 }
 
+/// A count with thousands separators: `100,000`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// Percent-encodes a query value.
 pub(crate) fn encode(value: &str) -> String {
     let mut out = String::new();
@@ -298,4 +320,24 @@ pub(crate) fn encode(value: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_separated_at_each_boundary() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (100_000, "100,000"),
+            (999_999, "999,999"),
+            (1_000_000, "1,000,000"),
+            (u64::MAX, "18,446,744,073,709,551,615"),
+        ] {
+            assert_eq!(thousands(n), text);
+        }
+    }
 }
