@@ -75,72 +75,50 @@ pub(crate) async fn trigger(
     }
 }
 
-/// The documented behaviour, with an optional delay before answering.
-async fn normal(
-    shared: &Arc<Shared>,
+/// A request refused by one of CleverTap's rules: recorded, and answered with its failure.
+fn refuse(
+    shared: &Shared,
     headers: &HeaderMap,
-    body: Body,
+    failure: Failure,
+    body: Option<(Vec<u8>, Option<Value>)>,
+) -> Outcome {
+    let mut entry = Entry::new(Kind::Rejection { fault: false }, headers);
+    match body {
+        Some((body, Some(payload))) => entry = entry.with_parsed_body(body, &payload),
+        Some((body, None)) => entry = entry.with_body(body),
+        None => {}
+    }
+    let event = entry.event.as_deref().map(str::to_owned);
+    shared.log.record(
+        entry
+            .answered(
+                Some(failure.status.as_u16()),
+                Some(failure.code),
+                AnswerBody::Fail,
+            )
+            .error(failure.message.as_str()),
+    );
+    let response = Some(failure_response(&failure));
+    Outcome {
+        event,
+        summary: Summary::Refused {
+            status: failure.status,
+            message: failure.message,
+        },
+        response,
+    }
+}
+
+/// A valid bulletin: recorded and answered with CleverTap's success. With a delay, recorded as
+/// not acknowledged until the answer goes out, so a request abandoned during the delay stays
+/// "received but not acknowledged".
+async fn accept(
+    shared: &Shared,
+    headers: &HeaderMap,
+    bytes: Vec<u8>,
+    valid: &validate::Valid,
     delay: Option<Duration>,
 ) -> Outcome {
-    let reject = |failure: Failure, body: Option<(Vec<u8>, Option<Value>)>| {
-        let mut entry = Entry::new(Kind::Rejection { fault: false }, headers);
-        match body {
-            Some((body, Some(payload))) => entry = entry.with_parsed_body(body, &payload),
-            Some((body, None)) => entry = entry.with_body(body),
-            None => {}
-        }
-        let event = entry.event.as_deref().map(str::to_owned);
-        shared.log.record(
-            entry
-                .answered(
-                    Some(failure.status.as_u16()),
-                    Some(failure.code),
-                    AnswerBody::Fail,
-                )
-                .error(failure.message.as_str()),
-        );
-        let response = Some(failure_response(&failure));
-        Outcome {
-            event,
-            summary: Summary::Refused {
-                status: failure.status,
-                message: failure.message,
-            },
-            response,
-        }
-    };
-
-    // 1. Credentials.
-    let verified = match validate::check_credentials(&shared.dashboard, headers) {
-        Ok(account) => account.account_id().to_owned(),
-        Err(failure) => return delayed(delay, reject(failure, None)).await,
-    };
-    // CleverTap's concurrency limit: the request over it is refused at once.
-    let Some(_slot) = shared.acquire(&verified) else {
-        let failure = Failure::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many concurrent requests",
-        );
-        return reject(failure, None);
-    };
-    // 2. Body: content type, size, JSON object.
-    if let Err(failure) = validate::check_content_type(headers) {
-        return delayed(delay, reject(failure, None)).await;
-    }
-    let bytes = match read_body(headers, body).await {
-        Ok(bytes) => bytes,
-        Err(failure) => return delayed(delay, reject(failure, None)).await,
-    };
-    // 2c to 6: the payload.
-    let valid = match validate::check_payload(&shared.dashboard, &bytes) {
-        Ok(valid) => valid,
-        Err(invalid) => {
-            let body = Some((bytes, invalid.payload));
-            return delayed(delay, reject(invalid.failure, body)).await;
-        }
-    };
-    // 7. Success. With a delay, recorded as not acknowledged until the answer goes out, so a
-    // request abandoned during the delay stays "received but not acknowledged".
     let status = match delay {
         Some(_) => DeliveryStatus::ReceivedNotAcknowledged,
         None => DeliveryStatus::Accepted,
@@ -171,6 +149,47 @@ async fn normal(
     }
 }
 
+/// The documented behaviour, with an optional delay before answering.
+async fn normal(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    body: Body,
+    delay: Option<Duration>,
+) -> Outcome {
+    let reject = |failure, body| refuse(shared, headers, failure, body);
+
+    // 1. Credentials.
+    let verified = match validate::check_credentials(&shared.dashboard, headers) {
+        Ok(account) => account.account_id().to_owned(),
+        Err(failure) => return delayed(delay, reject(failure, None)).await,
+    };
+    // CleverTap's concurrency limit: the request over it is refused at once.
+    let Some(_slot) = shared.acquire(&verified) else {
+        let failure = Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many concurrent requests",
+        );
+        return reject(failure, None);
+    };
+    // 2. Body: content type, size, JSON object.
+    if let Err(failure) = validate::check_content_type(headers) {
+        return delayed(delay, reject(failure, None)).await;
+    }
+    let bytes = match read_body(headers, body).await {
+        Ok(bytes) => bytes,
+        Err(failure) => return delayed(delay, reject(failure, None)).await,
+    };
+    // 2c to 6: the payload.
+    let valid = match validate::check_payload(&shared.dashboard, &bytes) {
+        Ok(valid) => valid,
+        Err(invalid) => {
+            let body = Some((bytes, invalid.payload));
+            return delayed(delay, reject(invalid.failure, body)).await;
+        }
+    };
+    accept(shared, headers, bytes, &valid, delay).await
+}
+
 async fn delayed(delay: Option<Duration>, outcome: Outcome) -> Outcome {
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
@@ -195,7 +214,18 @@ async fn play(shared: &Shared, fault: Fault, headers: &HeaderMap, body: Body) ->
         Entry::new(Kind::Rejection { fault: true }, headers)
     };
     let event = entry.event.as_deref().map(str::to_owned);
-    let (entry, response) = match fault {
+    let (entry, response) = fault_answer(entry, fault);
+    shared.log.record(entry);
+    Outcome {
+        event,
+        summary,
+        response,
+    }
+}
+
+/// The answer a fault gives (none: the connection is closed), and the entry recording it.
+fn fault_answer(entry: Entry, fault: Fault) -> (Entry, Option<Response>) {
+    match fault {
         Fault::Status { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let code = body.is_none().then(|| i64::from(status.as_u16()));
@@ -252,12 +282,6 @@ async fn play(shared: &Shared, fault: Fault, headers: &HeaderMap, body: Body) ->
                 fault::status_body(500),
             )),
         ),
-    };
-    shared.log.record(entry);
-    Outcome {
-        event,
-        summary,
-        response,
     }
 }
 
