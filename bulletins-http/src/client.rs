@@ -17,6 +17,7 @@ use crate::cap::Held;
 use crate::deadline::AttemptDeadline;
 use crate::error::Error;
 use crate::limiter::{Permit, Slot};
+use crate::metrics;
 use crate::shared::Shared;
 
 /// A CleverTap Bulletins client: raises business events, with retries that never send a
@@ -192,8 +193,12 @@ impl Client {
         let event = item.event_name();
         let span = trigger_span(event);
         async {
-            let prepared = item.prepare_for(self)?;
-            self.deliver(prepared, event, None, &span, carried).await
+            let prepared = item.prepare_for(self);
+            if prepared.is_err() {
+                // Never sent, and so never counted by `deliver`.
+                metrics::triggered(event, &prepared);
+            }
+            self.deliver(prepared?, event, None, &span, carried).await
         }
         .instrument(span.clone())
         .await
@@ -229,6 +234,22 @@ impl Client {
         span: &Span,
         carried: &mut Carried,
     ) -> Result<Triggered, Error> {
+        let result = self
+            .attempts(prepared, event, dispatch, span, carried)
+            .await;
+        metrics::triggered(event, &result);
+        result
+    }
+
+    /// [`Self::deliver`]'s attempts, until one succeeds or the retry policy gives up.
+    async fn attempts(
+        &self,
+        prepared: Prepared,
+        event: &str,
+        dispatch: Option<&Dispatch>,
+        span: &Span,
+        carried: &mut Carried,
+    ) -> Result<Triggered, Error> {
         let shared = &*self.shared;
         let called = Instant::now();
         // The retry budget runs from the start of the first attempt: the wait for the first
@@ -256,7 +277,8 @@ impl Client {
                     } else {
                         self.slot()
                     };
-                    shared.cap.permit(slot).await.map_err(|source| {
+                    let waiting = metrics::Clock::start();
+                    let permit = shared.cap.permit(slot).await.map_err(|source| {
                         let error = Error::Limiter {
                             source,
                             attempts,
@@ -264,7 +286,9 @@ impl Client {
                         };
                         tracing::debug!(error = %error, "no slot; bulletin not sent");
                         error
-                    })?
+                    })?;
+                    metrics::slot_granted(waiting);
+                    permit
                 }
             };
             attempts = attempts.saturating_add(1);
@@ -280,7 +304,11 @@ impl Client {
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
             unreported.armed = true;
+            let sent = metrics::Clock::start();
+            let in_flight = metrics::InFlight::start();
             let attempt = attempt::once(shared, &body, &mut carried.deadline).await;
+            drop(in_flight);
+            metrics::attempt(&shared.labels, sent, attempt.status, &attempt.outcome);
             // Still armed while the slot is released: the result is not returned yet.
             match permit {
                 // A shared limiter may let a batch keep the slot for its next bulletin, sparing
@@ -315,6 +343,7 @@ impl Client {
             );
             match decision {
                 RetryDecision::RetryAfter(delay) => {
+                    metrics::retried();
                     maybe_delivered |= failure.failure.may_have_been_delivered();
                     // Dropped while sleeping, a result that may have been delivered is lost too.
                     unreported.armed = maybe_delivered;
