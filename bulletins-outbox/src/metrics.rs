@@ -20,6 +20,11 @@ pub const UNCERTAIN_ROWS: &str = "bulletins_outbox_uncertain_rows";
 /// `bulletins_outbox_claim_duration_seconds`: how long each claim of due rows took.
 pub const CLAIM_DURATION: &str = "bulletins_outbox_claim_duration_seconds";
 
+/// Buckets for [`CLAIM_DURATION`], in seconds: a claim takes about a millisecond.
+pub const CLAIM_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
 /// Describes the relay's metrics and the client's (HELP text and units) to the installed
 /// recorder. A relay describes them when it is made; call this after installing a recorder if
 /// a relay was made before it. Does nothing without the feature `metrics`.
