@@ -11,13 +11,12 @@ use std::io::IsTerminal as _;
 use std::sync::OnceLock;
 
 use tracing::Level;
-use tracing_subscriber::filter::{EnvFilter, FilterExt as _, Targets};
-use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::EnvFilter;
 
 /// The target of what a command tells its user, as log events in JSON.
 pub(crate) const CLI: &str = "bulletins::cli";
+/// Lets every event of [`CLI`] through, whatever `RUST_LOG` says.
+const CLI_DIRECTIVE: &str = "bulletins::cli=trace";
 
 /// How the log is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -37,14 +36,12 @@ static FORMAT: OnceLock<LogFormat> = OnceLock::new();
 /// only on a terminal and without `NO_COLOR`, or JSON. Does nothing if the process already has
 /// a global subscriber.
 pub(crate) fn init(default_level: &str, format: LogFormat) {
-    let filter = || {
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level))
-    };
+    let filter =
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     // An error means a subscriber is already installed, which then keeps the log.
     let installed = match format {
         LogFormat::Text => {
-            let colour =
-                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
                 .with_ansi(colour)
@@ -53,14 +50,20 @@ pub(crate) fn init(default_level: &str, format: LogFormat) {
                 .is_ok()
         }
         LogFormat::Json => {
-            let layer = tracing_subscriber::fmt::layer()
+            // A directive of its own: the most specific target wins, so it touches nothing else.
+            let filter = match CLI_DIRECTIVE.parse() {
+                Ok(directive) => filter().add_directive(directive),
+                Err(_) => filter(),
+            };
+            tracing_subscriber::fmt()
                 .json()
                 .flatten_event(true)
                 .with_current_span(true)
                 .with_span_list(false)
                 .with_writer(std::io::stderr)
-                .with_filter(filter().or(Targets::new().with_target(CLI, Level::TRACE)));
-            tracing_subscriber::registry().with(layer).try_init().is_ok()
+                .with_env_filter(filter)
+                .try_init()
+                .is_ok()
         }
     };
     if installed {

@@ -27,7 +27,13 @@ pub(crate) struct ServeArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) max_recorded: usize,
     /// The log on stderr: `text`, or `json` (one object per line, for log pipelines).
-    #[arg(long, value_enum, default_value_t, value_name = "FORMAT", env = "BULLETINS_LOG_FORMAT")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT",
+        env = "BULLETINS_LOG_FORMAT"
+    )]
     pub(crate) log_format: crate::log::LogFormat,
 }
 
@@ -160,7 +166,10 @@ pub(crate) fn main() -> std::process::ExitCode {
     use clap::Parser as _;
     let args = EmulatorCli::parse();
     let failed = |what: std::fmt::Arguments<'_>, code: u8| {
-        crate::log::say(tracing::Level::ERROR, format_args!("bulletins-emulator: {what}"));
+        crate::log::say(
+            tracing::Level::ERROR,
+            format_args!("bulletins-emulator: {what}"),
+        );
         std::process::ExitCode::from(code)
     };
     match run(&args.serve) {

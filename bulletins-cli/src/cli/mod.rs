@@ -238,7 +238,13 @@ pub(crate) struct SendArgs {
     #[arg(long)]
     pub(crate) json: bool,
     /// The log on stderr: `text`, or `json` (one object per line, for log pipelines).
-    #[arg(long, value_enum, default_value_t, value_name = "FORMAT", env = "BULLETINS_LOG_FORMAT")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT",
+        env = "BULLETINS_LOG_FORMAT"
+    )]
     pub(crate) log_format: crate::log::LogFormat,
     #[command(flatten)]
     pub(crate) dashboard: DashboardArg,

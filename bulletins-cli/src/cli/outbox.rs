@@ -82,7 +82,13 @@ pub(crate) enum OutboxCommand {
         #[arg(long, default_value_t = 15_000)]
         gauge_interval_ms: u64,
         /// The log on stderr: `text`, or `json` (one object per line, for log pipelines).
-        #[arg(long, value_enum, default_value_t, value_name = "FORMAT", env = "BULLETINS_LOG_FORMAT")]
+        #[arg(
+            long,
+            value_enum,
+            default_value_t,
+            value_name = "FORMAT",
+            env = "BULLETINS_LOG_FORMAT"
+        )]
         log_format: crate::log::LogFormat,
     },
     /// Lists the rows that may have been delivered, waiting for a decision.

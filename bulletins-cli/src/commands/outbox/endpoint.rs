@@ -97,11 +97,12 @@ impl Readiness {
 /// their own, with the database probe and the exporter's upkeep, until the runtime ends.
 pub(super) async fn serve(address: SocketAddr, readiness: Readiness) -> Result<SocketAddr> {
     let metrics = install()?;
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(|e| {
-            Failure::new(Exit::Failed, format!("cannot listen on {address} for --metrics: {e}"))
-        })?;
+    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+        Failure::new(
+            Exit::Failed,
+            format!("cannot listen on {address} for --metrics: {e}"),
+        )
+    })?;
     let bound = listener.local_addr().unwrap_or(address);
     let readiness = Arc::new(readiness);
     tokio::spawn(probe_forever(Arc::clone(&readiness)));
@@ -173,7 +174,10 @@ async fn upkeep_forever(metrics: PrometheusHandle) {
 
 async fn render(State(metrics): State<PrometheusHandle>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         metrics.render(),
     )
 }
