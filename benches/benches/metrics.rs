@@ -140,18 +140,71 @@ fn batch(runtime: &Runtime, client: &Client) -> Duration {
     })
 }
 
-/// Runs one batch with the recorder `on` or off, draining what it recorded (a scrape) after.
+/// The CPU time this process's threads have run, from `/proc/self/task/*/schedstat`
+/// (nanoseconds; Linux), or `None` elsewhere. The responder is another process, so this is the
+/// client's cost alone, and less swayed than the wall clock by the machine's other load.
+fn cpu_time() -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// One side of the comparison: a runtime and a client of its own. The client keeps the
+/// handles of its hot metrics per thread and per recorder, so each side runs on its own
+/// threads, which registered their handles with the recorder switched as that side wants.
+struct Side {
+    runtime: Runtime,
+    client: Client,
+    recording: bool,
+}
+
+impl Side {
+    fn new(base_url: &str, recording: bool) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let client = runtime.block_on(async {
+            Client::builder()
+                .base_url(base_url)
+                .account_id("ABCD-RSTU-1234")
+                .passcode("XXXXXX")
+                .max_concurrency(CONCURRENCY)
+                .build()
+                .expect("client")
+        });
+        Self {
+            runtime,
+            client,
+            recording,
+        }
+    }
+}
+
+/// Runs one batch of `side`, draining what it recorded (a scrape) after; returns its
+/// wall-clock and CPU time.
 fn measured(
-    runtime: &Runtime,
-    client: &Client,
+    side: &Side,
     switch: &AtomicBool,
-    on: bool,
     prometheus: &PrometheusHandle,
-) -> Duration {
-    switch.store(on, Ordering::Relaxed);
-    let took = batch(runtime, client);
+) -> (Duration, Option<Duration>) {
+    switch.store(side.recording, Ordering::Relaxed);
+    let cpu = cpu_time();
+    let took = batch(&side.runtime, &side.client);
+    let cpu = cpu
+        .zip(cpu_time())
+        .map(|(before, after)| after.saturating_sub(before));
     std::hint::black_box(prometheus.render());
-    took
+    (took, cpu)
+}
+
+/// The median of `values`, sorted here.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 fn main() {
@@ -168,55 +221,69 @@ fn main() {
     .expect("the only recorder");
 
     let responder = Responder::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let client = runtime.block_on(async {
-        Client::builder()
-            .base_url(&responder.1)
-            .account_id("ABCD-RSTU-1234")
-            .passcode("XXXXXX")
-            .max_concurrency(CONCURRENCY)
-            .build()
-            .expect("client")
-    });
+    let sides = [
+        Side::new(&responder.1, false),
+        Side::new(&responder.1, true),
+    ];
     // Warm the connections and the recorder's series.
-    measured(&runtime, &client, &on, true, &prometheus);
-    measured(&runtime, &client, &on, false, &prometheus);
+    for side in &sides {
+        measured(side, &on, &prometheus);
+    }
 
-    let mut ratios = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS {
+    let rounds: usize = std::env::var("BULLETINS_BENCH_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(ROUNDS);
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    let mut cpu_us = [Vec::new(), Vec::new()];
+    for round in 0..rounds {
         // Each round runs both, the first alternating.
-        let order = if round % 2 == 0 {
-            [false, true]
-        } else {
-            [true, false]
-        };
-        let mut took = [Duration::ZERO; 2];
-        for on_now in order {
-            took[usize::from(on_now)] = measured(&runtime, &client, &on, on_now, &prometheus);
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        let mut took = [(Duration::ZERO, None); 2];
+        for side in order {
+            took[side] = measured(&sides[side], &on, &prometheus);
         }
         // Throughput with ÷ without = time without ÷ time with.
-        ratios.push(took[0].as_secs_f64() / took[1].as_secs_f64());
+        wall.push(took[0].0.as_secs_f64() / took[1].0.as_secs_f64());
+        if let (Some(without), Some(with)) = (took[0].1, took[1].1) {
+            cpu.push(without.as_secs_f64() / with.as_secs_f64());
+            cpu_us[0].push(without.as_secs_f64() * 1e6 / BATCH as f64);
+            cpu_us[1].push(with.as_secs_f64() * 1e6 / BATCH as f64);
+        }
     }
-    ratios.sort_by(f64::total_cmp);
-    let median = ratios[ROUNDS / 2];
+    // Only the recording side's bulletins were counted: the other ran as with no recorder.
+    let counted = prometheus
+        .render()
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(
+                r#"bulletins_triggers_total{event="Program Released",outcome="delivered"} "#,
+            )
+        })
+        .and_then(|n| n.parse::<usize>().ok());
+    assert_eq!(counted, Some(BATCH * (rounds + 1)), "what was recorded");
     println!(
-        "trigger_stream at C = {CONCURRENCY}, {BATCH} bulletins a batch: throughput with the Prometheus recorder ÷ without, paired over {ROUNDS} interleaved rounds: median {median:.3} (min {:.3}, max {:.3})",
-        ratios[0],
-        ratios[ROUNDS - 1]
+        "trigger_stream at C = {CONCURRENCY}, {BATCH} bulletins a batch, {rounds} interleaved rounds: throughput with the Prometheus recorder ÷ without, median of the paired ratios: wall clock {:.3}",
+        median(&mut wall)
     );
+    if !cpu.is_empty() {
+        println!(
+            "  CPU-bound (the client process's CPU per bulletin, without ÷ with): {:.3}; µs per bulletin: {:.2} without, {:.2} with",
+            median(&mut cpu),
+            median(&mut cpu_us[0]),
+            median(&mut cpu_us[1])
+        );
+    }
 
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("trigger_stream metrics");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.sample_size(10);
-    for (name, recorder) in [("no recorder", false), ("prometheus recorder", true)] {
-        group.bench_function(name, |b| {
+    for (name, side) in ["no recorder", "prometheus recorder"].iter().zip(&sides) {
+        group.bench_function(*name, |b| {
             b.iter_custom(|iterations| {
                 (0..iterations)
-                    .map(|_| measured(&runtime, &client, &on, recorder, &prometheus))
+                    .map(|_| measured(side, &on, &prometheus).0)
                     .sum()
             });
         });

@@ -265,9 +265,11 @@ impl Client {
         };
         loop {
             // Held for the whole attempt, body read included; released before any backoff.
-            let permit = match carried.permit.take() {
+            let (permit, waited) = match carried.permit.take() {
                 // Kept from the caller's previous bulletin, if the limiter lets it run this one.
-                Some(kept) if kept.keep_for(shared.timeout) => Held::Shared(kept),
+                Some(kept) if kept.keep_for(shared.timeout) => {
+                    (Held::Shared(kept), metrics::Waited::kept())
+                }
                 kept => {
                     if let Some(kept) = kept {
                         kept.release().await;
@@ -277,8 +279,7 @@ impl Client {
                     } else {
                         self.slot()
                     };
-                    let waiting = metrics::Clock::start();
-                    let permit = shared.cap.permit(slot).await.map_err(|source| {
+                    shared.cap.permit(slot).await.map_err(|source| {
                         let error = Error::Limiter {
                             source,
                             attempts,
@@ -286,9 +287,7 @@ impl Client {
                         };
                         tracing::debug!(error = %error, "no slot; bulletin not sent");
                         error
-                    })?;
-                    metrics::slot_granted(waiting);
-                    permit
+                    })?
                 }
             };
             attempts = attempts.saturating_add(1);
@@ -304,11 +303,9 @@ impl Client {
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
             unreported.armed = true;
-            let sent = metrics::Clock::start();
-            let in_flight = metrics::InFlight::start();
+            let measured = metrics::Attempt::start(waited);
             let attempt = attempt::once(shared, &body, &mut carried.deadline).await;
-            drop(in_flight);
-            metrics::attempt(&shared.labels, sent, attempt.status, &attempt.outcome);
+            measured.end(&shared.labels, attempt.status, &attempt.outcome);
             // Still armed while the slot is released: the result is not returned yet.
             match permit {
                 // A shared limiter may let a batch keep the slot for its next bulletin, sparing

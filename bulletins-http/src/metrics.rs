@@ -12,6 +12,9 @@ use http::StatusCode;
 
 use crate::error::{AttemptFailure, Error};
 
+#[cfg(feature = "metrics")]
+mod handles;
+
 /// `http_client_request_duration_seconds`: one sample per attempt.
 pub const REQUEST_DURATION: &str = "http_client_request_duration_seconds";
 /// `bulletins_triggers_total`: one per bulletin, by `event` and `outcome`.
@@ -104,79 +107,140 @@ impl ClientLabels {
     }
 }
 
-/// A slot was granted after waiting since `since`.
-#[inline]
-pub(crate) fn slot_granted(since: Clock) {
+/// How long an attempt waited for its slot: measured only with the feature, and not at all for
+/// a slot kept from the caller's previous bulletin.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Waited {
     #[cfg(feature = "metrics")]
-    metrics::histogram!(SLOT_WAIT).record(since.seconds());
-    #[cfg(not(feature = "metrics"))]
-    let _ = since;
+    seconds: Option<f64>,
 }
 
-/// Counts a request in flight until dropped (a cancelled attempt included).
-#[must_use]
-pub(crate) struct InFlight {
-    #[cfg(feature = "metrics")]
-    gauge: metrics::Gauge,
-}
-
-impl InFlight {
-    #[inline]
-    pub(crate) fn start() -> Self {
-        #[cfg(feature = "metrics")]
-        let gauge = metrics::gauge!(IN_FLIGHT);
-        #[cfg(feature = "metrics")]
-        gauge.increment(1.0);
+impl Waited {
+    /// A slot kept from the previous bulletin: nothing was asked, no sample.
+    pub(crate) fn kept() -> Self {
         Self {
             #[cfg(feature = "metrics")]
-            gauge,
+            seconds: None,
+        }
+    }
+
+    /// A slot granted at once, without waiting (and without reading the clock).
+    pub(crate) fn none() -> Self {
+        Self {
+            #[cfg(feature = "metrics")]
+            seconds: Some(0.0),
+        }
+    }
+
+    /// A slot granted after waiting since `since`.
+    pub(crate) fn since(since: Clock) -> Self {
+        #[cfg(not(feature = "metrics"))]
+        let _ = since;
+        Self {
+            #[cfg(feature = "metrics")]
+            seconds: Some(since.seconds()),
         }
     }
 }
 
-impl Drop for InFlight {
+/// One attempt in flight: counted in `bulletins_in_flight` until [ended](Attempt::end) or
+/// dropped (a cancelled attempt).
+#[must_use]
+pub(crate) struct Attempt {
+    #[cfg(feature = "metrics")]
+    started: Clock,
+    #[cfg(feature = "metrics")]
+    in_flight: bool,
+}
+
+impl Attempt {
+    /// The attempt is about to leave, its slot granted after `waited`.
     #[inline]
-    fn drop(&mut self) {
+    pub(crate) fn start(waited: Waited) -> Self {
         #[cfg(feature = "metrics")]
-        self.gauge.decrement(1.0);
+        handles::with(|h| {
+            if let Some(seconds) = waited.seconds {
+                h.slot_wait.record(seconds);
+            }
+            h.in_flight.increment(1.0);
+        });
+        #[cfg(not(feature = "metrics"))]
+        let _ = waited;
+        Self {
+            #[cfg(feature = "metrics")]
+            started: Clock::start(),
+            #[cfg(feature = "metrics")]
+            in_flight: true,
+        }
+    }
+
+    /// The attempt ended: its answer's status if one came, and how it ended.
+    #[inline]
+    pub(crate) fn end(
+        mut self,
+        labels: &ClientLabels,
+        status: Option<StatusCode>,
+        outcome: &Result<Triggered, AttemptFailure>,
+    ) {
+        #[cfg(feature = "metrics")]
+        {
+            self.in_flight = false;
+            let seconds = self.started.seconds();
+            if outcome.is_ok() && status == Some(StatusCode::OK) {
+                // Nearly every attempt: its handle is kept.
+                handles::with(|h| {
+                    h.in_flight.decrement(1.0);
+                    h.succeeded(&labels.server_address).record(seconds);
+                });
+                return;
+            }
+            handles::with(|h| h.in_flight.decrement(1.0));
+            failed(labels, seconds, status, outcome);
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = (&mut self, labels, status, outcome);
     }
 }
 
-/// One attempt ended, started at `since`: its answer's status if one came, and how it ended.
-#[inline]
-pub(crate) fn attempt(
+impl Drop for Attempt {
+    #[inline]
+    fn drop(&mut self) {
+        #[cfg(feature = "metrics")]
+        if self.in_flight {
+            handles::with(|h| h.in_flight.decrement(1.0));
+        }
+    }
+}
+
+/// The request duration of an attempt that did not end in a `200` success.
+#[cfg(feature = "metrics")]
+fn failed(
     labels: &ClientLabels,
-    since: Clock,
+    seconds: f64,
     status: Option<StatusCode>,
     outcome: &Result<Triggered, AttemptFailure>,
 ) {
-    #[cfg(feature = "metrics")]
-    {
-        let seconds = since.seconds();
-        let server = labels.server_address.clone();
-        let error = outcome.as_ref().err().map(|e| error_type(status, e));
-        let histogram = match (status, error) {
-            (Some(status), None) => metrics::histogram!(
-                REQUEST_DURATION,
-                "http_response_status_code" => status_label(status),
-                "server_address" => server
-            ),
-            (Some(status), Some(error)) => metrics::histogram!(
-                REQUEST_DURATION,
-                "http_response_status_code" => status_label(status),
-                "error_type" => error,
-                "server_address" => server
-            ),
-            (None, error) => metrics::histogram!(
-                REQUEST_DURATION,
-                "error_type" => error.unwrap_or_else(|| "_OTHER".into()),
-                "server_address" => server
-            ),
-        };
-        histogram.record(seconds);
-    }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (labels, since, status, outcome);
+    let server = labels.server_address.clone();
+    let error = outcome.as_ref().err().map(|e| error_type(status, e));
+    let histogram = match (status, error) {
+        (Some(status), None) => metrics::histogram!(
+            REQUEST_DURATION,
+            "http_response_status_code" => status_label(status),
+            "server_address" => server
+        ),
+        (Some(status), Some(error)) => metrics::histogram!(
+            REQUEST_DURATION,
+            "http_response_status_code" => status_label(status),
+            "error_type" => error,
+            "server_address" => server
+        ),
+        (None, error) => metrics::histogram!(
+            REQUEST_DURATION,
+            "error_type" => error.unwrap_or_else(|| "_OTHER".into()),
+            "server_address" => server
+        ),
+    };
+    histogram.record(seconds);
 }
 
 /// A failed attempt will be sent again.
@@ -190,8 +254,14 @@ pub(crate) fn retried() {
 #[inline]
 pub(crate) fn triggered<T>(event: &str, result: &Result<T, Error>) {
     #[cfg(feature = "metrics")]
-    metrics::counter!(TRIGGERS, "event" => event.to_owned(), "outcome" => outcome(result))
-        .increment(1);
+    match outcome(result) {
+        // Nearly every bulletin: its handle is kept.
+        "delivered" => handles::with(|h| h.delivered(event)),
+        outcome => {
+            metrics::counter!(TRIGGERS, "event" => event.to_owned(), "outcome" => outcome)
+                .increment(1);
+        }
+    }
     #[cfg(not(feature = "metrics"))]
     let _ = (event, result);
 }
