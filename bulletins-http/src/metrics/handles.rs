@@ -81,15 +81,23 @@ fn current_recorder() -> usize {
     })
 }
 
-/// Runs `f` on this thread's handles for the current recorder.
+/// Runs `f` on this thread's handles for the current recorder; on handles made for this call
+/// alone when the thread's are out of reach (its thread-locals being destroyed).
 pub(super) fn with<T>(f: impl FnOnce(&mut Handles) -> T) -> T {
     let recorder = current_recorder();
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
+    let mut f = Some(f);
+    let kept = CACHE.try_with(|cache| {
+        let mut cache = cache.try_borrow_mut().ok()?;
         if cache.as_ref().is_none_or(|h| h.recorder != recorder) {
             *cache = Some(Handles::new(recorder));
         }
         let handles = cache.get_or_insert_with(|| Handles::new(recorder));
-        f(handles)
-    })
+        f.take().map(|f| f(handles))
+    });
+    match (kept.ok().flatten(), f) {
+        (Some(done), _) => done,
+        (None, Some(f)) => f(&mut Handles::new(recorder)),
+        // `f` ran only if it returned.
+        (None, None) => unreachable!("the kept handles' call returned"),
+    }
 }
