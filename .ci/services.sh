@@ -1,8 +1,11 @@
-# Real services for the tests that need them: Redis, PostgreSQL and headless Chromium.
+# Real services for the tests that need them: Redis, PostgreSQL, headless Chromium and
+# Prometheus.
 #
 # Source it (`source .ci/services.sh`) from bash: it installs what is missing with apt-get,
 # starts Redis and a throwaway PostgreSQL cluster on free loopback ports, exports
-#   BULLETINS_TEST_REDIS_URL, BULLETINS_TEST_DATABASE_URL, BULLETINS_BROWSER_TESTS=1
+#   BULLETINS_TEST_REDIS_URL, BULLETINS_TEST_DATABASE_URL, BULLETINS_BROWSER_TESTS=1,
+#   BULLETINS_TEST_PROMETHEUS and BULLETINS_TEST_PROMTOOL (Debian's binaries: a test starts its
+#   own Prometheus, with a scrape config naming the relay it runs)
 # and defines `services_stop`, which stops both and removes their data (call it on exit).
 # Developers can source it too, to run the same tests CI runs.
 
@@ -19,6 +22,8 @@ services_install() {
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    # promtool comes with it.
+    command -v prometheus >/dev/null || missing+=(prometheus)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]} with apt-get"
         apt-get update -qq
@@ -67,4 +72,8 @@ services_install
 services_start_redis
 services_start_postgres
 export BULLETINS_BROWSER_TESTS=1
+BULLETINS_TEST_PROMETHEUS=$(command -v prometheus)
+BULLETINS_TEST_PROMTOOL=$(command -v promtool)
+export BULLETINS_TEST_PROMETHEUS BULLETINS_TEST_PROMTOOL
+echo "prometheus: $("$BULLETINS_TEST_PROMETHEUS" --version 2>&1 | head -n 1)"
 echo "chromium: $(chromium --version 2>/dev/null), $(chromedriver --version 2>/dev/null | cut -d' ' -f1-2)"

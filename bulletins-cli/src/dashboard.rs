@@ -21,9 +21,12 @@ pub(crate) fn path(flag: Option<&Path>) -> Option<PathBuf> {
 
 /// Says, once, on stderr, what was not checked because no dashboard file was given.
 pub(crate) fn note_unchecked() {
-    eprintln!(
-        "note: not checked against a dashboard: event names and required properties; \
-         pass --dashboard FILE or set {DASHBOARD_ENV}"
+    crate::log::say(
+        tracing::Level::WARN,
+        format_args!(
+            "note: not checked against a dashboard: event names and required properties; \
+             pass --dashboard FILE or set {DASHBOARD_ENV}"
+        ),
     );
 }
 

@@ -50,7 +50,7 @@ fn finish(outcome: exit::Result<exit::Exit>) -> ExitCode {
     match outcome {
         Ok(exit) => exit.into(),
         Err(failure) => {
-            eprintln!("{failure}");
+            log::failure(&failure);
             failure.exit.into()
         }
     }

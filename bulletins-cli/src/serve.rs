@@ -26,6 +26,15 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RECORDED,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) max_recorded: usize,
+    /// The log on stderr: `text`, or `json` (one object per line, for log pipelines).
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT",
+        env = "BULLETINS_LOG_FORMAT"
+    )]
+    pub(crate) log_format: crate::log::LogFormat,
 }
 
 /// Why serving failed.
@@ -46,7 +55,7 @@ pub(crate) enum ServeError {
 /// script can read up to it and know everything before it.
 pub(crate) fn run(args: &ServeArgs) -> Result<(), ServeError> {
     // One line per request.
-    crate::log::init("info");
+    crate::log::init("info", args.log_format);
     let (dashboard, notice) =
         served_dashboard(args.config.as_deref()).map_err(ServeError::Config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -157,7 +166,10 @@ pub(crate) fn main() -> std::process::ExitCode {
     use clap::Parser as _;
     let args = EmulatorCli::parse();
     let failed = |what: std::fmt::Arguments<'_>, code: u8| {
-        eprintln!("bulletins-emulator: {what}");
+        crate::log::say(
+            tracing::Level::ERROR,
+            format_args!("bulletins-emulator: {what}"),
+        );
         std::process::ExitCode::from(code)
     };
     match run(&args.serve) {

@@ -435,3 +435,52 @@ fn max_recorded_bounds_what_is_kept_and_the_inspector_url_is_printed() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--max-recorded"), "{stderr}");
 }
+
+#[test]
+fn the_json_log_is_one_object_per_line_without_passcodes() {
+    let (mut child, url, _) = spawn(&["--listen", "127.0.0.1:0", "--log-format", "json"]);
+    assert_eq!(trigger_at(&url, EXAMPLE).status, 200);
+    let wrong = "WRONG-S3CR3T-passcode";
+    let headers = [
+        ("X-CleverTap-Account-Id", "ABCD-RSTU-1234"),
+        ("X-CleverTap-Passcode", wrong),
+        ("Content-Type", "application/json"),
+    ];
+    let refused = http(
+        "POST",
+        &format!("{url}/1/targets/trigger.json"),
+        &headers,
+        EXAMPLE,
+    );
+    assert_eq!(refused.status, 401);
+    assert!(terminate(&mut child).success());
+    let stderr = stderr_of(&mut child);
+    for passcode in ["XXXXXX", wrong] {
+        assert!(!stderr.contains(passcode), "a passcode is logged: {stderr}");
+    }
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
+        })
+        .collect();
+    for line in &lines {
+        for key in ["timestamp", "level", "target", "message"] {
+            assert!(line.get(key).is_some(), "no {key}: {line}");
+        }
+    }
+    let triggers: Vec<_> = lines.iter().filter(|l| l["message"] == "trigger").collect();
+    assert_eq!(triggers.len(), 2, "{lines:#?}");
+    assert_eq!(triggers[0]["account"], "ABCD-RSTU-1234");
+    assert_eq!(triggers[0]["event"], "Program Released");
+    assert!(
+        triggers[0]["outcome"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("200")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l["message"] == "stopped"),
+        "{lines:#?}"
+    );
+}

@@ -9,8 +9,10 @@ mod common;
 
 mod outbox {
     mod crashes;
+    mod endpoint;
     mod operators;
     mod process;
+    mod prometheus;
     mod shutdown;
     mod usage;
 }

@@ -274,7 +274,12 @@ impl Client {
     fn job<T: Sendable>(&self, index: usize, bulletin: &T) -> Result<Job, Error> {
         let event = bulletin.event_name();
         let span = trigger_span(event);
-        let prepared = span.in_scope(|| bulletin.prepare_for(self))?;
+        let prepared = span.in_scope(|| bulletin.prepare_for(self));
+        if prepared.is_err() {
+            // Never sent, and so never counted by a worker's delivery.
+            crate::metrics::triggered(event, &prepared);
+        }
+        let prepared = prepared?;
         Ok(Job {
             index,
             prepared,

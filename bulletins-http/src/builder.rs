@@ -328,8 +328,10 @@ impl ClientBuilder {
             .into_parts()
             .0
             .headers;
+        crate::metrics::describe();
         Ok(Client {
             shared: Arc::new(Shared {
+                labels: crate::metrics::ClientLabels::new(&url),
                 http,
                 base_url,
                 url,

@@ -8,6 +8,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::BoxError;
 use crate::limiter::{self, Limiter, Permit, Slot};
+use crate::metrics::{Clock, Waited};
 
 /// Where each attempt's permit comes from.
 pub(crate) enum Cap {
@@ -19,14 +20,26 @@ pub(crate) enum Cap {
 }
 
 impl Cap {
-    /// One attempt's permit: held while the attempt runs, then [released](Held::release).
-    pub(crate) async fn permit(&self, slot: Slot<'_>) -> Result<Held<'_>, BoxError> {
+    /// One attempt's permit: held while the attempt runs, then [released](Held::release); and
+    /// how long it was waited for.
+    pub(crate) async fn permit(&self, slot: Slot<'_>) -> Result<(Held<'_>, Waited), BoxError> {
         match self {
-            // The semaphore is never closed, so acquiring it cannot fail.
-            Cap::InProcess(permits) => Ok(Held::InProcess(permits.acquire().await.ok())),
-            Cap::Shared(limiter) => limiter::permit_for_attempt(&**limiter, slot)
-                .await
-                .map(Held::Shared),
+            Cap::InProcess(permits) => {
+                // Free permits are only ever left when no one waits (a release hands its permit
+                // to the first waiter), so taking one at once jumps no queue.
+                if let Ok(permit) = permits.try_acquire() {
+                    return Ok((Held::InProcess(Some(permit)), Waited::none()));
+                }
+                let waiting = Clock::start();
+                // The semaphore is never closed, so acquiring it cannot fail.
+                let permit = permits.acquire().await.ok();
+                Ok((Held::InProcess(permit), Waited::since(waiting)))
+            }
+            Cap::Shared(limiter) => {
+                let waiting = Clock::start();
+                let permit = limiter::permit_for_attempt(&**limiter, slot).await?;
+                Ok((Held::Shared(permit), Waited::since(waiting)))
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::cap::Held;
 use crate::deadline::AttemptDeadline;
 use crate::error::Error;
 use crate::limiter::{Permit, Slot};
+use crate::metrics;
 use crate::shared::Shared;
 
 /// A CleverTap Bulletins client: raises business events, with retries that never send a
@@ -192,8 +193,12 @@ impl Client {
         let event = item.event_name();
         let span = trigger_span(event);
         async {
-            let prepared = item.prepare_for(self)?;
-            self.deliver(prepared, event, None, &span, carried).await
+            let prepared = item.prepare_for(self);
+            if prepared.is_err() {
+                // Never sent, and so never counted by `deliver`.
+                metrics::triggered(event, &prepared);
+            }
+            self.deliver(prepared?, event, None, &span, carried).await
         }
         .instrument(span.clone())
         .await
@@ -229,6 +234,22 @@ impl Client {
         span: &Span,
         carried: &mut Carried,
     ) -> Result<Triggered, Error> {
+        let result = self
+            .attempts(prepared, event, dispatch, span, carried)
+            .await;
+        metrics::triggered(event, &result);
+        result
+    }
+
+    /// [`Self::deliver`]'s attempts, until one succeeds or the retry policy gives up.
+    async fn attempts(
+        &self,
+        prepared: Prepared,
+        event: &str,
+        dispatch: Option<&Dispatch>,
+        span: &Span,
+        carried: &mut Carried,
+    ) -> Result<Triggered, Error> {
         let shared = &*self.shared;
         let called = Instant::now();
         // The retry budget runs from the start of the first attempt: the wait for the first
@@ -244,9 +265,11 @@ impl Client {
         };
         loop {
             // Held for the whole attempt, body read included; released before any backoff.
-            let permit = match carried.permit.take() {
+            let (permit, waited) = match carried.permit.take() {
                 // Kept from the caller's previous bulletin, if the limiter lets it run this one.
-                Some(kept) if kept.keep_for(shared.timeout) => Held::Shared(kept),
+                Some(kept) if kept.keep_for(shared.timeout) => {
+                    (Held::Shared(kept), metrics::Waited::kept())
+                }
                 kept => {
                     if let Some(kept) = kept {
                         kept.release().await;
@@ -280,7 +303,9 @@ impl Client {
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
             unreported.armed = true;
+            let measured = metrics::Attempt::start(waited);
             let attempt = attempt::once(shared, &body, &mut carried.deadline).await;
+            measured.end(&shared.labels, attempt.status, &attempt.outcome);
             // Still armed while the slot is released: the result is not returned yet.
             match permit {
                 // A shared limiter may let a batch keep the slot for its next bulletin, sparing
@@ -315,6 +340,7 @@ impl Client {
             );
             match decision {
                 RetryDecision::RetryAfter(delay) => {
+                    metrics::retried();
                     maybe_delivered |= failure.failure.may_have_been_delivered();
                     // Dropped while sleeping, a result that may have been delivered is lost too.
                     unreported.armed = maybe_delivered;

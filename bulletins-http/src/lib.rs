@@ -95,6 +95,9 @@
 //! - `blocking`: [`blocking::Client`], for programs without an async runtime.
 //! - `redis`: `RedisLimiter`, one account's cap shared by every process through Redis; and
 //!   [`Client::from_env`] reads `CLEVERTAP_REDIS_URL`.
+//! - `metrics`: the client records [its metrics](metrics) through the `metrics` facade
+//!   (request durations, bulletins by outcome, retries, the wait for a slot, requests in
+//!   flight); nothing is recorded until the application installs a recorder.
 //!
 // Without the feature the module does not exist: link to its published page instead.
 #![cfg_attr(
@@ -117,6 +120,7 @@ mod deadline;
 mod env;
 mod error;
 mod limiter;
+pub mod metrics;
 pub mod protocol;
 mod shared;
 mod workers;

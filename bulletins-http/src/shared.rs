@@ -7,6 +7,7 @@ use bulletins_core::{BaseUrl, Credentials, RetryPolicy};
 use http::HeaderMap;
 
 use crate::cap::Cap;
+use crate::metrics::ClientLabels;
 
 pub(crate) struct Shared {
     pub(crate) http: reqwest::Client,
@@ -24,6 +25,8 @@ pub(crate) struct Shared {
     pub(crate) cap: Cap,
     /// Which proxy requests go through.
     pub(crate) proxy: Proxy,
+    /// The labels of this client's metrics (none without the feature `metrics`).
+    pub(crate) labels: ClientLabels,
 }
 
 /// Which proxy a client's requests go through; shown by `Debug` of the client.

@@ -272,6 +272,15 @@ pub(crate) struct SendArgs {
     /// Print one result per line as JSON on stdout.
     #[arg(long)]
     pub(crate) json: bool,
+    /// The log on stderr: `text`, or `json` (one object per line, for log pipelines).
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT",
+        env = "BULLETINS_LOG_FORMAT"
+    )]
+    pub(crate) log_format: crate::log::LogFormat,
     #[command(flatten)]
     pub(crate) dashboard: DashboardArg,
     #[command(flatten)]

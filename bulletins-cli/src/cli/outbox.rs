@@ -42,7 +42,7 @@ pub(crate) enum OutboxCommand {
     /// Delivers pending rows through CleverTap, configured from CLEVERTAP_ACCOUNT_ID,
     /// CLEVERTAP_PASSCODE and CLEVERTAP_REGION (or CLEVERTAP_BASE_URL).
     #[command(
-        after_help = "Example:\n  CLEVERTAP_ACCOUNT_ID=... CLEVERTAP_PASSCODE=... CLEVERTAP_REGION=in1 \\\n    bulletins outbox relay --database postgres://localhost/shop --until-empty"
+        after_help = "Examples:\n  CLEVERTAP_ACCOUNT_ID=... CLEVERTAP_PASSCODE=... CLEVERTAP_REGION=in1 \\\n    bulletins outbox relay --database postgres://localhost/shop --until-empty\n  bulletins outbox relay --database postgres://localhost/shop --metrics 0.0.0.0:9187 --log-format json"
     )]
     Relay(RelayArgs),
     /// Lists the rows that may have been delivered, waiting for a decision.
@@ -136,4 +136,22 @@ pub(crate) struct RelayArgs {
     /// Pauses after each claim (crash-recovery tests stop the relay there).
     #[arg(long, hide = true)]
     pub(crate) hold_claims_ms: Option<u64>,
+    /// Serves Prometheus metrics on this address: /metrics, /healthz (alive) and /readyz
+    /// (503 with the reason while the database is not answering or CleverTap refuses the
+    /// credentials).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) metrics: Option<std::net::SocketAddr>,
+    /// Milliseconds between counts of the outbox's rows for the metrics' row gauges (each
+    /// count reads every row's index entry).
+    #[arg(long, default_value_t = 15_000)]
+    pub(crate) gauge_interval_ms: u64,
+    /// The log on stderr: `text`, or `json` (one object per line, for log pipelines).
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT",
+        env = "BULLETINS_LOG_FORMAT"
+    )]
+    pub(crate) log_format: crate::log::LogFormat,
 }

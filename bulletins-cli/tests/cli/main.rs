@@ -7,6 +7,7 @@ mod destination;
 mod exit_codes;
 mod input_swap;
 mod journal;
+mod log_format;
 mod messages;
 mod no_journal;
 #[cfg(feature = "sqlite")]

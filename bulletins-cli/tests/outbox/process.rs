@@ -55,6 +55,11 @@ pub(crate) fn stdout(output: &Output) -> String {
 pub(crate) struct RelayProcess(Option<Child>);
 
 impl RelayProcess {
+    /// Starts `command` (a relay), to be killed when dropped.
+    pub(crate) fn spawn(mut command: Command) -> Self {
+        RelayProcess(Some(command.spawn().expect("spawn bulletins-outbox relay")))
+    }
+
     /// SIGKILL (std's `kill` on Unix), then reap it.
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.0.take() {

@@ -145,10 +145,12 @@ impl Relay {
             swept = self.housekeeping().await?;
             *last_sweep = Some(Instant::now());
         }
+        let claiming = Instant::now();
         let claim = self
             .store
             .claim(self.client.account_id(), self.batch_size, self.claim_lease)
             .await?;
+        crate::metrics::claimed(claiming.elapsed());
         if !claim.rows.is_empty() {
             tracing::debug!(rows = claim.rows.len(), "outbox relay: claimed");
             if !self.hold_claims.is_zero() {

@@ -1,6 +1,7 @@
 //! `bulletins outbox ...` (and the `bulletins-outbox` binary): the operator commands of a
 //! transactional outbox, on `bulletins_outbox`'s `Store` and `Relay`.
 
+mod endpoint;
 mod relay;
 
 use std::io::Write;
@@ -20,7 +21,11 @@ pub(crate) fn main() -> Result<Exit> {
 /// Runs `command`, writing its output to stdout.
 pub(crate) fn run(command: OutboxCommand) -> Result<Exit> {
     // The relay's warnings (a row left uncertain, a lease lost); RUST_LOG filters.
-    crate::log::init("warn");
+    let format = match &command {
+        OutboxCommand::Relay(args) => args.log_format,
+        _ => crate::log::LogFormat::Text,
+    };
+    crate::log::init("warn", format);
     let mut stdout = std::io::stdout();
     super::runtime()?.block_on(execute(command, &mut stdout))
 }

@@ -9,9 +9,12 @@ use std::time::Duration;
 use bulletins_http::Client;
 use bulletins_outbox::{Relay, Report};
 
-use super::{open, outbox_failure, output_failure};
+use tracing::Level;
+
+use super::{endpoint, open, outbox_failure, output_failure};
 use crate::cli::outbox::RelayArgs;
 use crate::exit::{Exit, Failure, Result};
+use crate::log;
 
 /// Runs the relay; exits 6 ([`Exit::Partial`]) when `--until-empty` finished with rows that
 /// ended refused or uncertain, which need a person.
@@ -31,7 +34,8 @@ pub(super) async fn run(options: RelayArgs, out: &mut (dyn Write + Send)) -> Res
     })?;
     let store = open(&options.db).await?;
     store.migrate().await.map_err(outbox_failure)?;
-    let mut relay = Relay::new(store, client)
+    let account = client.account_id().to_owned();
+    let mut relay = Relay::new(store.clone(), client)
         .claim_lease(Duration::from_millis(options.claim_lease_ms))
         .send_lease(Duration::from_millis(options.send_lease_ms))
         .sweep_interval(Duration::from_millis(options.sweep_interval_ms));
@@ -43,6 +47,12 @@ pub(super) async fn run(options: RelayArgs, out: &mut (dyn Write + Send)) -> Res
     }
     if let Some(ms) = options.hold_claims_ms {
         relay = relay.hold_claims(Duration::from_millis(ms));
+    }
+    relay = relay.gauge_interval(Duration::from_millis(options.gauge_interval_ms));
+    // Served until the relay returns; the runtime's end stops it.
+    if let Some(address) = options.metrics {
+        let readiness = endpoint::Readiness::new(store, account, relay.health());
+        endpoint::serve(address, readiness).await?;
     }
     let signalled = Arc::new(AtomicBool::new(false));
     let shutdown = signals.first_then_exit_on_second(signalled.clone());
@@ -104,12 +114,13 @@ impl Signals {
     async fn first_then_exit_on_second(mut self, signalled: Arc<AtomicBool>) {
         self.next().await;
         signalled.store(true, Ordering::SeqCst);
-        eprintln!(
-            "stopping: no more claims; waiting for the requests in flight (a second signal stops at once)"
+        log::say(
+            Level::INFO,
+            "stopping: no more claims; waiting for the requests in flight (a second signal stops at once)",
         );
         tokio::spawn(async move {
             self.next().await;
-            eprintln!("error: stopped at once; rows whose requests were in flight stay `sending` and become uncertain");
+            log::say(Level::ERROR, "error: stopped at once; rows whose requests were in flight stay `sending` and become uncertain");
             std::process::exit(i32::from(Exit::Interrupted.code()));
         });
     }

@@ -19,12 +19,15 @@ use crate::dashboard::{self, Dashboard};
 use crate::exit::{Exit, Failure, Result};
 use crate::input::{Fingerprint, Input};
 use crate::journal::{Journal, JournalError, Replay};
-use crate::{credentials, payload};
+use crate::{credentials, log, payload};
+use tracing::Level;
 
 use pipeline::Source;
 use report::Report;
 
 pub(crate) fn run(args: SendArgs) -> Result<Exit> {
+    // The client's warnings (a trigger dropped with its request in flight); RUST_LOG filters.
+    crate::log::init("warn", args.log_format);
     let journal_path = journal_path(&args)?;
     let input = Input::open(&args.file)?;
     let dashboard = match dashboard::path(args.dashboard.dashboard.as_deref()) {
@@ -150,7 +153,10 @@ fn check_all(input: &Input, dashboard: Option<&Dashboard>) -> Result<Checked> {
         if let Err(problems) = payload::check_line(line.bytes, dashboard) {
             invalid += 1;
             for problem in problems {
-                eprintln!("{}:{}: {problem}", input.name, line.number);
+                log::say(
+                    Level::WARN,
+                    format_args!("{}:{}: {problem}", input.name, line.number),
+                );
             }
         }
     }
@@ -191,10 +197,13 @@ fn open_journal(path: &Path, checked: &Checked, args: &SendArgs) -> Result<(Jour
     let (journal, replay) =
         Journal::open(path, &checked.fingerprint.text, &destination).map_err(journal_failure)?;
     if replay.torn_bytes > 0 {
-        eprintln!(
-            "recovered the journal {}: cut off a torn last record ({} bytes) left by a crash",
-            path.display(),
-            replay.torn_bytes
+        log::say(
+            Level::WARN,
+            format_args!(
+                "recovered the journal {}: cut off a torn last record ({} bytes) left by a crash",
+                path.display(),
+                replay.torn_bytes
+            ),
         );
     }
     Ok((journal, replay))

@@ -6,7 +6,10 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use tracing::Level;
+
 use crate::exit::Exit;
+use crate::log;
 
 /// How one request ended.
 #[derive(Debug)]
@@ -82,7 +85,8 @@ pub(super) struct Report {
 impl Report {
     /// `total`: the non-blank lines of the input.
     pub(super) fn new(json: bool, total: u64) -> Self {
-        let shown = std::io::stderr().is_terminal();
+        // Not among JSON log lines: every line of stderr is then an object.
+        let shown = std::io::stderr().is_terminal() && !log::is_json();
         let bar = if shown {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template(
@@ -127,7 +131,7 @@ impl Report {
 
     /// A message on stderr, above the progress bar.
     pub(super) fn note(&self, message: &str) {
-        self.bar.suspend(|| eprintln!("{message}"));
+        self.bar.suspend(|| log::say(Level::WARN, message));
     }
 
     /// Prints the value made by `value` with `--json`; without, does not even make it.
@@ -226,30 +230,45 @@ impl Report {
                 requests as f64 / seconds.max(1e-9)
             ));
         }
-        eprintln!("{summary}");
+        log::say(Level::INFO, summary);
         if !self.refused.is_empty() {
-            eprintln!(
-                "refused: {}\n  fix those lines (or the dashboard); re-running sends them again and CleverTap will refuse them again",
-                ranges(&self.refused)
+            log::say(
+                Level::WARN,
+                format_args!(
+                    "refused: {}\n  fix those lines (or the dashboard); re-running sends them again and CleverTap will refuse them again",
+                    ranges(&self.refused)
+                ),
             );
         }
         if !self.not_delivered.is_empty() {
-            eprintln!(
-                "not delivered, for a passing reason: {}\n  re-run the same command to send them",
-                ranges(&self.not_delivered)
+            log::say(
+                Level::WARN,
+                format_args!(
+                    "not delivered, for a passing reason: {}\n  re-run the same command to send them",
+                    ranges(&self.not_delivered)
+                ),
             );
         }
         if !self.skipped.is_empty() {
-            eprintln!("skipped as invalid: {}", ranges(&self.skipped));
+            log::say(
+                Level::WARN,
+                format_args!("skipped as invalid: {}", ranges(&self.skipped)),
+            );
         }
         if !self.uncertain.is_empty() {
-            eprintln!(
-                "may have been delivered, so not resent: {}\n  check them; --resend-uncertain sends them again",
-                ranges(&self.uncertain)
+            log::say(
+                Level::WARN,
+                format_args!(
+                    "may have been delivered, so not resent: {}\n  check them; --resend-uncertain sends them again",
+                    ranges(&self.uncertain)
+                ),
             );
         }
         if interrupted {
-            eprintln!("interrupted: the journal is flushed; re-run the same command to resume");
+            log::say(
+                Level::WARN,
+                "interrupted: the journal is flushed; re-run the same command to resume",
+            );
             Exit::Interrupted
         } else if uncertain > 0 {
             Exit::Uncertain
