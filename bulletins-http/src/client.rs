@@ -397,7 +397,8 @@ impl Carried {
     /// For a caller that keeps permits: a batch, which releases them when it ends.
     pub(crate) fn keeping() -> Self {
         Self {
-            keeps: true,
+            // Off only to measure kept permits against their absence.
+            keeps: cfg!(not(bulletins_without = "kept_permits")),
             ..Self::default()
         }
     }
