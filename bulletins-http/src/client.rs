@@ -14,7 +14,6 @@ use tracing::{field, Dispatch, Instrument as _, Span};
 
 use crate::attempt;
 use crate::cap::Held;
-use crate::deadline::AttemptDeadline;
 use crate::error::Error;
 use crate::limiter::{Permit, Slot};
 use crate::shared::Shared;
@@ -280,7 +279,7 @@ impl Client {
             span.record("attempt", attempts);
             first_attempt.get_or_insert_with(Instant::now);
             unreported.armed = true;
-            let attempt = attempt::once(shared, &body, &mut carried.deadline).await;
+            let attempt = attempt::once(shared, &body).await;
             // Still armed while the slot is released: the result is not returned yet.
             match permit {
                 // A shared limiter may let a batch keep the slot for its next bulletin, sparing
@@ -370,10 +369,9 @@ impl Drop for Unreported<'_> {
 pub(crate) type OnAttempt = dyn Fn(u32) -> bool + Send + Sync;
 
 /// What a caller delivering one bulletin after another carries from each to the next: the
-/// timer bounding its attempts, and the permit a shared limiter let it keep.
+/// permit a shared limiter let it keep.
 #[derive(Default)]
 pub(crate) struct Carried {
-    pub(crate) deadline: AttemptDeadline,
     /// Whether a permit may be kept: only by a caller that releases it when it ends.
     keeps: bool,
     permit: Option<Permit>,
