@@ -23,12 +23,16 @@
 //!     --count 1000 --concurrency 3 --redis redis://127.0.0.1:6379 & done; wait
 //! ```
 //!
+//! - `--api trigger` (client mode): `--tasks` tasks (default 4 × C) each calling
+//!   `Client::trigger` in turn, as a service raising each bulletin where it happens does.
+//!
 //! Credentials default to the emulator's demo account (`ABCD-RSTU-1234` / `XXXXXX`). Against
 //! the emulator binary, serve `benches/emulator-unlimited.json` so its per-account concurrency
 //! limit (CleverTap's 3) does not turn C = 16 into 429s.
 //!
 //! The last line on stdout is `requests=N ok=K failed=F seconds=S rps=R`; the peak resident
-//! set size (`VmHWM` of /proc/self/status, Linux) is printed on stderr just before it.
+//! set size (`VmHWM` of /proc/self/status, Linux) and the CPU time of its threads are printed
+//! on stderr just before it.
 
 // A load generator's job is to print its measurement.
 #![allow(clippy::print_stdout)]
@@ -57,6 +61,9 @@ enum Api {
     Stream,
     /// `Client::trigger_all`: every result kept, in input order.
     All,
+    /// `Client::trigger`, one bulletin at a time, from `--tasks` tasks at once: a service
+    /// raising each bulletin where it happens, with more callers than slots.
+    Trigger,
 }
 
 /// Raise N copies of the documented bulletin at concurrency C and report the rate.
@@ -84,6 +91,9 @@ struct Args {
     /// With `--mode client`: which batch API raises the bulletins.
     #[arg(long, value_enum, default_value_t = Api::Stream)]
     api: Api,
+    /// With `--api trigger`: how many tasks call `trigger` at once (default: 4 times C).
+    #[arg(long)]
+    tasks: Option<usize>,
     /// With `--mode client`: share the cap of C with every process using this Redis
     /// (`redis://host:port`).
     #[arg(long, value_name = "URL")]
@@ -156,6 +166,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(kib) = peak_rss_kib() {
         eprintln!("blast: peak_rss_kib={kib}");
     }
+    if let Some(micros) = cpu_micros() {
+        eprintln!("blast: cpu_us={micros}");
+    }
     println!(
         "requests={} ok={} failed={} seconds={seconds:.3} rps={:.0}",
         args.count,
@@ -196,14 +209,7 @@ async fn client(args: &Args) -> Result<Tally, Box<dyn std::error::Error + Send +
         None => None,
     };
     let client = builder.build()?;
-    let event = ProgramReleased {
-        program_id: "234567".into(),
-        language: "Hindi".into(),
-        prev_program_id: "123457".into(),
-    };
-    let bulletin =
-        Bulletin::new(event, "Sa Re Ga Ma episode 12", "[email protected]").when(When::Now);
-    let bulletins = std::iter::repeat_n(bulletin, args.count);
+    let bulletins = std::iter::repeat_n(documented_bulletin(), args.count);
 
     let mut tally = Tally::default();
     match args.api {
@@ -218,6 +224,7 @@ async fn client(args: &Args) -> Result<Tally, Box<dyn std::error::Error + Send +
                 tally.record(result.map(drop));
             }
         }
+        Api::Trigger => tally = each(&client, documented_bulletin(), args).await?,
     }
     if let Some(limiter) = limiter {
         eprintln!(
@@ -226,6 +233,47 @@ async fn client(args: &Args) -> Result<Tally, Box<dyn std::error::Error + Send +
             limiter.renewals(),
             limiter.local_handoffs()
         );
+    }
+    Ok(tally)
+}
+
+/// The documented bulletin.
+fn documented_bulletin() -> Bulletin<'static, ProgramReleased> {
+    let event = ProgramReleased {
+        program_id: "234567".into(),
+        language: "Hindi".into(),
+        prev_program_id: "123457".into(),
+    };
+    Bulletin::new(event, "Sa Re Ga Ma episode 12", "[email protected]").when(When::Now)
+}
+
+/// `--api trigger`: tasks each calling `Client::trigger` until N bulletins have been raised.
+async fn each(
+    client: &Client,
+    bulletin: Bulletin<'static, ProgramReleased>,
+    args: &Args,
+) -> Result<Tally, Box<dyn std::error::Error + Send + Sync>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let bulletin = Arc::new(bulletin);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..args.tasks.unwrap_or(4 * args.concurrency).max(1) {
+        let (client, bulletin, next, count) = (
+            client.clone(),
+            Arc::clone(&bulletin),
+            Arc::clone(&next),
+            args.count,
+        );
+        tasks.spawn(async move {
+            let mut tally = Tally::default();
+            while next.fetch_add(1, Ordering::Relaxed) < count {
+                tally.record(client.trigger(&bulletin).await.map(drop));
+            }
+            tally
+        });
+    }
+    let mut tally = Tally::default();
+    while let Some(task) = tasks.join_next().await {
+        tally.merge(task?);
     }
     Ok(tally)
 }
@@ -289,6 +337,17 @@ async fn bare_once(
     } else {
         Err(format!("{status}: {answer}").into())
     }
+}
+
+/// The CPU time of the process's threads so far, in microseconds, from each one's
+/// /proc/self/task/*/schedstat (Linux only; nanoseconds, where `time` rounds to 10 ms).
+fn cpu_micros() -> Option<u64> {
+    let mut nanos = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let schedstat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        nanos += schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(nanos / 1000)
 }
 
 /// The peak resident set size in KiB, from /proc/self/status (Linux only).

@@ -5,7 +5,6 @@ use bulletins_core::{oversized_body, parse_parts, Failure, Triggered};
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
-use crate::deadline::AttemptDeadline;
 use crate::error::AttemptFailure;
 use crate::shared::Shared;
 
@@ -21,16 +20,16 @@ pub(crate) struct Attempt {
     pub(crate) outcome: Result<Triggered, AttemptFailure>,
 }
 
-/// Sends the request once, bounded by the per-attempt timeout kept in `deadline`. The caller
-/// holds a concurrency permit for the whole call, body read included.
-pub(crate) async fn once(shared: &Shared, body: &Bytes, deadline: &mut AttemptDeadline) -> Attempt {
+/// Sends the request once, bounded by the per-attempt timeout. The caller holds a concurrency
+/// permit for the whole call, body read included.
+pub(crate) async fn once(shared: &Shared, body: &Bytes) -> Attempt {
     let mut status = None;
-    // Bounds the whole attempt, the answer's body included.
+    // Bounds the whole attempt, the answer's body included. A timeout past the clock's range
+    // (`Duration::MAX`) never strikes.
     let exchange = exchange(shared, body, &mut status);
-    let outcome = deadline
-        .bound(shared.timeout, exchange)
+    let outcome = tokio::time::timeout(shared.timeout, exchange)
         .await
-        .unwrap_or_else(|| {
+        .unwrap_or_else(|_| {
             Err(AttemptFailure {
                 failure: Failure::TimedOut,
                 source: Some(format!("no answer within {:?}", shared.timeout).into()),

@@ -14,7 +14,6 @@ use tracing::{field, Dispatch, Instrument as _, Span};
 
 use crate::attempt;
 use crate::cap::Held;
-use crate::deadline::AttemptDeadline;
 use crate::error::Error;
 use crate::limiter::{Permit, Slot};
 use crate::metrics;
@@ -304,7 +303,7 @@ impl Client {
             first_attempt.get_or_insert_with(Instant::now);
             unreported.armed = true;
             let measured = metrics::Attempt::start(waited);
-            let attempt = attempt::once(shared, &body, &mut carried.deadline).await;
+            let attempt = attempt::once(shared, &body).await;
             measured.end(&shared.labels, attempt.status, &attempt.outcome);
             // Still armed while the slot is released: the result is not returned yet.
             match permit {
@@ -396,10 +395,9 @@ impl Drop for Unreported<'_> {
 pub(crate) type OnAttempt = dyn Fn(u32) -> bool + Send + Sync;
 
 /// What a caller delivering one bulletin after another carries from each to the next: the
-/// timer bounding its attempts, and the permit a shared limiter let it keep.
+/// permit a shared limiter let it keep.
 #[derive(Default)]
 pub(crate) struct Carried {
-    pub(crate) deadline: AttemptDeadline,
     /// Whether a permit may be kept: only by a caller that releases it when it ends.
     keeps: bool,
     permit: Option<Permit>,
@@ -423,7 +421,8 @@ impl Carried {
     /// For a caller that keeps permits: a batch, which releases them when it ends.
     pub(crate) fn keeping() -> Self {
         Self {
-            keeps: true,
+            // Off only to measure kept permits against their absence.
+            keeps: cfg!(not(bulletins_without = "kept_permits")),
             ..Self::default()
         }
     }

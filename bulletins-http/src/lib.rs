@@ -116,7 +116,6 @@ pub mod blocking;
 mod builder;
 mod cap;
 mod client;
-mod deadline;
 mod env;
 mod error;
 mod limiter;

@@ -236,7 +236,7 @@ async fn work(client: Client, queue: Arc<Queue>, dispatch: Dispatch) {
     let _running = Running(&queue);
     // The bulletin being delivered, for `on_start`.
     let current = Arc::new(AtomicUsize::new(0));
-    // One timer for all of this worker's attempts, and the permit kept between bulletins.
+    // The permit kept between bulletins.
     let mut carried = Carried::keeping().observed(may_start(&queue, &current));
     loop {
         let job = match queue.pop() {

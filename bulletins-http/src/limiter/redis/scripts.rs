@@ -175,6 +175,13 @@ publish_granted(before)
 return 1
 ";
 
+/// With no turns, a grant brings no other waiter forward and a turn's end sends none back:
+/// built only to measure turns against their absence (`--cfg bulletins_without="turns"`).
+#[cfg(bulletins_without = "turns")]
+const NO_TURNS: &str = "promote = function() end\ndemote = function() end\n";
+#[cfg(not(bulletins_without = "turns"))]
+const NO_TURNS: &str = "";
+
 /// The three scripts, each invoked with its keys and arguments in the order its Lua expects.
 pub(super) struct Scripts {
     acquire: Script,
@@ -185,9 +192,9 @@ pub(super) struct Scripts {
 impl Scripts {
     pub(super) fn new() -> Self {
         Self {
-            acquire: Script::new(&format!("{PURGE}{ACQUIRE}")),
+            acquire: Script::new(&format!("{PURGE}{NO_TURNS}{ACQUIRE}")),
             renew: Script::new(RENEW),
-            release: Script::new(&format!("{PURGE}{RELEASE}")),
+            release: Script::new(&format!("{PURGE}{NO_TURNS}{RELEASE}")),
         }
     }
 

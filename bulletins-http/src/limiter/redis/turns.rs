@@ -131,7 +131,8 @@ impl Turns {
     /// A slot this process holds, handed straight on without Redis, if one may be; a batch,
     /// which keeps its slots, takes one of its own instead.
     pub(super) async fn hand_off(&self, slot: Slot<'_>) -> Option<HeldSlot> {
-        if slot.batch {
+        // Never handed on only to measure hand-offs against their absence.
+        if slot.batch || cfg!(bulletins_without = "local_handoffs") {
             return None;
         }
         let handed = self.wait_for_hand_off(slot)?;
