@@ -240,6 +240,40 @@ impl Client {
         result
     }
 
+    /// The permit for the next attempt: the one a batch kept from its previous bulletin, if
+    /// the limiter lets it run this one too, else one from the cap.
+    async fn permit(
+        &self,
+        carried: &mut Carried,
+        attempts: u32,
+        maybe_delivered: bool,
+    ) -> Result<(Held<'_>, metrics::Waited), Error> {
+        match carried.permit.take() {
+            Some(kept) if kept.keep_for(self.shared.timeout) => {
+                Ok((Held::Shared(kept), metrics::Waited::kept()))
+            }
+            kept => {
+                if let Some(kept) = kept {
+                    kept.release().await;
+                }
+                let slot = if carried.keeps {
+                    self.slot().for_batch()
+                } else {
+                    self.slot()
+                };
+                self.shared.cap.permit(slot).await.map_err(|source| {
+                    let error = Error::Limiter {
+                        source,
+                        attempts,
+                        may_have_been_delivered: maybe_delivered,
+                    };
+                    tracing::debug!(error = %error, "no slot; bulletin not sent");
+                    error
+                })
+            }
+        }
+    }
+
     /// [`Self::deliver`]'s attempts, until one succeeds or the retry policy gives up.
     async fn attempts(
         &self,
@@ -264,31 +298,7 @@ impl Client {
         };
         loop {
             // Held for the whole attempt, body read included; released before any backoff.
-            let (permit, waited) = match carried.permit.take() {
-                // Kept from the caller's previous bulletin, if the limiter lets it run this one.
-                Some(kept) if kept.keep_for(shared.timeout) => {
-                    (Held::Shared(kept), metrics::Waited::kept())
-                }
-                kept => {
-                    if let Some(kept) = kept {
-                        kept.release().await;
-                    }
-                    let slot = if carried.keeps {
-                        self.slot().for_batch()
-                    } else {
-                        self.slot()
-                    };
-                    shared.cap.permit(slot).await.map_err(|source| {
-                        let error = Error::Limiter {
-                            source,
-                            attempts,
-                            may_have_been_delivered: maybe_delivered,
-                        };
-                        tracing::debug!(error = %error, "no slot; bulletin not sent");
-                        error
-                    })?
-                }
-            };
+            let (permit, waited) = self.permit(carried, attempts, maybe_delivered).await?;
             attempts = attempts.saturating_add(1);
             if let Some(on_attempt) = &carried.on_attempt {
                 if !on_attempt(attempts) {
@@ -306,27 +316,10 @@ impl Client {
             let attempt = attempt::once(shared, &body).await;
             measured.end(&shared.labels, attempt.status, &attempt.outcome);
             // Still armed while the slot is released: the result is not returned yet.
-            match permit {
-                // A shared limiter may let a batch keep the slot for its next bulletin, sparing
-                // a round trip to its store and a wake-up of whoever would take it next.
-                Held::Shared(permit)
-                    if carried.keeps && attempt.outcome.is_ok() && permit.is_keepable() =>
-                {
-                    carried.permit = Some(permit);
-                }
-                permit => permit.release().await,
-            }
+            give_back(permit, carried, attempt.outcome.is_ok()).await;
             unreported.armed = false;
-            span.record("latency_ms", millis(called.elapsed()));
-            if let Some(status) = attempt.status {
-                span.record("status", status.as_u16());
-            }
-            let failure = match attempt.outcome {
-                Ok(triggered) => {
-                    span.record("targets", triggered.targets);
-                    tracing::debug!(targets = triggered.targets, "bulletin triggered");
-                    return Ok(triggered);
-                }
+            let failure = match recorded(span, called, attempt) {
+                Ok(triggered) => return Ok(triggered),
                 Err(failure) => failure,
             };
             let decision = shared.retry.decide(
@@ -351,14 +344,7 @@ impl Client {
                     tokio::time::sleep(delay).await;
                 }
                 RetryDecision::GiveUp => {
-                    let error =
-                        Error::from_failure(failure, attempts, maybe_delivered, shared.timeout);
-                    tracing::debug!(
-                        error = %error,
-                        may_have_been_delivered = error.may_have_been_delivered(),
-                        "bulletin not triggered"
-                    );
-                    return Err(error);
+                    return Err(given_up(failure, attempts, maybe_delivered, shared.timeout));
                 }
             }
         }
@@ -477,6 +463,51 @@ impl Sendable for Payload {
 /// can run on a task of its own.
 pub(crate) struct Prepared {
     body: Bytes,
+}
+
+/// Records an attempt's end in the trigger's span: its latency, status and, on success,
+/// targets.
+fn recorded(
+    span: &Span,
+    called: Instant,
+    attempt: attempt::Attempt,
+) -> Result<Triggered, crate::error::AttemptFailure> {
+    span.record("latency_ms", millis(called.elapsed()));
+    if let Some(status) = attempt.status {
+        span.record("status", status.as_u16());
+    }
+    let triggered = attempt.outcome?;
+    span.record("targets", triggered.targets);
+    tracing::debug!(targets = triggered.targets, "bulletin triggered");
+    Ok(triggered)
+}
+
+/// The error a trigger ends with when the retry policy gives up.
+fn given_up(
+    failure: crate::error::AttemptFailure,
+    attempts: u32,
+    maybe_delivered: bool,
+    timeout: Duration,
+) -> Error {
+    let error = Error::from_failure(failure, attempts, maybe_delivered, timeout);
+    tracing::debug!(
+        error = %error,
+        may_have_been_delivered = error.may_have_been_delivered(),
+        "bulletin not triggered"
+    );
+    error
+}
+
+/// Gives an attempt's permit back, unless a batch may keep it for its next bulletin: a shared
+/// limiter's, after a success, which spares a round trip to its store and a wake-up of whoever
+/// would take it next.
+async fn give_back(permit: Held<'_>, carried: &mut Carried, succeeded: bool) {
+    match permit {
+        Held::Shared(permit) if carried.keeps && succeeded && permit.is_keepable() => {
+            carried.permit = Some(permit);
+        }
+        permit => permit.release().await,
+    }
 }
 
 /// The span every trigger runs in.
