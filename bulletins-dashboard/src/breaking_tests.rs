@@ -1,33 +1,17 @@
 //! Every comparison rule, with its exact message, level and position.
 
-use crate::{breaking, DashboardFile, Finding, Level, Position, Rule};
+use crate::finding::testing::check;
+use crate::{breaking, DashboardFile, Finding, Level, Rule};
 
 /// A file with these events, one per line from line 3.
 fn file(events: &[&str]) -> DashboardFile {
-    let text = format!(
-        "{{\n  \"business_events\": [\n    {}\n  ]\n}}\n",
-        events.join(",\n    ")
-    );
+    let text = crate::finding::testing::events_file(events);
     DashboardFile::parse(text.as_bytes(), "bulletins.json").unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn only(findings: &[Finding]) -> &Finding {
     assert_eq!(findings.len(), 1, "{findings:#?}");
     &findings[0]
-}
-
-#[track_caller]
-fn check(finding: &Finding, rule: Rule, at: (usize, usize), message: &str) {
-    assert_eq!(finding.rule(), rule, "{finding}");
-    assert_eq!(
-        finding.position(),
-        Position {
-            line: at.0,
-            column: at.1
-        },
-        "{finding}"
-    );
-    assert_eq!(finding.message(), message);
 }
 
 const ORDER: &str = r#"{"name": "order_placed", "properties": ["order_id", "coupon_code"], "required": ["order_id"]}"#;

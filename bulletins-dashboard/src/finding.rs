@@ -213,3 +213,33 @@ impl fmt::Display for Finding {
         )
     }
 }
+
+/// What the rules' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Finding, Rule};
+    use crate::Position;
+
+    /// A dashboard file with these events, one per line from line 3.
+    pub(crate) fn events_file(events: &[&str]) -> String {
+        format!(
+            "{{\n  \"business_events\": [\n    {}\n  ]\n}}\n",
+            events.join(",\n    ")
+        )
+    }
+
+    /// Asserts a finding's rule, position (line, column) and exact message.
+    #[track_caller]
+    pub(crate) fn check(finding: &Finding, rule: Rule, at: (usize, usize), message: &str) {
+        assert_eq!(finding.rule(), rule, "{finding}");
+        assert_eq!(
+            finding.position(),
+            Position {
+                line: at.0,
+                column: at.1
+            },
+            "{finding}"
+        );
+        assert_eq!(finding.message(), message);
+    }
+}

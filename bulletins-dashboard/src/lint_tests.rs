@@ -1,28 +1,12 @@
 //! Every lint rule, with its exact message, level and position.
 
+use crate::finding::testing::check;
 use crate::{lint, Finding, Level, Position, Rule};
 
 /// The lint of a file with these events, one per line from line 3.
 fn lint_events(events: &[&str]) -> Vec<Finding> {
-    let text = format!(
-        "{{\n  \"business_events\": [\n    {}\n  ]\n}}\n",
-        events.join(",\n    ")
-    );
+    let text = crate::finding::testing::events_file(events);
     lint(text.as_bytes(), "bulletins.json")
-}
-
-#[track_caller]
-fn check(finding: &Finding, rule: Rule, at: (usize, usize), message: &str) {
-    assert_eq!(finding.rule(), rule, "{finding}");
-    assert_eq!(
-        finding.position(),
-        Position {
-            line: at.0,
-            column: at.1
-        },
-        "{finding}"
-    );
-    assert_eq!(finding.message(), message);
 }
 
 #[test]
