@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Each concurrency mechanism of bulletins-http against its absence, in the regimes users meet
-# (BENCHMARKS.md §15): every comparison is one run of mechanism-ab.sh, A (with) and B (without)
+# (BENCHMARKS.md §17): every comparison is one run of mechanism-ab.sh, A (with) and B (without)
 # interleaved round by round.
 #
 #   source .ci/services.sh                      # a Redis; or set REDIS_URL
